@@ -1,0 +1,57 @@
+# kesu 客诉 — two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Needs Python 3.11, Java 17 and Maven; everything else is installed here, into .venv/ and
+# deploy/kafka/ (both git-ignored).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
+KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
+
+.PHONY: help install run test test-unit lint fmt schemas readme clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml constraints.txt $(wildcard setup.py)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "kesu needs Python 3.11 (found " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(KAFKA_JARS): deploy/kafka/pom.xml | $(INSTALLED)
+	$(BIN)/python -c 'from kesu.broker import ensure_jars; ensure_jars()'
+
+install: $(INSTALLED) $(KAFKA_JARS) ## Create .venv and fetch the Kafka jars (done by run/test too)
+
+run: install ## Start Kafka, the worker and the API here (Ctrl-C stops all)
+	$(BIN)/kesu run
+
+test: install ## Run every test (unit and real-broker integration)
+	$(BIN)/pytest
+
+test-unit: install ## Run only the tests that need no broker
+	$(BIN)/pytest tests/unit
+
+lint: install ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: install ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schemas: install ## Regenerate streams/schemas/ from the records
+	$(BIN)/kesu schemas
+
+readme: install ## Regenerate the settings table in README.md
+	$(BIN)/python -c 'from kesu.readme import update; update()'
+
+clean: ## Remove the virtualenv, caches and local data (keeps the Kafka jars)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .data test-output
