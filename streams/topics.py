@@ -1,0 +1,105 @@
+"""Every topic kesu owns: name, partitions, retention, cleanup and what its keys and values are.
+
+One table, used by the topic creator, the Faust app, the HTTP ingestion and the tests.
+Names follow `<namespace>.<stage>.<entity>` (namespace defaults to `kesu`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from streams.records import RECORD_FOR_SOURCE, DeadLetter, Source
+
+#: Partitions of the pipeline topics: the most workers that can share the load. Tables are
+#: co-partitioned with their source topic, so changing this needs a new namespace.
+PIPELINE_PARTITIONS = 4
+#: Room for a dead letter that carries a 1 MiB original as base64 plus its metadata.
+DEAD_LETTER_MAX_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: how it is created and what it carries."""
+
+    stage: str
+    entity: str | None
+    partitions: int
+    retention: timedelta | None
+    key: str
+    value: str
+    compacted: bool = False
+    #: Largest record the topic accepts; None keeps the broker default (1 MiB).
+    max_message_bytes: int | None = None
+
+    def name(self, namespace: str) -> str:
+        """Full topic name in a namespace, e.g. `kesu.raw.call` or `kesu.dlq`."""
+        parts = [namespace, self.stage] + ([self.entity] if self.entity else [])
+        return ".".join(parts)
+
+    def config(self) -> dict[str, str]:
+        """Topic-level Kafka configuration."""
+        config = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        config["retention.ms"] = (
+            "-1" if self.retention is None else str(int(self.retention.total_seconds() * 1000))
+        )
+        if self.max_message_bytes is not None:
+            config["max.message.bytes"] = str(self.max_message_bytes)
+        return config
+
+
+RAW: dict[Source, TopicSpec] = {
+    source: TopicSpec(
+        stage="raw",
+        entity=source.value,
+        partitions=PIPELINE_PARTITIONS,
+        retention=timedelta(days=7),
+        key="event_id (recommended; any key is accepted)",
+        value=f"{RECORD_FOR_SOURCE[source].__name__} as UTF-8 JSON",
+    )
+    for source in Source
+}
+
+#: Validated records, re-keyed by `source:event_id` so that de-duplication state is
+#: co-partitioned with its input whatever key the upstream used.
+VALID = TopicSpec(
+    stage="valid",
+    entity="events",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=1),
+    key="source:event_id",
+    value="any upstream record, JSON, with `source` set",
+)
+
+CLEAN: dict[Source, TopicSpec] = {
+    source: TopicSpec(
+        stage="clean",
+        entity=source.value,
+        partitions=PIPELINE_PARTITIONS,
+        retention=timedelta(days=7),
+        key="event_id",
+        value=f"{RECORD_FOR_SOURCE[source].__name__}, validated, first delivery of each event id only",
+    )
+    for source in Source
+}
+
+DLQ = TopicSpec(
+    stage="dlq",
+    entity=None,
+    partitions=1,
+    retention=timedelta(days=30),
+    key="dead_letter_id",
+    value=f"{DeadLetter.__name__}: reason, message, origin and the original bytes",
+    # A rejected record can be as large as a raw record (1 MiB) and grows by a third in base64.
+    max_message_bytes=DEAD_LETTER_MAX_BYTES,
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (*RAW.values(), VALID, *CLEAN.values(), DLQ)
+
+
+def source_of_raw_topic(topic: str, namespace: str) -> Source | None:
+    """Which source a raw topic belongs to, or None if it is not one of ours."""
+    for source, spec in RAW.items():
+        if spec.name(namespace) == topic:
+            return source
+    return None
