@@ -1,0 +1,36 @@
+"""Prometheus metrics, defined once; the worker and the API each expose the ones they update."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+EVENTS_IN = Counter(
+    "kesu_events_total",
+    "Upstream events seen by the validator, by source and outcome (clean, duplicate, dead_letter).",
+    ["source", "outcome"],
+)
+DEAD_LETTERS = Counter(
+    "kesu_dead_letters_total",
+    "Records sent to the dead-letter topic, by reason code.",
+    ["reason"],
+)
+KAFKA_SEND_RETRIES = Counter(
+    "kesu_kafka_send_retries_total",
+    "Sends to Kafka that failed and were retried, by topic.",
+    ["topic"],
+)
+HTTP_INGEST = Counter(
+    "kesu_http_ingest_events_total",
+    "Events received over HTTP, by source and outcome (accepted, rejected).",
+    ["source", "outcome"],
+)
+HTTP_INGEST_REQUESTS = Counter(
+    "kesu_http_ingest_requests_total",
+    "Ingestion requests, by HTTP status code.",
+    ["status"],
+)
+PUBLISH_SECONDS = Histogram(
+    "kesu_http_publish_seconds",
+    "Time from a valid ingestion request to Kafka's acknowledgement of all its events.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

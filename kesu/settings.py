@@ -1,0 +1,235 @@
+"""Where and how kesu runs: one frozen settings object, read from KESU_* variables or `.env`.
+
+Business decisions (tiers, cues, SLA targets) are *rules*, not settings; they live in
+rules.yaml. Settings are passed in to whatever needs them, never read as a module global.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.codec import Limits
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def _parse_duration(value: Any) -> Any:
+    """'600' (seconds), '10m', '2h', '30d', '250ms' — or anything pydantic reads (ISO 8601 'PT10M')."""
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact spelling that `Duration` reads back: 30d, 10m, 15s, 1.5s."""
+    seconds = value.total_seconds()
+    for unit in ("d", "h", "m"):
+        size = _UNIT_SECONDS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds!r}s"
+
+
+#: A duration in settings: seconds, or a number with ms/s/m/h/d, or ISO 8601.
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class Settings(BaseSettings):
+    """Every knob of a kesu process; each field has a default and says what it is for."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KESU_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        frozen=True,
+        extra="ignore",
+    )
+
+    # --- Kafka -------------------------------------------------------------------------
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description=(
+            "Bootstrap servers of an existing Kafka cluster (host:port,host:port). "
+            "Unset: use the embedded single-node broker started by `kesu run` / `kesu broker`."
+        ),
+    )
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT",
+        description="How clients talk to Kafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.",
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None,
+        description="SASL mechanism when the protocol is SASL_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.",
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password (never logged or printed)."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signed the brokers' certificates."
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None, description="Client private key (PEM) for mutual TLS."
+    )
+    namespace: str = Field(
+        default="kesu",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description=(
+            "Prefix of every topic (`<namespace>.raw.call`) and the worker's consumer group; "
+            "lets several environments share one cluster."
+        ),
+    )
+    topic_replication: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Replication factor for topics kesu creates (3 in production clusters).",
+    )
+
+    # --- Embedded broker -----------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path(".data"),
+        description="Where the embedded broker, the worker's table store and logs keep their files.",
+    )
+    embedded_kafka_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Client port of the embedded broker on 127.0.0.1; 0 picks a free port.",
+    )
+    embedded_kafka_heap: str = Field(
+        default="512m", pattern=r"^\d+[mg]$", description="Java heap (-Xmx) of the embedded broker."
+    )
+
+    # --- Worker --------------------------------------------------------------------------
+    store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb",
+        description=(
+            "Table store of the worker: rocksdb keeps state on disk across restarts; memory "
+            "replays the changelog topics at every start."
+        ),
+    )
+    worker_log_level: Literal["debug", "info", "warn", "error"] = Field(
+        default="info", description="Log level of `kesu worker`."
+    )
+    worker_metrics_port: int = Field(
+        default=8001,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus /metrics endpoint (on api_host); 0 turns it off.",
+    )
+
+    # --- Validation limits (shared by Kafka and HTTP ingestion) -------------------------
+    max_payload_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=8 * 1024 * 1024,
+        description="Largest accepted event, in bytes of JSON.",
+    )
+    max_text_chars: int = Field(
+        default=20_000, ge=100, description="Longest accepted text of one event, in characters."
+    )
+    max_json_depth: int = Field(
+        default=32, ge=2, le=256, description="Deepest accepted JSON nesting."
+    )
+    max_future_skew: Duration = Field(
+        default=timedelta(minutes=10),
+        description="How far an event's occurred_at may lie in the future (clock skew allowance).",
+    )
+    max_event_age: Duration = Field(
+        default=timedelta(days=30),
+        description="How far an event's occurred_at may lie in the past (older is dead-lettered).",
+    )
+
+    # --- HTTP API ------------------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Interface the API listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    http_max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest accepted request body, in bytes."
+    )
+    http_max_batch: int = Field(
+        default=500, ge=1, le=10_000, description="Most events in one ingestion request."
+    )
+    publish_timeout: Duration = Field(
+        default=timedelta(seconds=15),
+        description="How long the API waits for Kafka to acknowledge accepted events before answering 503.",
+    )
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL"):
+            missing = [
+                name
+                for name in ("kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"kafka_security_protocol={self.kafka_security_protocol} needs {', '.join(missing)}"
+                )
+        return self
+
+    @property
+    def kafka_state_dir(self) -> Path:
+        """Log directory and discovery file of the embedded broker."""
+        return self.data_dir / "kafka"
+
+    @property
+    def worker_state_dir(self) -> Path:
+        """Faust's data directory (RocksDB tables)."""
+        return self.data_dir / "worker"
+
+    def limits(self) -> Limits:
+        """The validation bounds every ingestion path applies."""
+        return Limits(
+            max_payload_bytes=self.max_payload_bytes,
+            max_text_chars=self.max_text_chars,
+            max_depth=self.max_json_depth,
+            max_future_skew=self.max_future_skew,
+            max_age=self.max_event_age,
+        )
+
+    def masked(self) -> dict[str, object]:
+        """All settings as plain values, secrets replaced by '***' — safe to print or log."""
+        values: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "***"
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, timedelta):
+                value = format_duration(value)
+            values[name] = value
+        return values
+
+
+def settings_table() -> str:
+    """Every setting's variable, default and purpose as a Markdown table (the README embeds it)."""
+    defaults = Settings.model_construct().masked()
+    rows = ["| variable | default | what it is for |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = defaults[name]
+        shown = "" if default is None else f"`{default}`"
+        rows.append(f"| `KESU_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)
