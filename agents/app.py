@@ -1,0 +1,40 @@
+"""The Faust application: one factory that builds the app from settings and wires the agents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from agents import validate
+from kesu.kafka_config import faust_options
+from kesu.settings import Settings
+from streams.topics import DEAD_LETTER_MAX_BYTES, PIPELINE_PARTITIONS
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The shell's only clock; the pure core receives time as an argument."""
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) -> faust.App:
+    """A configured Faust app with every kesu agent registered (not started)."""
+    options: dict[str, Any] = {
+        **faust_options(settings),
+        "store": "rocksdb://" if settings.store == "rocksdb" else "memory://",
+        "datadir": str(settings.worker_state_dir),
+        "topic_partitions": PIPELINE_PARTITIONS,
+        "topic_replication_factor": settings.topic_replication,
+        "web_enabled": False,
+        "producer_acks": -1,
+        "producer_max_request_size": DEAD_LETTER_MAX_BYTES + 64 * 1024,
+        "consumer_auto_offset_reset": "earliest",
+    }
+    options.update(overrides)
+    app = faust.App(settings.namespace, **options)
+    validate.register(app, settings, clock)
+    return app

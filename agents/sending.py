@@ -1,0 +1,52 @@
+"""Publish one record and wait until Kafka has acknowledged it (acks=all), retrying until it has.
+
+Agents call this before they advance: Faust commits a source offset once the event is
+acked, and an output that was only buffered when the worker crashed would be lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+import faust
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
+
+from kesu.metrics import KAFKA_SEND_RETRIES
+
+log = logging.getLogger(__name__)
+
+_FIRST_DELAY = 0.2
+_MAX_DELAY = 5.0
+
+
+async def send_confirmed(
+    app: faust.App,
+    topic: str,
+    *,
+    key: bytes | None,
+    value: bytes,
+    headers: Mapping[str, bytes] | None = None,
+) -> None:
+    """Send and wait for the broker's acknowledgement; on failure back off and try again.
+
+    Blocking here is deliberate: while Kafka cannot take the output, the input must not be
+    committed. Shutdown cancels the wait, and the unacknowledged input is read again later.
+    """
+    delay = _FIRST_DELAY
+    header_list = list(headers.items()) if headers else None
+    while True:
+        try:
+            await app.producer.send_and_wait(
+                topic, key, value, partition=None, timestamp=None, headers=header_list
+            )
+            return
+        except (KafkaError, ProducerSendError) as exc:
+            KAFKA_SEND_RETRIES.labels(topic).inc()
+            log.warning(
+                "send to %s failed (%s); retrying in %.1f s", topic, type(exc).__name__, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_DELAY)

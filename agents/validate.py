@@ -1,0 +1,165 @@
+"""Raw upstream topics -> validated, de-duplicated clean topics; everything else -> dead letters.
+
+Two agents, because upstreams key their records as they like:
+  validate: raw record -> DeadLetter, or the record re-keyed by `source:event_id`;
+  dedupe:   first delivery of each key -> clean topic, recorded in a table co-partitioned
+            with its input (so it holds with several workers and across restarts).
+An id is marked seen only after Kafka acknowledged its clean record: a crash in between
+re-sends the record (at-least-once), it never loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from agents.sending import send_confirmed
+from kesu.metrics import DEAD_LETTERS, EVENTS_IN
+from kesu.settings import Settings
+from streams.codec import Rejection, dead_letter, decode_event, decode_valid, encode_record
+from streams.records import KafkaOrigin, RejectReason, Source
+from streams.topics import CLEAN, DLQ, RAW, VALID, source_of_raw_topic
+
+log = logging.getLogger(__name__)
+
+ORIGIN_HEADER = "kesu-origin"
+
+
+def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """Add the validate and dedupe agents (and the seen-ids table) to `app`."""
+    namespace = settings.namespace
+    limits = settings.limits()
+
+    def raw_topic(*names: str, **extra: Any) -> faust.TopicT:
+        return app.topic(
+            *names,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            **extra,
+        )
+
+    raw = raw_topic(*(RAW[source].name(namespace) for source in Source), allow_empty=True)
+    valid = raw_topic(VALID.name(namespace), partitions=VALID.partitions)
+    clean_names = {source: CLEAN[source].name(namespace) for source in Source}
+    dlq_name = DLQ.name(namespace)
+    seen = app.Table(
+        "seen-events",
+        partitions=VALID.partitions,
+        key_type=str,
+        value_type=int,
+        help="First-seen event ids (source:event_id -> occurred_at epoch seconds).",
+    )
+
+    async def reject(
+        rejection: Rejection, message: faust.types.Message, source: Source | None
+    ) -> None:
+        letter = dead_letter(
+            rejection,
+            raw=message.value,
+            key=message.key,
+            now=clock(),
+            source=source,
+            origin=_origin(message),
+        )
+        await send_confirmed(
+            app, dlq_name, key=letter.dead_letter_id.encode(), value=encode_record(letter)
+        )
+        DEAD_LETTERS.labels(rejection.reason.value).inc()
+        EVENTS_IN.labels(source.value if source else "unknown", "dead_letter").inc()
+        log.info(
+            "dead-lettered %s/%s/%s: %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            rejection.reason.value,
+        )
+
+    @app.agent(raw, name="validate", concurrency=1)
+    async def validate(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            source = source_of_raw_topic(message.topic, namespace)
+            try:
+                if source is None:
+                    await reject(
+                        Rejection(
+                            RejectReason.UNKNOWN_SOURCE,
+                            f"topic {message.topic} is not a kesu raw topic",
+                        ),
+                        message,
+                        None,
+                    )
+                    continue
+                result = decode_event(source, message.value, clock(), limits)
+                if isinstance(result, Rejection):
+                    await reject(result, message, source)
+                    continue
+                await send_confirmed(
+                    app,
+                    VALID.name(namespace),
+                    key=result.dedupe_key.encode(),
+                    value=encode_record(result),
+                    headers={ORIGIN_HEADER: _origin_text(message).encode()},
+                )
+            except Exception as exc:  # a poison pill must not stop the partition
+                log.exception(
+                    "validating %s/%s/%s failed", message.topic, message.partition, message.offset
+                )
+                await reject(_processing_failed(exc), message, source)
+
+    @app.agent(valid, name="dedupe", concurrency=1)
+    async def dedupe(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                key = (message.key or b"").decode("utf-8")
+                record = decode_valid(message.value or b"")
+                if key in seen:
+                    EVENTS_IN.labels(record.SOURCE.value, "duplicate").inc()
+                    continue
+                await send_confirmed(
+                    app,
+                    clean_names[record.SOURCE],
+                    key=record.event_id.encode(),
+                    value=message.value or b"",
+                    headers=_headers(message),
+                )
+                seen[key] = int(record.occurred_at.timestamp())
+                EVENTS_IN.labels(record.SOURCE.value, "clean").inc()
+            except Exception as exc:
+                log.exception(
+                    "de-duplicating %s/%s/%s failed",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                )
+                await reject(_processing_failed(exc), message, None)
+
+
+def _processing_failed(exc: Exception) -> Rejection:
+    # The exception text may quote the payload, so only its type is kept.
+    return Rejection(RejectReason.PROCESSING_FAILED, f"processing raised {type(exc).__name__}")
+
+
+def _origin(message: faust.types.Message) -> KafkaOrigin:
+    timestamp = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+    return KafkaOrigin(
+        topic=message.topic, partition=message.partition, offset=message.offset, timestamp=timestamp
+    )
+
+
+def _origin_text(message: faust.types.Message) -> str:
+    return f"{message.topic}/{message.partition}/{message.offset}"
+
+
+def _headers(message: faust.types.Message) -> dict[str, bytes]:
+    """The message's headers as a dict (Faust gives a list of pairs or a mapping)."""
+    headers: Any = message.headers or []
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    return {str(name): value for name, value in pairs if isinstance(value, bytes)}

@@ -1,0 +1,163 @@
+"""Fixtures for tests against real parts: one Kafka broker per session, workers and API servers.
+
+The broker is a real Apache Kafka (KRaft) started with `java` on a free loopback port, in a
+temporary directory, and always stopped at the end — also when a test fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from kesu.broker import BrokerAddress, LocalKafka, free_port
+from kesu.settings import Settings
+from kesu.topic_admin import ensure_topics
+from tests.integration.support import KesuProcess, settings_env, unique_namespace
+
+
+@dataclass
+class Broker:
+    address: BrokerAddress
+    local: LocalKafka
+
+    @property
+    def bootstrap(self) -> str:
+        return self.address.bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A real single-node Kafka for the whole test session."""
+    local = LocalKafka(tmp_path_factory.mktemp("kafka"), progress=print)
+    address = local.start()
+    try:
+        yield Broker(address, local)
+    finally:
+        local.stop()
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    kafka_broker: Broker, tmp_path_factory: pytest.TempPathFactory
+) -> SettingsFactory:
+    """Settings for a fresh namespace on the session broker (override anything by keyword)."""
+
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "kafka_bootstrap": kafka_broker.bootstrap,
+            "namespace": unique_namespace(),
+            "data_dir": tmp_path_factory.mktemp("kesu-data"),
+            "worker_metrics_port": 0,
+            "api_port": free_port(),
+            "worker_log_level": "info",
+        }
+        values.update(overrides)
+        settings = Settings(_env_file=None, **values)
+        ensure_topics(settings)
+        return settings
+
+    return factory
+
+
+class Worker:
+    """A `kesu worker` subprocess for some settings; can be stopped, killed and started again."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self.settings = settings
+        self.runs = 0
+        self.log_dir = log_dir
+        self.process: KesuProcess | None = None
+
+    def start(self) -> Worker:
+        self.runs += 1
+        self.process = KesuProcess(
+            ["worker"], settings_env(self.settings), self.log_dir / f"worker-{self.runs}.log"
+        )
+        self.process.start("Worker ready")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+
+    def output(self) -> str:
+        return self.process.output() if self.process else ""
+
+
+WorkerFactory = Callable[[Settings], Worker]
+
+
+@pytest.fixture
+def worker_factory(tmp_path: Path) -> Iterator[WorkerFactory]:
+    """Start workers for settings; every one is stopped after the test."""
+    started: list[Worker] = []
+
+    def factory(settings: Settings) -> Worker:
+        worker = Worker(settings, tmp_path)
+        started.append(worker)
+        return worker.start()
+
+    yield factory
+    for worker in started:
+        worker.stop()
+
+
+class ApiServer:
+    """The real FastAPI app under uvicorn, in a thread, on a loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=settings.api_port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.api_port}"
+
+    def start(self) -> ApiServer:
+        self.thread.start()
+        from tests.integration.support import eventually
+
+        eventually(lambda: self.server.started, timeout=30, what="uvicorn to start")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@pytest.fixture
+def api_factory() -> Iterator[Callable[[Settings], ApiServer]]:
+    servers: list[ApiServer] = []
+
+    def factory(settings: Settings) -> ApiServer:
+        server = ApiServer(settings).start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
