@@ -1,0 +1,44 @@
+"""The FastAPI application factory: routes, error shape, and the Kafka producer's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.errors import install_error_handlers
+from api.publisher import EventPublisher
+from api.routes import health, ingest
+from kesu.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """An API bound to `settings`; Kafka is connected lazily, so it starts even when Kafka is down."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.publisher = EventPublisher(settings)
+        try:
+            yield
+        finally:
+            await app.state.publisher.stop()
+
+    app = FastAPI(
+        title="kesu 客诉 API",
+        version="0.1.0",
+        summary="Real-time complaint monitoring: ingestion, alerts and status.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(ingest.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
