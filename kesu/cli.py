@@ -1,0 +1,327 @@
+"""`kesu`: one command for running, feeding and checking the complaint-monitoring service."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import BinaryIO
+
+import click
+from pydantic import ValidationError
+
+from kesu.settings import Settings
+from streams.records import Source
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings (KESU_* variables or .env):\n{exc}") from exc
+
+
+def _raise_interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM both mean "stop cleanly" (set explicitly: a background job inherits
+    SIGINT as ignored)."""
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="kesu")
+def cli() -> None:
+    """客诉 kesu — real-time complaint monitoring on Kafka.
+
+    \b
+    Quick start:
+      kesu run          broker + worker + API on this machine (Ctrl-C stops all)
+      kesu demo         stream the sample feed into the running service
+    Settings come from KESU_* environment variables or a .env file: `kesu settings`.
+    """
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Client port (default: KESU_EMBEDDED_KAFKA_PORT; 0 = free port).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the broker keeps its log (default: <KESU_DATA_DIR>/kafka).",
+)
+@click.option(
+    "--fresh", is_flag=True, help="Delete the broker's data first (all topics and offsets)."
+)
+def broker(port: int | None, data_dir: Path | None, fresh: bool) -> None:
+    """Run the embedded single-node Kafka broker in the foreground."""
+    from kesu.broker import BrokerError, LocalKafka
+
+    settings = _settings()
+    directory = data_dir or settings.kafka_state_dir
+    if fresh and directory.exists():
+        shutil.rmtree(directory)
+    local = LocalKafka(
+        directory,
+        port=settings.embedded_kafka_port if port is None else port,
+        heap=settings.embedded_kafka_heap,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    _stop_on_signals()
+    started = time.monotonic()
+    try:
+        address = local.start()
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Kafka {address.kafka_version} ready on {address.bootstrap} in {time.monotonic() - started:.1f} s "
+        f"(pid {address.pid}, data {directory}). Ctrl-C stops it."
+    )
+    try:
+        while local.process is not None and local.process.poll() is None:
+            time.sleep(0.5)
+        click.echo(f"the broker exited unexpectedly; see {local.log_path}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("stopping the broker…", err=True)
+    finally:
+        local.stop()
+
+
+@cli.command()
+def topics() -> None:
+    """Create kesu's topics on the configured Kafka (idempotent) and list them."""
+    from kesu.kafka_config import KafkaNotConfigured
+    from kesu.topic_admin import ensure_topics
+    from streams.topics import ALL_TOPICS
+
+    settings = _settings()
+    try:
+        created = ensure_topics(settings)
+    except KafkaNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    for spec in ALL_TOPICS:
+        name = spec.name(settings.namespace)
+        mark = "created" if name in created else "exists "
+        retention = f"{spec.retention.days} d" if spec.retention else "forever"
+        click.echo(f"{mark}  {name:<28} partitions={spec.partitions}  retention={retention}")
+
+
+@cli.command()
+def worker() -> None:
+    """Run the stream-processing worker (Faust agents) in the foreground."""
+    from kesu.kafka_config import KafkaNotConfigured
+    from kesu.worker import run_worker
+
+    try:
+        run_worker(_settings())
+    except KafkaNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
+def api() -> None:
+    """Run the HTTP API (ingestion, health, metrics) in the foreground."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@cli.command()
+@click.option(
+    "--source",
+    "source_name",
+    required=True,
+    type=click.Choice([s.value for s in Source]),
+    help="Which upstream the events come from (selects the raw topic).",
+)
+@click.option("--check", is_flag=True, help="Validate every line locally and publish nothing.")
+@click.argument("file", type=click.File("rb"))
+def publish(source_name: str, check: bool, file: BinaryIO) -> None:
+    """Publish a JSON-lines FILE (one event per line; - for stdin) to Kafka with kafka-python.
+
+    Lines are sent as they are and keyed by their event_id; the worker validates them and
+    dead-letters what is wrong. Exits non-zero if any line was not acknowledged by Kafka
+    (or, with --check, if any line is invalid).
+    """
+    from kesu.kafka_config import KafkaNotConfigured
+    from kesu.publish import check_lines, publish_lines
+
+    settings = _settings()
+    source = Source(source_name)
+    if check:
+        report = check_lines(source, file, settings)
+        for number, problem in report.invalid:
+            click.echo(f"line {number}: {problem}", err=True)
+        click.echo(f"{report.acknowledged} valid, {len(report.invalid)} invalid")
+        sys.exit(1 if report.invalid else 0)
+    try:
+        report = publish_lines(
+            source, file, settings, progress=lambda n: click.echo(f"sent {n}…", err=True)
+        )
+    except KafkaNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    for number, problem in report.failed:
+        click.echo(f"line {number}: not acknowledged ({problem})", err=True)
+    topic = f"{settings.namespace}.raw.{source.value}"
+    click.echo(f"{report.acknowledged}/{report.sent} events acknowledged by Kafka on {topic}")
+    sys.exit(1 if report.failed else 0)
+
+
+@cli.command()
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1, max=10_000),
+    default=10.0,
+    show_default=True,
+    help="Events per second.",
+)
+@click.option(
+    "--via",
+    type=click.Choice(["kafka", "http"]),
+    default="kafka",
+    show_default=True,
+    help="Publish straight to Kafka, or through the API's POST /v1/events/{source}.",
+)
+@click.option(
+    "--api-url",
+    default=None,
+    help="API base URL for --via http (default: from KESU_API_HOST/PORT).",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Send only the first N events."
+)
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Keep the feed's original ids (a second run is then de-duplicated).",
+)
+def demo(rate: float, via: str, api_url: str | None, limit: int | None, replay: bool) -> None:
+    """Stream the bundled sample feed (~300 Chinese events) into the running service."""
+    from kesu.demo import HttpSender, KafkaSender, load_feed, run_demo
+    from kesu.kafka_config import KafkaNotConfigured
+
+    settings = _settings()
+    items = load_feed()[:limit]
+    try:
+        sender = (
+            KafkaSender(settings)
+            if via == "kafka"
+            else HttpSender(api_url or f"http://{settings.api_host}:{settings.api_port}")
+        )
+    except KafkaNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Sending {len(items)} events via {via} at {rate:g}/s (about {len(items) / rate:.0f} s)…"
+    )
+    sent = run_demo(
+        sender,
+        items,
+        rate=rate,
+        replay=replay,
+        progress=lambda n, by_source: click.echo(f"  {n}/{len(items)} sent ({_counts(by_source)})"),
+    )
+    click.echo(f"Done: {sum(sent.values())} events ({_counts(sent)}).")
+
+
+def _counts(counter: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counter.items()))
+
+
+@cli.command()
+def run() -> None:
+    """Start the whole service here: Kafka (embedded unless KESU_KAFKA_BOOTSTRAP), worker, API.
+
+    The first run fetches the Kafka jars from Maven Central; later runs reuse them and the
+    data in KESU_DATA_DIR. Ctrl-C stops everything.
+    """
+    from kesu.broker import BrokerError
+    from kesu.supervisor import Supervisor
+
+    settings = _settings()
+    supervisor = Supervisor(settings, echo=click.echo)
+    _stop_on_signals()
+    code = 0
+    try:
+        seconds = supervisor.start()
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        click.echo(
+            f"\n客诉 kesu ready in {seconds:.1f} s\n"
+            f"  API docs      {base}/docs\n"
+            f"  ingestion     POST {base}/v1/events/{{call|social|logistics|activity}}\n"
+            f"  API metrics   {base}/metrics\n"
+            f"  logs          {settings.data_dir / 'logs'}\n"
+            f"Try it: `kesu demo` in another terminal. Ctrl-C stops everything.\n"
+        )
+        code = supervisor.wait()
+    except KeyboardInterrupt:
+        click.echo("\nCtrl-C: stopping…")
+    except (BrokerError, RuntimeError, OSError) as exc:
+        click.echo(f"✗ {exc}", err=True)
+        code = 1
+    finally:
+        supervisor.stop()
+    sys.exit(code)
+
+
+@cli.command()
+@click.option(
+    "--check", is_flag=True, help="Exit non-zero if the committed schemas differ from the records."
+)
+def schemas(check: bool) -> None:
+    """Write the JSON Schemas of the upstream records to streams/schemas/ (for upstream teams)."""
+    from streams.schema_export import SCHEMA_DIR, drifted, write
+
+    if check:
+        stale = drifted()
+        for name in stale:
+            click.echo(f"out of date: {SCHEMA_DIR / name}", err=True)
+        sys.exit(1 if stale else 0)
+    for path in write():
+        click.echo(f"wrote {path}")
+
+
+@cli.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the documented defaults as a Markdown table (for the README).")
+def show_settings(markdown: bool) -> None:
+    """Print the effective settings (secrets masked) with what each one is for."""
+    from kesu.settings import settings_table
+
+    if markdown:
+        click.echo(settings_table())
+        return
+    settings = _settings()
+    values = settings.masked()
+    for name, field in Settings.model_fields.items():
+        click.echo(f"KESU_{name.upper()}={values[name] if values[name] is not None else ''}")
+        click.echo(f"    {field.description}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="kesu")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The `kesu` commands people run: publish, demo, broker and run — as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from kesu.broker import discover, free_port
+from kesu.demo import load_feed
+from kesu.settings import Settings
+from streams.records import Source
+from streams.topics import CLEAN
+from tests.factories import make_event, to_bytes
+from tests.integration.conftest import Broker, SettingsFactory, WorkerFactory
+from tests.integration.support import (
+    REPO,
+    KesuProcess,
+    eventually,
+    read_all,
+    read_until,
+    settings_env,
+)
+
+
+def _kesu(
+    args: list[str], settings: Settings, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kesu", *args],
+        env=settings_env(settings),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _clean_ids(broker: Broker, settings: Settings) -> list[str]:
+    topics = [CLEAN[s].name(settings.namespace) for s in Source]
+    return [json.loads(r.value)["event_id"] for r in read_all(broker.bootstrap, topics)]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie child of ours counts as gone
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+class TestPublish:
+    def test_file_is_published_and_cleaned(
+        self,
+        kafka_broker: Broker,
+        make_settings: SettingsFactory,
+        worker_factory: WorkerFactory,
+        tmp_path: Path,
+    ) -> None:
+        """`kesu publish --source social FILE` sends every line; the worker cleans them."""
+        settings = make_settings()
+        worker_factory(settings)
+        events = [make_event(Source.SOCIAL) for _ in range(25)]
+        feed = tmp_path / "posts.jsonl"
+        feed.write_bytes(b"\n".join(to_bytes(e) for e in events) + b"\n\n")
+        result = _kesu(["publish", "--source", "social", str(feed)], settings)
+        assert result.returncode == 0, result.stderr
+        assert "25/25 events acknowledged" in result.stdout
+        wanted = {e["event_id"] for e in events}
+        read_until(
+            kafka_broker.bootstrap,
+            [CLEAN[Source.SOCIAL].name(settings.namespace)],
+            lambda rs: wanted <= {json.loads(r.value)["event_id"] for r in rs},
+            what="the 25 published posts",
+        )
+
+    def test_check_reports_bad_lines_by_number_and_publishes_nothing(
+        self, kafka_broker: Broker, make_settings: SettingsFactory, tmp_path: Path
+    ) -> None:
+        settings = make_settings()
+        feed = tmp_path / "calls.jsonl"
+        feed.write_bytes(
+            to_bytes(make_event(Source.CALL))
+            + b"\n{oops\n"
+            + to_bytes(make_event(Source.CALL, text=""))
+            + b"\n"
+        )
+        result = _kesu(["publish", "--source", "call", "--check", str(feed)], settings)
+        assert result.returncode == 1
+        assert "line 2: NOT_JSON" in result.stderr
+        assert "line 3: EMPTY_TEXT" in result.stderr
+        assert "1 valid, 2 invalid" in result.stdout
+        assert read_all(kafka_broker.bootstrap, [f"{settings.namespace}.raw.call"]) == []
+
+    def test_no_kafka_configured_is_a_clear_error(self, tmp_path: Path) -> None:
+        settings = Settings(_env_file=None, data_dir=tmp_path)
+        result = _kesu(["publish", "--source", "call", "-"], settings, input="")
+        assert result.returncode != 0
+        assert "KESU_KAFKA_BOOTSTRAP" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+class TestDemo:
+    def test_demo_feed_flows_through_the_pipeline(
+        self, kafka_broker: Broker, make_settings: SettingsFactory, worker_factory: WorkerFactory
+    ) -> None:
+        """Every event of the sample feed is valid when the demo sends it: none is dead-lettered."""
+        settings = make_settings()
+        worker_factory(settings)
+        feed = load_feed()
+        result = _kesu(["demo", "--rate", "400"], settings)
+        assert result.returncode == 0, result.stderr
+        assert f"Done: {len(feed)} events" in result.stdout
+        ids = eventually(
+            lambda: (
+                (found := _clean_ids(kafka_broker, settings)) and len(found) >= len(feed) and found
+            ),
+            what=f"{len(feed)} demo events on the clean topics",
+        )
+        assert len(set(ids)) == len(feed)
+        assert read_all(kafka_broker.bootstrap, [f"{settings.namespace}.dlq"]) == []
+
+
+class TestBrokerCommand:
+    def test_sigterm_stops_the_jvm_and_keeps_the_data(self, tmp_path: Path) -> None:
+        """`kesu broker` stops cleanly on SIGTERM, and a restart finds the topics it had."""
+        settings = Settings(_env_file=None, data_dir=tmp_path)
+        broker = KesuProcess(["broker"], settings_env(settings), tmp_path / "broker.out").start(
+            "ready on"
+        )
+        address = discover(settings.kafka_state_dir)
+        assert address is not None
+        admin = KafkaAdminClient(bootstrap_servers=address.bootstrap)
+        admin.create_topics([NewTopic("kept", 1, 1)])
+        admin.close()
+        assert broker.stop() == 0
+        assert not _pid_alive(address.pid)
+        assert discover(settings.kafka_state_dir) is None
+
+        again = KesuProcess(["broker"], settings_env(settings), tmp_path / "broker2.out").start(
+            "ready on"
+        )
+        try:
+            address = discover(settings.kafka_state_dir)
+            assert address is not None
+            admin = KafkaAdminClient(bootstrap_servers=address.bootstrap)
+            assert "kept" in admin.list_topics()
+            admin.close()
+        finally:
+            again.stop()
+
+    def test_jvm_dies_with_a_killed_parent(self, tmp_path: Path) -> None:
+        """SIGKILL of `kesu broker` (no chance to clean up) still leaves no orphan JVM."""
+        settings = Settings(_env_file=None, data_dir=tmp_path)
+        broker = KesuProcess(["broker"], settings_env(settings), tmp_path / "broker.out").start(
+            "ready on"
+        )
+        address = discover(settings.kafka_state_dir)
+        assert address is not None
+        broker.kill()
+        eventually(lambda: not _pid_alive(address.pid), timeout=30, what="the orphaned JVM to exit")
+
+
+class TestRun:
+    def test_run_brings_the_service_up_and_ctrl_c_stops_everything(self, tmp_path: Path) -> None:
+        """`kesu run` (what `make run` starts): broker, worker and API up; Ctrl-C leaves nothing."""
+        settings = Settings(
+            _env_file=None, data_dir=tmp_path, api_port=free_port(), worker_metrics_port=free_port()
+        )
+        run = KesuProcess(["run"], settings_env(settings), tmp_path / "run.out").start(
+            "ready in", timeout=180
+        )
+        address = discover(settings.kafka_state_dir)
+        assert address is not None
+        base = f"http://127.0.0.1:{settings.api_port}"
+        response = httpx.post(f"{base}/v1/events/call", json=make_event(Source.CALL), timeout=30)
+        assert response.status_code == 202, response.text
+        assert "/docs" in run.output()
+        assert (
+            httpx.get(f"{base}/openapi.json", timeout=10).json()["info"]["title"].startswith("kesu")
+        )
+
+        run.signal(signal.SIGINT)
+        assert run.process is not None
+        assert run.process.wait(90) == 0
+        assert not _pid_alive(address.pid)
+        leftover = subprocess.run(
+            ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False
+        )
+        assert leftover.stdout.strip() == "", leftover.stdout
