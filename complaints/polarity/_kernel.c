@@ -1,0 +1,824 @@
+/*
+ * Typed C kernel for complaints.polarity: the same computation as _pyport.py (an exact port of
+ * snownlp 0.12.3's SnowNLP(text).sentiments), over int-indexed tables built once at load.
+ *
+ * Exactness rules kept here, each mirroring snownlp's Python:
+ *   - every float is a C double and every expression keeps Python's operation order:
+ *       uni = l1 * ((double)count / total);  bi = (l2 * count) / c;  tri = (l3 * count) / c;
+ *       sum = uni + bi + tri;  log_prob = sum == 0 ? -inf : log(sum)
+ *     (compiled with -ffp-contract=off so no fused multiply-add changes a rounding);
+ *   - log/exp are the same libm functions CPython's math module calls;
+ *   - states are visited in status order, then in the previous stage's insertion order, with a
+ *     strict '>' for replacement and "first maximum wins" at the end;
+ *   - an unseen character overwrites states without comparing (snownlp's not_found branch);
+ *   - the Bayes step adds the per-word terms in word order; those terms are precomputed in
+ *     Python with snownlp's own expression (log(float(count) / total)), which is the same value.
+ *
+ * Token ids: 0 is ('', 'BOS'); a character c in U+4E00..U+9FA5 with status index t is
+ * (c - 0x4E00 + 1) * 4 + t. No other token can be queried, because only runs of those
+ * characters reach the segmenter, so table entries with other tokens are dropped at load.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CJK_FIRST 0x4E00
+#define CJK_LAST 0x9FA5
+#define N_TAGS 4
+#define TAG_B 0
+#define TAG_M 1
+#define TAG_E 2
+#define TAG_S 3
+#define TAG_BOS 4 /* pseudo tag of the sentence-start token inside a state */
+#define TOK_BOS 0u
+#define N_TOKENS ((uint32_t)(CJK_LAST - CJK_FIRST + 2) * N_TAGS)
+#define TOK_BITS 17 /* N_TOKENS < 2^17 */
+#define MAX_STATES 16
+#define MAX_CLASSES 8
+#define STACK_RUN 512 /* runs up to this length need no heap scratch */
+
+static inline int
+is_cjk(Py_UCS4 c)
+{
+    return c >= CJK_FIRST && c <= CJK_LAST;
+}
+
+static inline uint32_t
+char_base(Py_UCS4 c)
+{
+    return (uint32_t)(c - CJK_FIRST + 1) * N_TAGS;
+}
+
+/* ---------------------------------------------------------------- count tables */
+
+/* Open addressing, linear probing; a stored key is packed key + 1 so 0 means empty. */
+typedef struct {
+    uint64_t *keys;
+    uint32_t *vals;
+    uint64_t mask;
+    int shift;
+    uint32_t none; /* snownlp's NormalProb.none: the count of a missing key */
+} CountTable;
+
+static inline uint64_t
+slot_of(const CountTable *t, uint64_t key)
+{
+    return (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
+}
+
+static inline uint32_t
+table_get(const CountTable *t, uint64_t key)
+{
+    uint64_t stored = key + 1;
+    uint64_t i = slot_of(t, key);
+    for (;;) {
+        uint64_t k = t->keys[i];
+        if (k == stored) {
+            return t->vals[i];
+        }
+        if (k == 0) {
+            return t->none;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+static int
+table_alloc(CountTable *t, Py_ssize_t n_entries, uint32_t none)
+{
+    uint64_t cap = 16;
+    int bits = 4;
+    while (cap < (uint64_t)n_entries * 2 + 1) {
+        cap <<= 1;
+        bits++;
+    }
+    t->keys = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+    t->vals = PyMem_Calloc((size_t)cap, sizeof(uint32_t));
+    if (t->keys == NULL || t->vals == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->mask = cap - 1;
+    t->shift = 64 - bits;
+    t->none = none;
+    return 0;
+}
+
+static void
+table_free(CountTable *t)
+{
+    PyMem_Free(t->keys);
+    PyMem_Free(t->vals);
+    t->keys = NULL;
+    t->vals = NULL;
+}
+
+static void
+table_put(CountTable *t, uint64_t key, uint32_t val)
+{
+    uint64_t stored = key + 1;
+    uint64_t i = slot_of(t, key);
+    while (t->keys[i] != 0 && t->keys[i] != stored) {
+        i = (i + 1) & t->mask;
+    }
+    t->keys[i] = stored;
+    t->vals[i] = val;
+}
+
+static inline uint64_t
+key2(uint32_t a, uint32_t b)
+{
+    return ((uint64_t)a << TOK_BITS) | b;
+}
+
+static inline uint64_t
+key3(uint32_t a, uint32_t b, uint32_t c)
+{
+    return ((uint64_t)a << (2 * TOK_BITS)) | ((uint64_t)b << TOK_BITS) | c;
+}
+
+/* ---------------------------------------------------------------- the model object */
+
+typedef struct {
+    PyObject_HEAD
+    double l1, l2, l3, uni_total;
+    uint32_t *uni; /* N_TOKENS counts, indexed by token id */
+    CountTable bi, tri;
+    PyObject *lexicon; /* dict: word -> tuple of per-class log terms, or None for a stop word */
+    int n_classes;
+    int pos_class; /* index of the 'pos' label, -1 if absent */
+    double prior[MAX_CLASSES];
+    double unknown[MAX_CLASSES];
+} Model;
+
+/* --- the three terms of CharacterBasedGenerativeModel.log_prob, shared by the Viterbi loop
+ * and the test hook Model.log_prob so that both run the very same arithmetic */
+
+/* uni = l1 * uni.freq(s3) */
+static inline double
+uni_term(const Model *m, uint32_t tok3)
+{
+    return m->l1 * ((double)m->uni[tok3] / m->uni_total);
+}
+
+/* bi = div(l2 * bi[(s2, s3)], uni[s2]) where c2 = uni[s2] */
+static inline double
+bi_term(const Model *m, uint32_t tok2, uint32_t c2, uint32_t tok3)
+{
+    return c2 == 0 ? 0.0 : (m->l2 * (double)table_get(&m->bi, key2(tok2, tok3))) / (double)c2;
+}
+
+/* tri = div(l3 * tri[(s1, s2, s3)], bi[(s1, s2)]) where c12 = bi[(s1, s2)] */
+static inline double
+tri_term(const Model *m, uint32_t tok1, uint32_t tok2, uint32_t c12, uint32_t tok3)
+{
+    return c12 == 0 ? 0.0
+                    : (m->l3 * (double)table_get(&m->tri, key3(tok1, tok2, tok3))) / (double)c12;
+}
+
+/* log(uni + bi + tri), summed left to right; -inf for a zero sum */
+static inline double
+log_of_terms(double uni, double bi, double tri)
+{
+    const double sum = uni + bi + tri;
+    return sum == 0 ? -INFINITY : log(sum);
+}
+
+/* A callback receiving each word as text[start:end]. */
+typedef int (*WordSink)(void *ctx, PyObject *text, Py_ssize_t start, Py_ssize_t end);
+
+/* --- conversion of snownlp's dict keys into token ids */
+
+static const char *const STATUS_LETTERS[N_TAGS] = {"b", "m", "e", "s"};
+
+/* 1 and *tok set: a queryable token; 0: never queried (skip). */
+static int
+parse_token(PyObject *obj, uint32_t *tok)
+{
+    if (!PyTuple_CheckExact(obj) || PyTuple_GET_SIZE(obj) != 2) {
+        return 0;
+    }
+    PyObject *ch = PyTuple_GET_ITEM(obj, 0);
+    PyObject *tag = PyTuple_GET_ITEM(obj, 1);
+    if (!PyUnicode_CheckExact(ch) || !PyUnicode_CheckExact(tag)) {
+        return 0;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(ch);
+    if (n == 0) {
+        if (PyUnicode_CompareWithASCIIString(tag, "BOS") == 0) {
+            *tok = TOK_BOS;
+            return 1;
+        }
+        return 0;
+    }
+    if (n != 1) {
+        return 0;
+    }
+    Py_UCS4 c = PyUnicode_READ_CHAR(ch, 0);
+    if (!is_cjk(c) || PyUnicode_GET_LENGTH(tag) != 1) {
+        return 0;
+    }
+    /* status is checked to be ('b', 'm', 'e', 's') before any token is parsed */
+    const Py_UCS4 letter = PyUnicode_READ_CHAR(tag, 0);
+    for (int t = 0; t < N_TAGS; t++) {
+        if (letter == (Py_UCS4)STATUS_LETTERS[t][0]) {
+            *tok = char_base(c) + (uint32_t)t;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+parse_count(PyObject *obj, uint32_t *out)
+{
+    if (!PyLong_CheckExact(obj)) {
+        PyErr_SetString(PyExc_ValueError, "segmenter counts must be int");
+        return -1;
+    }
+    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
+    if (PyErr_Occurred() || v > UINT32_MAX) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "segmenter count out of range");
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Fills a table from a dict whose keys are tuples of `arity` tokens. */
+static int
+fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none)
+{
+    if (table_alloc(t, PyDict_GET_SIZE(dict), none) < 0) {
+        return -1;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != arity) {
+            continue;
+        }
+        uint32_t toks[3];
+        int ok = 1;
+        for (int i = 0; i < arity && ok; i++) {
+            ok = parse_token(PyTuple_GET_ITEM(key, i), &toks[i]);
+        }
+        if (!ok) {
+            continue;
+        }
+        uint32_t count;
+        if (parse_count(value, &count) < 0) {
+            return -1;
+        }
+        table_put(t, arity == 2 ? key2(toks[0], toks[1]) : key3(toks[0], toks[1], toks[2]), count);
+    }
+    return 0;
+}
+
+static int
+parse_doubles(PyObject *seq, int n, double *out, const char *what)
+{
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != n) {
+        PyErr_Format(PyExc_ValueError, "%s must be a tuple of %d floats", what, n);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *v = PyTuple_GET_ITEM(seq, i);
+        if (!PyFloat_CheckExact(v)) {
+            PyErr_Format(PyExc_ValueError, "%s must be a tuple of %d floats", what, n);
+            return -1;
+        }
+        out[i] = PyFloat_AS_DOUBLE(v);
+    }
+    return 0;
+}
+
+static void
+Model_dealloc(Model *self)
+{
+    PyMem_Free(self->uni);
+    table_free(&self->bi);
+    table_free(&self->tri);
+    Py_XDECREF(self->lexicon);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+Model_init(Model *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"status", "uni", "uni_total", "uni_none", "bi", "bi_none",
+                             "tri", "tri_none", "l1", "l2", "l3", "lexicon",
+                             "priors", "unknown_terms", "pos_class", NULL};
+    PyObject *status, *uni, *bi, *tri, *lexicon, *priors, *unknown;
+    PyObject *uni_none_o, *bi_none_o, *tri_none_o;
+    double uni_total;
+    if (self->uni != NULL || self->lexicon != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Model is already initialised");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwds, "O!O!dOO!OO!OdddO!O!O!i:Model", kwlist, &PyTuple_Type, &status,
+            &PyDict_Type, &uni, &uni_total, &uni_none_o, &PyDict_Type, &bi, &bi_none_o,
+            &PyDict_Type, &tri, &tri_none_o, &self->l1, &self->l2, &self->l3, &PyDict_Type,
+            &lexicon, &PyTuple_Type, &priors, &PyTuple_Type, &unknown, &self->pos_class)) {
+        return -1;
+    }
+    /* The word builder below knows the tags by letter: the status must be snownlp's. */
+    if (PyTuple_GET_SIZE(status) != N_TAGS) {
+        PyErr_SetString(PyExc_ValueError, "status must be ('b', 'm', 'e', 's')");
+        return -1;
+    }
+    for (int t = 0; t < N_TAGS; t++) {
+        PyObject *s = PyTuple_GET_ITEM(status, t);
+        if (!PyUnicode_CheckExact(s) || PyUnicode_CompareWithASCIIString(s, STATUS_LETTERS[t])) {
+            PyErr_SetString(PyExc_ValueError, "status must be ('b', 'm', 'e', 's')");
+            return -1;
+        }
+    }
+    if (!(uni_total > 0.0) || !isfinite(uni_total)) {
+        PyErr_SetString(PyExc_ValueError, "uni_total must be positive and finite");
+        return -1;
+    }
+    uint32_t uni_none, bi_none, tri_none;
+    if (parse_count(uni_none_o, &uni_none) < 0 || parse_count(bi_none_o, &bi_none) < 0 ||
+        parse_count(tri_none_o, &tri_none) < 0) {
+        return -1;
+    }
+    self->uni_total = uni_total;
+
+    self->uni = PyMem_Malloc(sizeof(uint32_t) * N_TOKENS);
+    if (self->uni == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint32_t i = 0; i < N_TOKENS; i++) {
+        self->uni[i] = uni_none;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(uni, &pos, &key, &value)) {
+        uint32_t tok, count;
+        if (!parse_token(key, &tok)) {
+            continue;
+        }
+        if (parse_count(value, &count) < 0) {
+            return -1;
+        }
+        self->uni[tok] = count;
+    }
+    if (fill_table(&self->bi, bi, 2, bi_none) < 0 || fill_table(&self->tri, tri, 3, tri_none) < 0) {
+        return -1;
+    }
+
+    Py_ssize_t n_classes = PyTuple_GET_SIZE(priors);
+    if (n_classes < 1 || n_classes > MAX_CLASSES) {
+        PyErr_SetString(PyExc_ValueError, "between 1 and 8 classes are supported");
+        return -1;
+    }
+    self->n_classes = (int)n_classes;
+    if (self->pos_class < -1 || self->pos_class >= self->n_classes) {
+        PyErr_SetString(PyExc_ValueError, "pos_class out of range");
+        return -1;
+    }
+    if (parse_doubles(priors, self->n_classes, self->prior, "priors") < 0 ||
+        parse_doubles(unknown, self->n_classes, self->unknown, "unknown_terms") < 0) {
+        return -1;
+    }
+    /* Validate the lexicon once so that scoring can read it without checks. */
+    pos = 0;
+    while (PyDict_Next(lexicon, &pos, &key, &value)) {
+        double scratch[MAX_CLASSES];
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_SetString(PyExc_ValueError, "lexicon keys must be str");
+            return -1;
+        }
+        if (value != Py_None && parse_doubles(value, self->n_classes, scratch, "lexicon values") < 0) {
+            return -1;
+        }
+    }
+    /* A private copy: nobody else can change what scoring reads without checks. */
+    self->lexicon = PyDict_Copy(lexicon);
+    return self->lexicon == NULL ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- the segmenter */
+
+/*
+ * Viterbi of CharacterBasedGenerativeModel.tag over one run of n characters whose token bases
+ * are base[0..n). Writes the chosen status index of every character to tags_out.
+ * hist_tag / hist_back hold n * MAX_STATES entries: each step's states (their current tag and
+ * the index of their predecessor in the previous stage).
+ */
+static void
+viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
+        uint8_t *hist_back, uint8_t *tags_out)
+{
+    double now_p[MAX_STATES];
+    uint8_t now_prev[MAX_STATES], now_cur[MAX_STATES];
+    int n_now = 1;
+    now_p[0] = 0.0;
+    now_prev[0] = TAG_BOS;
+    now_cur[0] = TAG_BOS;
+
+    for (Py_ssize_t q = 0; q < n; q++) {
+        const uint32_t b3 = base[q];
+        const uint32_t b2 = q >= 1 ? base[q - 1] : 0;
+        const uint32_t b1 = q >= 2 ? base[q - 2] : 0;
+        double st_p[MAX_STATES];
+        uint8_t st_prev[MAX_STATES], st_cur[MAX_STATES], st_back[MAX_STATES];
+        int8_t index[TAG_BOS + 1][N_TAGS];
+        int n_st = 0;
+        memset(index, -1, sizeof index);
+
+        /* uni.freq((w, s)) != 0 for some s <=> some count != 0 (total is positive, finite) */
+        int found = 0;
+        for (int s = 0; s < N_TAGS; s++) {
+            if ((double)m->uni[b3 + s] / m->uni_total != 0) {
+                found = 1;
+                break;
+            }
+        }
+        if (!found) {
+            for (int s = 0; s < N_TAGS; s++) {
+                for (int j = 0; j < n_now; j++) {
+                    int k = index[now_cur[j]][s];
+                    if (k < 0) {
+                        k = n_st++;
+                        index[now_cur[j]][s] = (int8_t)k;
+                        st_prev[k] = now_cur[j];
+                        st_cur[k] = (uint8_t)s;
+                    }
+                    st_p[k] = now_p[j];
+                    st_back[k] = (uint8_t)j;
+                }
+            }
+        }
+        else {
+            uint32_t tok1[MAX_STATES], tok2[MAX_STATES], c2[MAX_STATES], c12[MAX_STATES];
+            for (int j = 0; j < n_now; j++) {
+                tok1[j] = now_prev[j] == TAG_BOS ? TOK_BOS : b1 + now_prev[j];
+                tok2[j] = now_cur[j] == TAG_BOS ? TOK_BOS : b2 + now_cur[j];
+                c2[j] = m->uni[tok2[j]];
+                c12[j] = table_get(&m->bi, key2(tok1[j], tok2[j]));
+            }
+            for (int s = 0; s < N_TAGS; s++) {
+                const uint32_t tok3 = b3 + (uint32_t)s;
+                const double uni = uni_term(m, tok3);
+                /* bi depends on the predecessor only through its current tag */
+                double bis[TAG_BOS + 1];
+                int have_bi[TAG_BOS + 1] = {0, 0, 0, 0, 0};
+                for (int j = 0; j < n_now; j++) {
+                    const int cur = now_cur[j];
+                    if (!have_bi[cur]) {
+                        bis[cur] = bi_term(m, tok2[j], c2[j], tok3);
+                        have_bi[cur] = 1;
+                    }
+                    const double tri = tri_term(m, tok1[j], tok2[j], c12[j], tok3);
+                    const double p = now_p[j] + log_of_terms(uni, bis[cur], tri);
+                    int k = index[cur][s];
+                    if (k < 0) {
+                        k = n_st++;
+                        index[cur][s] = (int8_t)k;
+                        st_prev[k] = (uint8_t)cur;
+                        st_cur[k] = (uint8_t)s;
+                        st_p[k] = p;
+                        st_back[k] = (uint8_t)j;
+                    }
+                    else if (p > st_p[k]) {
+                        st_p[k] = p;
+                        st_back[k] = (uint8_t)j;
+                    }
+                }
+            }
+        }
+        memcpy(hist_tag + q * MAX_STATES, st_cur, (size_t)n_st);
+        memcpy(hist_back + q * MAX_STATES, st_back, (size_t)n_st);
+        memcpy(now_p, st_p, sizeof(double) * (size_t)n_st);
+        memcpy(now_prev, st_prev, (size_t)n_st);
+        memcpy(now_cur, st_cur, (size_t)n_st);
+        n_now = n_st;
+    }
+    /* max(now, key=p): the first maximum wins */
+    int best = 0;
+    for (int k = 1; k < n_now; k++) {
+        if (now_p[k] > now_p[best]) {
+            best = k;
+        }
+    }
+    for (Py_ssize_t q = n - 1; q >= 0; q--) {
+        tags_out[q] = hist_tag[q * MAX_STATES + best];
+        best = hist_back[q * MAX_STATES + best];
+    }
+}
+
+/* Segments text[start:end] (all characters in U+4E00..U+9FA5) and passes each word on. */
+static int
+segment_run(const Model *m, PyObject *text, int kind, const void *data, Py_ssize_t start,
+            Py_ssize_t end, WordSink sink, void *ctx)
+{
+    const Py_ssize_t n = end - start;
+    uint32_t stack_base[STACK_RUN];
+    uint8_t stack_tag[STACK_RUN * MAX_STATES], stack_back[STACK_RUN * MAX_STATES];
+    uint8_t stack_out[STACK_RUN];
+    uint32_t *base = stack_base;
+    uint8_t *hist_tag = stack_tag, *hist_back = stack_back, *tags = stack_out;
+    void *heap = NULL;
+    if (n > STACK_RUN) {
+        if ((size_t)n > (PY_SSIZE_T_MAX - 64) / (sizeof(uint32_t) + 2 * MAX_STATES + 1)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        heap = PyMem_Malloc((size_t)n * (sizeof(uint32_t) + 2 * MAX_STATES + 1));
+        if (heap == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        base = (uint32_t *)heap;
+        hist_tag = (uint8_t *)(base + n);
+        hist_back = hist_tag + (size_t)n * MAX_STATES;
+        tags = hist_back + (size_t)n * MAX_STATES;
+    }
+    for (Py_ssize_t q = 0; q < n; q++) {
+        base[q] = char_base(PyUnicode_READ(kind, data, start + q));
+    }
+    viterbi(m, base, n, hist_tag, hist_back, tags);
+
+    /* seg/seg.py Seg.seg: b and s start a word, m extends it, e ends it */
+    int rc = 0;
+    Py_ssize_t word = -1; /* start of the pending word ('tmp'), -1 when it is empty */
+    for (Py_ssize_t q = 0; q < n && rc == 0; q++) {
+        switch (tags[q]) {
+        case TAG_E:
+            rc = sink(ctx, text, start + (word >= 0 ? word : q), start + q + 1);
+            word = -1;
+            break;
+        case TAG_B:
+        case TAG_S:
+            if (word >= 0) {
+                rc = sink(ctx, text, start + word, start + q);
+            }
+            word = q;
+            break;
+        default: /* TAG_M */
+            if (word < 0) {
+                word = q;
+            }
+        }
+    }
+    if (rc == 0 && word >= 0) {
+        rc = sink(ctx, text, start + word, end);
+    }
+    PyMem_Free(heap);
+    return rc;
+}
+
+/*
+ * snownlp.seg.seg: runs of U+4E00..U+9FA5 are segmented; every other run is s.strip() then
+ * s.split() (both split on Py_UNICODE_ISSPACE), which is the same as splitting on whitespace.
+ */
+static int
+walk_words(const Model *m, PyObject *text, WordSink sink, void *ctx)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) {
+        return -1;
+    }
+#endif
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t j = i + 1;
+        if (is_cjk(PyUnicode_READ(kind, data, i))) {
+            while (j < n && is_cjk(PyUnicode_READ(kind, data, j))) {
+                j++;
+            }
+            if (segment_run(m, text, kind, data, i, j, sink, ctx) < 0) {
+                return -1;
+            }
+        }
+        else {
+            while (j < n && !is_cjk(PyUnicode_READ(kind, data, j))) {
+                j++;
+            }
+            Py_ssize_t k = i;
+            for (;;) {
+                while (k < j && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k))) {
+                    k++;
+                }
+                if (k >= j) {
+                    break;
+                }
+                Py_ssize_t w = k;
+                while (k < j && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k))) {
+                    k++;
+                }
+                if (sink(ctx, text, w, k) < 0) {
+                    return -1;
+                }
+            }
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sinks */
+
+static int
+list_sink(void *ctx, PyObject *text, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *w = PyUnicode_Substring(text, start, end);
+    if (w == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append((PyObject *)ctx, w);
+    Py_DECREF(w);
+    return rc;
+}
+
+typedef struct {
+    const Model *m;
+    double tmp[MAX_CLASSES];
+} BayesAcc;
+
+/* normal.filter_stop, then tmp[k] += log(freq_k(word)) for every class k */
+static int
+bayes_sink(void *vctx, PyObject *text, Py_ssize_t start, Py_ssize_t end)
+{
+    BayesAcc *acc = (BayesAcc *)vctx;
+    PyObject *w = PyUnicode_Substring(text, start, end);
+    if (w == NULL) {
+        return -1;
+    }
+    PyObject *terms = PyDict_GetItemWithError(acc->m->lexicon, w); /* borrowed */
+    Py_DECREF(w);
+    const int n = acc->m->n_classes;
+    if (terms == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        for (int k = 0; k < n; k++) {
+            acc->tmp[k] += acc->m->unknown[k];
+        }
+    }
+    else if (terms != Py_None) {
+        for (int k = 0; k < n; k++) {
+            acc->tmp[k] += PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(terms, k));
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static int
+check_ready(Model *self, PyObject *text)
+{
+    if (self->lexicon == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Model is not initialised");
+        return -1;
+    }
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "text must be str, not %.100s", Py_TYPE(text)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Model_sentiment(Model *self, PyObject *text)
+{
+    if (check_ready(self, text) < 0) {
+        return NULL;
+    }
+    BayesAcc acc;
+    acc.m = self;
+    const int n = self->n_classes;
+    for (int k = 0; k < n; k++) {
+        acc.tmp[k] = self->prior[k];
+    }
+    if (walk_words(self, text, bayes_sink, &acc) < 0) {
+        return NULL;
+    }
+    /* Bayes.classify's final loop; math.exp raises OverflowError exactly when the result is
+     * infinite for a finite argument, and the except clause then sets now = 0. */
+    int ret = -1;
+    double prob = 0.0;
+    for (int k = 0; k < n; k++) {
+        double now = 0.0;
+        int overflow = 0;
+        for (int o = 0; o < n; o++) {
+            const double x = acc.tmp[o] - acc.tmp[k];
+            const double e = exp(x);
+            if (isinf(e) && isfinite(x)) {
+                overflow = 1;
+                break;
+            }
+            now += e;
+        }
+        now = overflow ? 0.0 : 1.0 / now;
+        if (now > prob) {
+            ret = k;
+            prob = now;
+        }
+    }
+    return PyFloat_FromDouble(ret >= 0 && ret == self->pos_class ? prob : 1.0 - prob);
+}
+
+static PyObject *
+Model_segment(Model *self, PyObject *text)
+{
+    if (check_ready(self, text) < 0) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    if (walk_words(self, text, list_sink, out) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Test hook: CharacterBasedGenerativeModel.log_prob(s1, s2, s3) for tokens (char, tag). */
+static PyObject *
+Model_log_prob(Model *self, PyObject *args)
+{
+    PyObject *s1, *s2, *s3;
+    if (!PyArg_ParseTuple(args, "OOO:log_prob", &s1, &s2, &s3)) {
+        return NULL;
+    }
+    if (self->lexicon == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Model is not initialised");
+        return NULL;
+    }
+    uint32_t tok[3];
+    PyObject *objs[3] = {s1, s2, s3};
+    for (int i = 0; i < 3; i++) {
+        if (!parse_token(objs[i], &tok[i])) {
+            PyErr_SetString(PyExc_ValueError,
+                            "tokens are ('', 'BOS') or (a U+4E00..U+9FA5 char, a status tag)");
+            return NULL;
+        }
+    }
+    const uint32_t c2 = self->uni[tok[1]];
+    const uint32_t c12 = table_get(&self->bi, key2(tok[0], tok[1]));
+    return PyFloat_FromDouble(log_of_terms(uni_term(self, tok[2]), bi_term(self, tok[1], c2, tok[2]),
+                                           tri_term(self, tok[0], tok[1], c12, tok[2])));
+}
+
+static PyMethodDef Model_methods[] = {
+    {"log_prob", (PyCFunction)Model_log_prob, METH_VARARGS,
+     "log_prob(s1, s2, s3, /)\n--\n\nSame float as snownlp's CharacterBasedGenerativeModel.log_prob (for tests)."},
+    {"sentiment", (PyCFunction)Model_sentiment, METH_O,
+     "sentiment(text, /)\n--\n\nSame float as snownlp.SnowNLP(text).sentiments ('' gives the prior)."},
+    {"segment", (PyCFunction)Model_segment, METH_O,
+     "segment(text, /)\n--\n\nSame list as snownlp.seg.seg(text)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ModelType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "complaints.polarity._kernel.Model",
+    .tp_doc = PyDoc_STR("snownlp's segmenter and sentiment Bayes as int-indexed tables."),
+    .tp_basicsize = sizeof(Model),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Model_init,
+    .tp_dealloc = (destructor)Model_dealloc,
+    .tp_methods = Model_methods,
+};
+
+static struct PyModuleDef kernel_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "complaints.polarity._kernel",
+    .m_doc = "Typed C kernel: exact snownlp 0.12.3 sentiment over int-indexed tables.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__kernel(void)
+{
+    if (PyType_Ready(&ModelType) < 0) {
+        return NULL;
+    }
+    PyObject *mod = PyModule_Create(&kernel_module);
+    if (mod == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&ModelType);
+    if (PyModule_AddObject(mod, "Model", (PyObject *)&ModelType) < 0) {
+        Py_DECREF(&ModelType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}
