@@ -243,6 +243,30 @@ def demo(rate: float, via: str, api_url: str | None, limit: int | None, replay: 
         progress=lambda n, by_source: click.echo(f"  {n}/{len(items)} sent ({_counts(by_source)})"),
     )
     click.echo(f"Done: {sum(sent.values())} events ({_counts(sent)}).")
+    _report_worker(settings, sum(sent.values()))
+
+
+def _report_worker(settings: Settings, sent: int) -> None:
+    """What the worker made of it, read from its metrics (it counts since its own start)."""
+    from kesu.demo import worker_totals
+
+    if not settings.worker_metrics_port:
+        return
+    url = f"http://{settings.api_host}:{settings.worker_metrics_port}/metrics"
+    totals, deadline = None, time.monotonic() + 15
+    while time.monotonic() < deadline:
+        totals = worker_totals(url)
+        if totals is None or sum(totals.values()) >= sent:
+            break
+        time.sleep(0.5)
+    if totals is None:
+        click.echo(f"(worker metrics not reachable at {url}; is `kesu run` up?)")
+        return
+    click.echo(
+        "Worker totals since it started: "
+        f"{totals.get('clean', 0):.0f} clean, {totals.get('duplicate', 0):.0f} duplicates, "
+        f"{totals.get('dead_letter', 0):.0f} dead-lettered — details at {url}"
+    )
 
 
 def _counts(counter: Mapping[str, int]) -> str:
@@ -303,7 +327,11 @@ def schemas(check: bool) -> None:
 
 
 @cli.command("settings")
-@click.option("--markdown", is_flag=True, help="Print the documented defaults as a Markdown table (for the README).")
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Print the documented defaults as a Markdown table (for the README).",
+)
 def show_settings(markdown: bool) -> None:
     """Print the effective settings (secrets masked) with what each one is for."""
     from kesu.settings import settings_table

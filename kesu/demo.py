@@ -143,3 +143,24 @@ def run_demo(
     finally:
         sender.close()
     return sent
+
+
+def worker_totals(metrics_url: str, timeout: float = 2.0) -> dict[str, float] | None:
+    """The worker's event counters by outcome (from its /metrics), or None if it cannot be read."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(metrics_url, timeout=timeout) as response:  # noqa: S310 - configured URL
+            text = response.read().decode()
+    except OSError:
+        return None
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "kesu_events":
+            for sample in family.samples:
+                if sample.name == "kesu_events_total":
+                    outcome = sample.labels["outcome"]
+                    totals[outcome] = totals.get(outcome, 0.0) + sample.value
+    return totals

@@ -8,7 +8,9 @@ from pathlib import Path
 from kesu.settings import settings_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-_BLOCK = re.compile(r"(<!-- settings-table:start[^>]*-->\n)(.*?)(\n<!-- settings-table:end -->)", re.DOTALL)
+_BLOCK = re.compile(
+    r"(<!-- settings-table:start[^>]*-->\n)(.*?)(\n<!-- settings-table:end -->)", re.DOTALL
+)
 
 
 def current_table(readme: Path = README) -> str | None:
@@ -19,4 +21,6 @@ def current_table(readme: Path = README) -> str | None:
 def update(readme: Path = README) -> None:
     """Rewrite the table between the markers."""
     text = readme.read_text(encoding="utf-8")
-    readme.write_text(_BLOCK.sub(lambda m: m.group(1) + settings_table() + m.group(3), text), encoding="utf-8")
+    readme.write_text(
+        _BLOCK.sub(lambda m: m.group(1) + settings_table() + m.group(3), text), encoding="utf-8"
+    )

@@ -116,13 +116,15 @@ class TestDemo:
     def test_demo_feed_flows_through_the_pipeline(
         self, kafka_broker: Broker, make_settings: SettingsFactory, worker_factory: WorkerFactory
     ) -> None:
-        """Every event of the sample feed is valid when the demo sends it: none is dead-lettered."""
-        settings = make_settings()
+        """Every event of the sample feed is valid when the demo sends it: none is dead-lettered,
+        and the demo reports what the worker made of it."""
+        settings = make_settings(worker_metrics_port=free_port())
         worker_factory(settings)
         feed = load_feed()
         result = _kesu(["demo", "--rate", "400"], settings)
         assert result.returncode == 0, result.stderr
         assert f"Done: {len(feed)} events" in result.stdout
+        assert f"{len(feed)} clean, 0 duplicates, 0 dead-lettered" in result.stdout
         ids = eventually(
             lambda: (
                 (found := _clean_ids(kafka_broker, settings)) and len(found) >= len(feed) and found
