@@ -18,7 +18,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +41,8 @@ class BrokerAddress:
     pid: int
     kafka_version: str
     data_dir: str
+    #: SASL_PLAINTEXT (PLAIN) listener, when the broker was started with users
+    sasl_bootstrap: str | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -166,8 +168,13 @@ class LocalKafka:
         heap: str = "512m",
         kafka_dir: Path = KAFKA_DIR,
         progress: Callable[[str], None] = print,
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
+        """`sasl_users` (user -> password) adds a SASL_PLAINTEXT listener with the PLAIN mechanism,
+        to exercise clients configured for an authenticated cluster."""
         self.data_dir = data_dir.resolve()
+        self.sasl_users = dict(sasl_users or {})
+        self.sasl_port = 0
         self.requested_port = port
         self.heap = heap
         self.kafka_dir = kafka_dir
@@ -259,16 +266,31 @@ class LocalKafka:
     def _write_config(self, port: int, controller_port: int) -> None:
         # Static quorum (controller.quorum.voters): the voter endpoint comes from this file at
         # every start, so a persistent data dir survives a change of ports.
+        listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
+        protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+        sasl_lines = ""
+        if self.sasl_users:
+            self.sasl_port = free_port()
+            listeners.append(f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}")
+            protocols.append("SASL_PLAINTEXT:SASL_PLAINTEXT")
+            users = " ".join(
+                f'user_{name}="{password}"' for name, password in self.sasl_users.items()
+            )
+            sasl_lines = (
+                "sasl.enabled.mechanisms=PLAIN\n"
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};\n"
+            )
         config = f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listeners={",".join(listeners)},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners={",".join(listeners)}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs={self.data_dir / "log"}
+listener.security.protocol.map={",".join(protocols)}
+{sasl_lines}log.dirs={self.data_dir / "log"}
 num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
@@ -344,6 +366,7 @@ log.segment.bytes=67108864
                     pid=self.process.pid,
                     kafka_version=kafka_version(self.kafka_dir),
                     data_dir=str(self.data_dir),
+                    sasl_bootstrap=f"127.0.0.1:{self.sasl_port}" if self.sasl_users else None,
                 )
                 (self.data_dir / DISCOVERY_FILE).write_text(json.dumps(asdict(self.address)))
                 return self.address
