@@ -9,7 +9,7 @@ Topics, JSON Schemas, the HTTP API and test factories all derive from these clas
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, TypeVar
 
@@ -319,3 +319,364 @@ class DeadLetter(Frozen):
     original_key: OriginalBytes | None = None
     original: OriginalBytes
     rejected_at: Timestamp
+
+
+# ---------------------------------------------------------------------------------------
+# Scoring results
+# ---------------------------------------------------------------------------------------
+
+
+class Emotion(StrEnum):
+    """Emotion type of a complaint (seed 003's three forms plus anxiety and helplessness)."""
+
+    ANGER = "anger"
+    DISAPPOINTMENT = "disappointment"
+    APATHY = "apathy"
+    ANXIETY = "anxiety"
+    HELPLESSNESS = "helplessness"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+EMOTION_LABELS: dict[Emotion, str] = {
+    Emotion.ANGER: "愤怒型",
+    Emotion.DISAPPOINTMENT: "失望型",
+    Emotion.APATHY: "冷漠型",
+    Emotion.ANXIETY: "焦虑",
+    Emotion.HELPLESSNESS: "无助",
+    Emotion.NEUTRAL: "中性",
+    Emotion.POSITIVE: "正面",
+}
+
+
+class Category(StrEnum):
+    """Complaint category (seeds 000, 001), with stable codes."""
+
+    PRODUCT_QUALITY = "product_quality"
+    SERVICE_ATTITUDE = "service_attitude"
+    SERVICE_PROCESS = "service_process"
+    AFTER_SALES = "after_sales"
+    COMMUNICATION = "communication"
+    PRICE = "price"
+    LOGISTICS = "logistics"
+    OTHER = "other"
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.PRODUCT_QUALITY: "产品质量",
+    Category.SERVICE_ATTITUDE: "服务态度",
+    Category.SERVICE_PROCESS: "服务流程",
+    Category.AFTER_SALES: "售后服务",
+    Category.COMMUNICATION: "沟通不畅",
+    Category.PRICE: "价格",
+    Category.LOGISTICS: "物流",
+    Category.OTHER: "其他",
+}
+
+
+class Cue(Frozen):
+    """One piece of evidence the scorer used, so a person can see *why*."""
+
+    kind: str = Field(
+        description="What sort of cue: threat, intensifier, repeat_contact, waiting, distancing, "
+        "punctuation, emoji, speech_rate, negation, contrast, emotion, category, negative_term, positive_term."
+    )
+    term: str = Field(description="The matched text (already masked) or a short description.")
+    label: str | None = Field(
+        default=None, description="What it points to, e.g. an emotion or category code."
+    )
+    weight: float = Field(description="Its contribution (sign and size) to the result it fed.")
+
+
+class Assessment(Frozen):
+    """What the scorer concluded about one text. Pure function of (text, channel, speech rate)."""
+
+    scorer_version: str
+    polarity: float = Field(
+        ge=0, le=1, description="snownlp sentiments of the normalised text: 0 negative, 1 positive."
+    )
+    negativity: float = Field(
+        ge=0, le=1, description="Our probability that the text is a negative / complaining one."
+    )
+    negative: bool = Field(description="negativity >= the scorer's threshold.")
+    intensity: int = Field(
+        ge=0, le=100, description="Emotional intensity, 0 (calm) to 100 (furious)."
+    )
+    emotion: Lax[Emotion]
+    category: Lax[Category]
+    threats: tuple[str, ...] = Field(
+        default=(), description="Escalation threats found (投诉, 12315, 曝光, 律师…)."
+    )
+    repeat_contact: bool = Field(
+        default=False, description="The customer says this is not the first contact."
+    )
+    keywords: tuple[str, ...] = Field(
+        default=(), description="The terms that drove the result, most important first."
+    )
+    cues: tuple[Cue, ...] = ()
+    masked_text: str = Field(
+        description="The text with phone, ID, card numbers and e-mails masked."
+    )
+    pii_found: tuple[str, ...] = Field(
+        default=(), description="Kinds of personal data that were masked."
+    )
+
+
+class AssessedEvent(Frozen):
+    """An upstream event with its assessment and the context the response engine needs.
+
+    Keyed on the assessments topic by customer (the incident grouping key); carries no
+    unmasked text.
+    """
+
+    assessment_id: str = Field(description="Deterministic: source:event_id.")
+    case_key: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Who the case is about: customer:<id>, or social:<platform>:<author> for unlinked posts.",
+    )
+    source: Lax[Source]
+    event_id: Identifier
+    occurred_at: Timestamp
+    customer_id: OptionalId = None
+    order_id: OptionalId = None
+    product: ShortText | None = None
+    sku: OptionalId = None
+    batch: OptionalId = None
+    region: ShortText | None = None
+    carrier: ShortText | None = None
+    platform: Lax[Platform] | None = None
+    reach: int = Field(
+        default=0, ge=0, description="Followers + reposts of a social post (0 for other sources)."
+    )
+    shipment_status: Lax[ShipmentStatus] | None = Field(
+        default=None, description="For logistics events."
+    )
+    assessment: Assessment | None = Field(default=None, description="None for events without text.")
+
+
+# ---------------------------------------------------------------------------------------
+# The response engine: alerts, their lifecycle, and what people do about them
+# ---------------------------------------------------------------------------------------
+
+#: Response tier: 1 即时响应 (first action within 2 h), 2 深度响应 (closed loop within 24 h),
+#: 3 预防性响应 (proactive, no deadline).
+TierNumber = Literal[1, 2, 3]
+
+TIER_LABELS: dict[int, str] = {1: "即时响应", 2: "深度响应", 3: "预防性响应"}
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    WAITING = "waiting_on_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+ALERT_STATUS_LABELS: dict[AlertStatus, str] = {
+    AlertStatus.OPEN: "待处理",
+    AlertStatus.ACKNOWLEDGED: "已确认",
+    AlertStatus.WAITING: "等待客户回复",
+    AlertStatus.RESOLVED: "已解决（待回访）",
+    AlertStatus.CLOSED: "已关闭",
+}
+
+
+class Transition(StrEnum):
+    """Every state change of an alert, each published as one lifecycle record."""
+
+    OPENED = "opened"
+    CONTACT_ADDED = "contact_added"
+    TIER_RAISED = "tier_raised"
+    WARNED = "warned"
+    BREACHED = "breached"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    COMMENTED = "commented"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    RESOLVED = "resolved"
+    FOLLOW_UP_DUE = "follow_up_due"
+    FOLLOW_UP_RECORDED = "follow_up_recorded"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
+TRANSITION_LABELS: dict[Transition, str] = {
+    Transition.OPENED: "新建告警",
+    Transition.CONTACT_ADDED: "客户再次联系",
+    Transition.TIER_RAISED: "升级响应级别",
+    Transition.WARNED: "SLA 预警",
+    Transition.BREACHED: "SLA 超时",
+    Transition.ESCALATED: "逐级上报",
+    Transition.ACKNOWLEDGED: "已确认",
+    Transition.ASSIGNED: "已分派",
+    Transition.COMMENTED: "备注",
+    Transition.PAUSED: "等待客户（计时暂停）",
+    Transition.RESUMED: "恢复计时",
+    Transition.RESOLVED: "已解决",
+    Transition.FOLLOW_UP_DUE: "回访到期",
+    Transition.FOLLOW_UP_RECORDED: "已回访",
+    Transition.REOPENED: "重新打开",
+    Transition.CLOSED: "已关闭",
+}
+
+
+class ActionKind(StrEnum):
+    """What a person can do to an alert (through the API, a chat card or the dashboard)."""
+
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    COMMENT = "comment"
+    WAIT_ON_CUSTOMER = "wait_on_customer"
+    RESUME = "resume"
+    RESOLVE = "resolve"
+    FOLLOW_UP = "follow_up"
+    CLOSE = "close"
+
+
+class AlertAction(Frozen):
+    """One action by a person, published on the actions topic keyed by the alert's case key."""
+
+    action_id: Identifier = Field(
+        description="Deterministic from the client's Idempotency-Key: a retry is one action."
+    )
+    alert_id: Identifier
+    case_key: str = Field(min_length=1, max_length=200)
+    kind: Lax[ActionKind]
+    actor: ShortText = Field(description="Who did it (user name or API key name).")
+    at: Timestamp
+    assignee: ShortText | None = None
+    comment: Annotated[str, Field(max_length=2000)] | None = None
+    satisfied: bool | None = Field(
+        default=None, description="Follow-up result: was the customer satisfied?"
+    )
+    score: int | None = Field(
+        default=None, ge=1, le=5, description="Follow-up satisfaction score, 1-5."
+    )
+
+
+class Tick(Frozen):
+    """A clock tick for one case: 'it is now `at`' — warnings, breaches and follow-ups fire on it."""
+
+    case_key: str = Field(min_length=1, max_length=200)
+    at: Timestamp
+
+
+class ClockKind(StrEnum):
+    FIRST_ACTION = "first_action"  # stopped by acknowledge
+    RESOLVE = "resolve"  # stopped by resolve
+
+
+class SlaClock(Frozen):
+    """One SLA clock of an alert, in working time of its calendar."""
+
+    kind: Lax[ClockKind]
+    target: timedelta = Field(description="Working time allowed (ISO 8601 duration).")
+    calendar: str
+    warn_at: tuple[float, ...] = Field(default=(), description="Fractions of the target that warn.")
+    escalate_every: timedelta | None = Field(
+        default=None, description="Escalate again after the breach, every…"
+    )
+    started_at: Timestamp
+    counted: timedelta = Field(
+        default=timedelta(0), description="Working time counted before running_since."
+    )
+    running_since: Timestamp | None = Field(
+        default=None, description="None while paused or stopped."
+    )
+    stopped_at: Timestamp | None = None
+    due_at: Timestamp | None = Field(
+        default=None, description="Projected deadline; None while paused or stopped."
+    )
+    warned: tuple[float, ...] = Field(
+        default=(), description="Warning fractions already announced."
+    )
+    breached_at: Timestamp | None = None
+    escalations: int = Field(default=0, ge=0, description="Escalations announced for this clock.")
+    met: bool | None = Field(
+        default=None, description="Once stopped: whether it stopped before the deadline."
+    )
+
+
+class Compensation(Frozen):
+    """The recommended rung of seed 003's ladder: basic → emotional → relationship."""
+
+    rung: Literal["basic", "emotional", "relationship"]
+    label: str
+    actions: tuple[str, ...]
+    amount_yuan: int = Field(ge=0, description="Suggested value in 元 (not 分).")
+    needs_approval: bool = Field(description="Above the front-line authority (seed 003: 500 元).")
+    rule_id: str
+
+
+class FollowUp(Frozen):
+    """回访 after a tier-1/2 alert is resolved (peak-end rule: the last moment is remembered)."""
+
+    due_at: Timestamp
+    announced: bool = False
+    recorded_at: Timestamp | None = None
+    satisfied: bool | None = None
+    score: int | None = Field(default=None, ge=1, le=5)
+
+
+class Alert(Frozen):
+    """The current state of one incident's alert (what the compacted state topic holds)."""
+
+    alert_id: str = Field(description="Deterministic from the opening rule, case and opening time.")
+    version: int = Field(ge=1, description="Increases by one with every lifecycle record.")
+    case_key: str
+    customer_id: str | None = None
+    order_id: str | None = None
+    tier: TierNumber
+    status: Lax[AlertStatus]
+    rule_id: str = Field(description="The tier rule that decided the current tier.")
+    rules_version: str
+    why: tuple[Cue, ...] = Field(default=(), description="The cues that made the rule fire.")
+    opened_at: Timestamp
+    updated_at: Timestamp
+    contacts: int = Field(ge=1, description="Contacts attached to this incident.")
+    sources: tuple[Lax[Source], ...] = ()
+    event_ids: tuple[str, ...] = Field(
+        default=(), description="The most recent contacts' event ids."
+    )
+    category: Lax[Category] | None = None
+    emotion: Lax[Emotion] | None = None
+    intensity: int = Field(
+        default=0, ge=0, le=100, description="Highest intensity seen in this incident."
+    )
+    threats: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    excerpt: str = Field(default="", description="The latest contact's text, masked and shortened.")
+    product: str | None = None
+    sku: str | None = None
+    batch: str | None = None
+    region: str | None = None
+    carrier: str | None = None
+    reach: int = 0
+    clocks: tuple[SlaClock, ...] = ()
+    escalation_level: int = Field(default=0, ge=0, description="0 = front line; +1 per escalation.")
+    escalated_to: str | None = None
+    assignee: str | None = None
+    compensation: Compensation | None = None
+    follow_up: FollowUp | None = None
+
+
+class AlertEvent(Frozen):
+    """One lifecycle record: what changed, when, by whom, and the alert as it is afterwards."""
+
+    record_id: str = Field(description="alert_id:version — unique and stable across retries.")
+    alert_id: str
+    version: int
+    transition: Lax[Transition]
+    at: Timestamp
+    actor: str | None = Field(
+        default=None, description="The person for actions; None for the engine."
+    )
+    rule_id: str | None = None
+    detail: str = Field(
+        default="", description="A short human note, e.g. 'warning at 75 %' or the comment."
+    )
+    alert: Alert
