@@ -1,0 +1,85 @@
+"""Decides the emotion type of a text from its cue words and signals (emotions.yaml,
+scoring.yaml `emotion`).
+
+Pure. Each negative type (seed 003: anger, disappointment, apathy; anxiety and helplessness)
+collects the weights of its cue words — not when negated (不生气), less before a turn of the
+sentence, more after it or under a degree word — plus the bonuses of the signals found (an
+insult or a threat points to anger, waiting to anxiety, repeat contact to helplessness). A
+negative text takes the type with the largest total, or the fallback when no type reaches
+`min_score`; a text that is not negative is `positive` or `neutral`, never a negative type.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from complaints.lexicon import NEGATIVE_EMOTIONS, EmotionModel
+from complaints.matching import Context, Match, longest
+from complaints.signals import Signals
+from streams.records import Cue, Emotion
+
+
+class EmotionEvidence(NamedTuple):
+    scores: dict[Emotion, float]
+    cues: tuple[Cue, ...]  # kind "emotion", label = the type it points to
+
+    @property
+    def total(self) -> float:
+        return sum(self.scores.values())
+
+
+def weigh_emotions(
+    ctx: Context,
+    matches: list[Match],
+    cues_by_term: dict[str, dict[Emotion, float]],
+    layer: frozenset[str],
+    degree: dict[str, float],
+    signals: Signals,
+    model: EmotionModel,
+) -> EmotionEvidence:
+    """Per negative type, the weight of its cues in `ctx.text` and of the signals found."""
+    scores = dict.fromkeys(NEGATIVE_EMOTIONS, 0.0)
+    cues: list[Cue] = []
+    for m in longest(matches, layer):
+        targets = cues_by_term.get(m.term)
+        if not targets:
+            continue
+        mod = ctx.modifiers(m)
+        if mod.negator is not None:
+            continue
+        factor = mod.contrast * (degree.get(mod.degree, 1.0) if mod.degree else 1.0)
+        for emotion, weight in targets.items():
+            scores[emotion] += weight * factor
+            cues.append(
+                Cue(
+                    kind="emotion",
+                    term=m.term,
+                    label=emotion.value,
+                    weight=round(weight * factor, 3),
+                )
+            )
+    for signal, per_emotion in model.bonus.items():
+        if signals.has(signal):
+            for emotion, bonus in per_emotion.items():
+                scores[emotion] += bonus
+    return EmotionEvidence(scores, tuple(cues))
+
+
+def decide_emotion(
+    evidence: EmotionEvidence,
+    negative: bool,
+    negativity: float,
+    positive_terms: float,
+    model: EmotionModel,
+) -> Emotion:
+    """The emotion type: the strongest negative type if the text is negative, else
+    positive or neutral."""
+    if not negative:
+        if (
+            positive_terms >= model.positive_min_terms
+            and negativity <= model.positive_max_negativity
+        ):
+            return Emotion.POSITIVE
+        return Emotion.NEUTRAL
+    best = max(NEGATIVE_EMOTIONS, key=lambda e: evidence.scores[e])  # first listed wins ties
+    return best if evidence.scores[best] >= model.min_score else model.fallback

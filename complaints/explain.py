@@ -1,0 +1,68 @@
+"""Assembles what a person reads to see *why*: the cues of an assessment and its keywords.
+
+Pure. Cues come most telling first: the emotion verdict and snownlp's polarity, what part of the
+text was scored, the signals (threats, insults, waiting, punctuation…), the turns of sentences,
+the polarity words by weight, then the emotion and category words. Keywords are the words that
+drove the verdict: threats and insults, then the words pointing the verdict's way.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from complaints.category import CategoryVerdict
+from complaints.emotion import EmotionEvidence
+from complaints.signals import Signals
+from complaints.terms import TermEvidence
+from streams.records import EMOTION_LABELS, Cue, Emotion
+
+
+class Scope(NamedTuple):
+    """Which part of the text was scored."""
+
+    transcript: bool  # only the customer's lines of a transcript
+    cut_to: int | None  # characters kept of a longer text, or None
+
+
+def explain(
+    emotion: Emotion,
+    negative: bool,
+    polarity: float,
+    emotions: EmotionEvidence,
+    terms: TermEvidence,
+    signals: Signals,
+    turns: list[str],
+    turn_weight: float,
+    category: CategoryVerdict,
+    scope: Scope,
+) -> tuple[tuple[Cue, ...], tuple[str, ...]]:
+    """(cues, keywords) of one assessment, each most important first (not yet truncated)."""
+    emotion_cues = tuple(c for c in emotions.cues if c.label == emotion.value)
+    strongest = (
+        max(emotion_cues, key=lambda c: c.weight).term if emotion_cues else EMOTION_LABELS[emotion]
+    )
+    headline = (
+        Cue(
+            kind="emotion",
+            term=strongest,
+            label=emotion.value,
+            weight=round(emotions.scores.get(emotion, 0.0), 3),
+        ),
+        Cue(kind="polarity", term="snownlp", label=None, weight=round(polarity, 4)),
+    )
+    scoped: tuple[Cue, ...] = ()
+    if scope.transcript:
+        scoped += (Cue(kind="scope", term="客户发言", label="transcript", weight=1.0),)
+    if scope.cut_to is not None:
+        scoped += (Cue(kind="scope", term=f"截取{scope.cut_to}字", label="truncated", weight=1.0),)
+    contrast = tuple(Cue(kind="contrast", term=t, label=None, weight=turn_weight) for t in turns)
+    words = sorted(terms.cues, key=lambda c: -abs(c.weight))
+    cues = (*headline, *scoped, *signals.cues, *contrast, *words, *emotion_cues, *category.cues)
+
+    if negative:
+        first = [c.term for c in signals.cues if c.kind in ("threat", "insult")]
+        driving = [c.term for c in words if c.weight < 0]
+    else:
+        first, driving = [], [c.term for c in words if c.weight > 0]
+    ranked = [*first, *driving, *(c.term for c in emotion_cues), *(c.term for c in category.cues)]
+    return cues, tuple(dict.fromkeys(ranked))

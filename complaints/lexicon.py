@@ -1,0 +1,373 @@
+"""The scorer's data: word lists, patterns, weights and thresholds, as validated models.
+
+The only module of the scorer that reads files (the YAML under complaints/lexicons/, once, at
+load; never while scoring). A broken file fails at load with the file and the field's path,
+e.g. ``scoring.yaml: negativity.threshold: Input should be less than 1``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from streams.records import Category, Emotion, Source
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "lexicons"
+
+#: Emotions that cues can point to (neutral and positive are decided from polarity instead).
+NEGATIVE_EMOTIONS: tuple[Emotion, ...] = (
+    Emotion.ANGER,
+    Emotion.DISAPPOINTMENT,
+    Emotion.APATHY,
+    Emotion.ANXIETY,
+    Emotion.HELPLESSNESS,
+)
+
+Version = Annotated[str, Field(pattern=r"^\d{4}\.\d{2}\.\d+$")]
+Term = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^\S+$")]
+Weight = Annotated[float, Field(gt=0, le=5)]
+Factor = Annotated[float, Field(ge=0, le=3)]
+Terms = dict[Term, Weight]
+
+#: Signals the emotion and intensity blocks may name (see complaints/signals.py).
+Signal = Literal[
+    "insult",
+    "threat",
+    "repeat_contact",
+    "waiting",
+    "exclamation",
+    "exclamation_run",
+    "question",
+    "second_person",
+    "question_run",
+    "emoji",
+    "emoji_anger",
+    "emoji_sadness",
+    "emoji_fear",
+    "emoji_sarcasm",
+    "emoji_positive",
+    "ellipsis_run",
+    "sarcasm",
+    "inquiry",
+    "service_speech",
+    "speech_fast",
+    "speech_very_fast",
+    "distancing",
+    "intensifier",
+    "strong_term",
+]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _File(Frozen):
+    """What every lexicon file starts with: its version and where its content came from."""
+
+    version: Version
+    source: tuple[str, ...] = Field(min_length=1)
+
+
+# -- polarity.yaml ---------------------------------------------------------------------------
+
+
+class PolarityTerms(_File):
+    negative: Terms = Field(min_length=1)
+    positive: Terms = Field(min_length=1)
+    neutral: tuple[Term, ...]
+    negators: tuple[Term, ...] = Field(min_length=1)
+    negated_positive_factor: Factor
+    negated_negative_factor: Factor
+    degree: dict[Term, Factor]
+    contrast_markers: tuple[re.Pattern[str], ...]
+    concession_markers: tuple[Term, ...]
+    before_contrast_factor: Factor
+    after_contrast_factor: Factor
+    sarcasm_quotes: tuple[Annotated[str, Field(min_length=2, max_length=2)], ...]
+
+    @model_validator(mode="after")
+    def _one_direction_per_term(self) -> Self:
+        both = sorted(set(self.negative) & set(self.positive))
+        if both:
+            raise ValueError(f"terms both negative and positive: {', '.join(both)}")
+        return self
+
+
+# -- emotions.yaml, categories.yaml -----------------------------------------------------------
+
+
+class EmotionCues(_File):
+    emotions: dict[Emotion, Terms]
+
+    @model_validator(mode="after")
+    def _negative_types_only(self) -> Self:
+        if set(self.emotions) != set(NEGATIVE_EMOTIONS):
+            raise ValueError(
+                "emotions must list exactly anger, disappointment, apathy, anxiety, helplessness"
+            )
+        return self
+
+
+class CategoryCues(_File):
+    tie_order: tuple[Category, ...]
+    min_score: float = Field(ge=0)
+    categories: dict[Category, dict[Term, Weight]]
+
+    @model_validator(mode="after")
+    def _every_category_once(self) -> Self:
+        if sorted(self.tie_order) != sorted(Category) or set(self.categories) != set(Category):
+            raise ValueError("tie_order and categories must each name every category exactly once")
+        return self
+
+
+# -- cues.yaml -------------------------------------------------------------------------------
+
+
+class EmojiSets(Frozen):
+    anger: tuple[str, ...]
+    sadness: tuple[str, ...]
+    fear: tuple[str, ...]
+    sarcasm: tuple[str, ...]
+    positive: tuple[str, ...]
+
+
+class Cues(_File):
+    threats: dict[Term, Annotated[str, Field(min_length=1, max_length=16)]]
+    repeat_contact: tuple[re.Pattern[str], ...]
+    waiting: tuple[re.Pattern[str], ...]
+    insults: tuple[Term, ...]
+    inquiry: tuple[Term, ...]
+    service_speech: tuple[Term, ...]
+    distancing: tuple[Term, ...]
+    exclamation_run: re.Pattern[str]
+    question_run: re.Pattern[str]
+    ellipsis_run: re.Pattern[str]
+    emoji: EmojiSets
+    customer_labels: tuple[Term, ...] = Field(min_length=1)
+    agent_labels: tuple[Term, ...] = Field(min_length=1)
+
+
+# -- scoring.yaml ----------------------------------------------------------------------------
+
+
+class NegativityWeights(Frozen):
+    snownlp: float
+    negative_terms: float
+    positive_terms: float
+    emotion_terms: float
+    insult: float
+    threat: float
+    repeat_contact: float
+    waiting: float
+    exclamation_run: float
+    question_run: float
+    emoji_negative: float
+    emoji_positive: float
+    inquiry: float
+    service_speech: float
+
+
+class NegativityModel(Frozen):
+    threshold: float = Field(gt=0, lt=1)
+    bias: float
+    weights: NegativityWeights
+    snownlp_clip: float = Field(gt=0, le=20)
+
+
+class EmotionModel(Frozen):
+    min_score: float = Field(ge=0)
+    fallback: Emotion
+    bonus: dict[Signal, dict[Emotion, float]]
+    positive_min_terms: float = Field(ge=0)
+    positive_max_negativity: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _negative_targets(self) -> Self:
+        targets = {self.fallback, *(e for per in self.bonus.values() for e in per)}
+        if not targets <= set(NEGATIVE_EMOTIONS):
+            raise ValueError("fallback and bonus targets must be negative emotion types")
+        return self
+
+
+class CueWeight(Frozen):
+    weight: float = Field(ge=0, le=5)
+    cap: float = Field(ge=0, le=5)
+
+
+class IntensityModel(Frozen):
+    base: float = Field(ge=0, le=5)
+    cues: dict[Signal, CueWeight]
+    strong_term_min: float = Field(gt=0)
+
+
+class SpeechRate(Frozen):
+    fast: float = Field(gt=0, le=30)
+    very_fast: float = Field(gt=0, le=30)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> Self:
+        if not self.fast < self.very_fast:
+            raise ValueError("fast must be below very_fast")
+        return self
+
+
+class Limits(Frozen):
+    chunk_chars: int = Field(ge=50, le=2000)
+    max_chunks: int = Field(ge=1, le=64)
+    max_chars: int = Field(ge=50, le=100_000)
+    max_keywords: int = Field(ge=1, le=100)
+    max_cues: int = Field(ge=1, le=500)
+
+
+class ScoringModel(_File):
+    negativity: NegativityModel
+    emotion: EmotionModel
+    intensity: IntensityModel
+    speech_rate: SpeechRate
+    distancing_channels: tuple[Source, ...]
+    limits: Limits
+
+
+# -- t2s.yaml --------------------------------------------------------------------------------
+
+
+class T2S(_File):
+    chars: dict[
+        Annotated[str, Field(min_length=1, max_length=1)],
+        Annotated[str, Field(min_length=1, max_length=1)],
+    ]
+
+
+# -- the whole set ---------------------------------------------------------------------------
+
+
+class Lexicon(Frozen):
+    """Everything the scorer reads; `version` is the scorer_version of its assessments."""
+
+    version: Version
+    scoring: ScoringModel
+    polarity: PolarityTerms
+    emotions: EmotionCues
+    categories: CategoryCues
+    cues: Cues
+    t2s: T2S
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        files = {name: getattr(self, name).version for name in FILES}
+        stale = sorted(name for name, version in files.items() if version != self.version)
+        if stale:
+            raise ValueError(
+                f"version differs from scoring.yaml's {self.version} in: {', '.join(stale)}"
+            )
+        # Terms are matched against normalised text: simplified characters, lower-case Latin.
+        table = str.maketrans(self.t2s.chars)
+        unnormal = sorted(
+            term
+            for term in self.all_terms()
+            if term.translate(table) != term or term.lower() != term
+        )
+        if unnormal:
+            raise ValueError(f"terms must be simplified and lower-case: {', '.join(unnormal[:10])}")
+        return self
+
+    def all_terms(self) -> set[str]:
+        p, c = self.polarity, self.cues
+        terms = {
+            *p.negative,
+            *p.positive,
+            *p.neutral,
+            *p.negators,
+            *p.degree,
+            *p.concession_markers,
+        }
+        terms |= {t for cues in self.emotions.emotions.values() for t in cues}
+        terms |= {t for cues in self.categories.categories.values() for t in cues}
+        return terms | {*c.threats, *c.insults, *c.inquiry, *c.service_speech, *c.distancing}
+
+
+FILES: dict[str, str] = {
+    "scoring": "scoring.yaml",
+    "polarity": "polarity.yaml",
+    "emotions": "emotions.yaml",
+    "categories": "categories.yaml",
+    "cues": "cues.yaml",
+    "t2s": "t2s.yaml",
+}
+
+
+class LexiconError(ValueError):
+    """A lexicon that cannot be used; `problems` are 'file: field.path: message' lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_lexicon(texts: dict[str, str]) -> Lexicon:
+    """A Lexicon from the YAML text of each file (keys of FILES), or LexiconError naming fields."""
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, filename in FILES.items():
+        if name not in texts:
+            problems.append(f"{filename}: missing")
+            continue
+        try:
+            data[name] = yaml.load(texts[name], Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
+        except yaml.YAMLError as exc:
+            problems.append(f"{filename}: not valid YAML: {exc}")
+    if problems:
+        raise LexiconError(problems)
+    scoring = data.get("scoring")
+    version = scoring.get("version") if isinstance(scoring, dict) else None
+    try:
+        return Lexicon.model_validate({"version": version, **data})
+    except ValidationError as exc:
+        raise LexiconError([_describe(error) for error in exc.errors(include_url=False)]) from exc
+
+
+def load_lexicon(path: Path | None = None) -> Lexicon:
+    """The lexicon in directory `path`, or the shipped default (read once)."""
+    if path is None:
+        return default_lexicon()
+    return parse_lexicon(
+        {
+            name: (path / filename).read_text(encoding="utf-8")
+            for name, filename in FILES.items()
+            if (path / filename).is_file()
+        }
+    )
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    """The lexicon shipped in complaints/lexicons/ (read and validated once per process)."""
+    return load_lexicon(DEFAULT_DIR)
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    if loc and loc[0] in FILES:
+        return f"{FILES[loc[0]]}: {'.'.join(loc[1:]) or '(file)'}: {error['msg']}"
+    return f"{'.'.join(loc) or '(lexicon)'}: {error['msg']}"

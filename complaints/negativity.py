@@ -1,0 +1,72 @@
+"""Combines snownlp polarity with the lexical evidence into one probability of a complaint.
+
+Pure. ``negativity = sigmoid(bias + sum(weight * feature))`` (scoring.yaml `negativity`), with
+features: snownlp's -logit(polarity) (clipped), log(1 + negative word weight), log(1 + positive
+word weight), log(1 + negative-emotion cue weight), and 0/1 flags for insults, threats, repeat
+contact, waiting, ！！ and ？？ runs, negative and positive emoji, an enquiry, service speech. snownlp alone misreads
+complaints with few sentiment words ("等了2个多小时也是醉了": 0.98); the words and signals carry
+what its review-trained model never saw.
+"""
+
+from __future__ import annotations
+
+from math import exp, log
+from typing import NamedTuple
+
+from complaints.lexicon import NegativityModel
+from complaints.signals import Signals
+
+
+class Features(NamedTuple):
+    snownlp: float
+    negative_terms: float
+    positive_terms: float
+    emotion_terms: float
+    insult: float
+    threat: float
+    repeat_contact: float
+    waiting: float
+    exclamation_run: float
+    question_run: float
+    emoji_negative: float
+    emoji_positive: float
+    inquiry: float
+    service_speech: float
+
+
+_NEGATIVE_EMOJI = ("emoji_anger", "emoji_sadness", "emoji_fear", "emoji_sarcasm")
+
+
+def features_of(
+    polarity: float,
+    negative_terms: float,
+    positive_terms: float,
+    emotion_terms: float,
+    signals: Signals,
+    clip: float,
+) -> Features:
+    """The model's inputs: polarity (0-1), the word weights, and the signals found."""
+    flags = {name: signals.has(name) for name in Features._fields[4:]}
+    flags["emoji_negative"] = any(signals.has(e) for e in _NEGATIVE_EMOJI)
+    p = min(max(polarity, 1e-12), 1 - 1e-12)
+    return Features(
+        snownlp=max(-clip, min(clip, log((1 - p) / p))),
+        negative_terms=log1p_(negative_terms),
+        positive_terms=log1p_(positive_terms),
+        emotion_terms=log1p_(emotion_terms),
+        **{name: float(flags.get(name, False)) for name in Features._fields[4:]},
+    )
+
+
+def negativity_of(features: Features, model: NegativityModel) -> float:
+    """Probability (0-1) that the text is a negative / complaining one."""
+    w = model.weights
+    z = model.bias + sum(
+        getattr(w, name) * value for name, value in zip(Features._fields, features, strict=True)
+    )
+    z = max(-50.0, min(50.0, z))
+    return 1.0 / (1.0 + exp(-z))
+
+
+def log1p_(x: float) -> float:
+    return log(1.0 + max(0.0, x))

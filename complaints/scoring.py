@@ -1,0 +1,196 @@
+"""Scores one customer text: ``score_text(text, channel, speech_rate) -> Assessment``.
+
+Pure: no I/O while scoring (the lexicon and snownlp's model are loaded once, on first use or
+by ``preload()``), no clock, no randomness; the same input gives the same assessment, and no
+``str`` makes it raise. The stages, each in its own module:
+
+1. normalize  — clean, fold widths, mask personal data (what may be shown), simplify (what is read);
+2. chunking   — the customer's turns of a transcript, bounded length, ≤ chunk_chars per polarity call;
+3. polarity   — snownlp sentiments (complaints.polarity, identical values), per chunk;
+4. matching   — every lexicon term once; negation, degree, contrast and quotes around each;
+5. terms, signals, emotion — the evidence; negativity — one probability from all of it;
+6. emotion, category, intensity — the verdicts, each with the cues that decided it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from math import exp, log
+
+from complaints import polarity
+from complaints.category import decide_category
+from complaints.chunking import bounded, chunks, customer_turns
+from complaints.emotion import decide_emotion, weigh_emotions
+from complaints.explain import Scope, explain
+from complaints.intensity import intensity_of
+from complaints.lexicon import Lexicon, default_lexicon
+from complaints.matching import Context, TermIndex, alternation
+from complaints.negativity import features_of, negativity_of
+from complaints.normalize import normalize
+from complaints.signals import find_signals
+from complaints.terms import weigh_terms
+from streams.records import Assessment, Category, Emotion, Source
+
+__all__ = ["SCORER_VERSION", "Scorer", "default_scorer", "preload", "score_text"]
+
+
+class Scorer:
+    """A lexicon prepared for scoring: its term index, patterns and lookup tables."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        p, c = lexicon.polarity, lexicon.cues
+        self._t2s = str.maketrans(lexicon.t2s.chars)
+        self._index = TermIndex(lexicon.all_terms())
+        neutral = frozenset(p.neutral)
+        self._emotion_terms: dict[str, dict[Emotion, float]] = {}
+        for emotion, terms in lexicon.emotions.emotions.items():
+            for term, weight in terms.items():
+                self._emotion_terms.setdefault(term, {})[emotion] = weight
+        self._category_terms: dict[str, dict[Category, float]] = {}
+        for category, terms in lexicon.categories.categories.items():
+            for term, weight in terms.items():
+                self._category_terms.setdefault(term, {})[category] = weight
+        self._layers = {
+            "polarity": frozenset({*p.negative, *p.positive}) | neutral,
+            # A polarity word covering an emotion cue means the cue is not what was said
+            # (麻烦 is not 烦), so polarity words block the emotion layer too.
+            "emotions": frozenset(self._emotion_terms)
+            | frozenset({*p.negative, *p.positive})
+            | neutral,
+            "categories": frozenset(self._category_terms) | neutral,
+            "threats": frozenset(c.threats) | neutral,
+            "insults": frozenset(c.insults) | neutral,
+            "insult_terms": frozenset(c.insults),
+            "inquiry": frozenset(c.inquiry),
+            "service_speech": frozenset(c.service_speech),
+        }
+        self._negation = alternation(p.negators)
+        self._degree = alternation(p.degree)
+
+    def score(self, text: str, channel: Source, speech_rate: float | None = None) -> Assessment:
+        """The assessment of `text` (see the module docstring for the stages)."""
+        lx = self.lexicon
+        model, cues_data = lx.scoring, lx.cues
+        limits = model.limits
+        norm = normalize(text, self._t2s)
+        scored, transcript = customer_turns(
+            norm.text, cues_data.customer_labels, cues_data.agent_labels
+        )
+        scored, cut = bounded(scored, limits.max_chars)
+        pieces = chunks(scored, limits.chunk_chars)[: limits.max_chunks]
+        pol = _combined_polarity(pieces, model.negativity.snownlp_clip)
+
+        ctx = Context(scored, lx.polarity, self._negation, self._degree)
+        matches = self._index.find_all(scored)
+        terms = weigh_terms(
+            ctx, matches, lx.polarity, self._layers["polarity"], model.intensity.strong_term_min
+        )
+        signals = find_signals(
+            ctx,
+            matches,
+            cues_data,
+            self._layers,
+            channel,
+            model.distancing_channels,
+            speech_rate,
+            model.speech_rate,
+        )
+        if terms.sarcasm:
+            signals.counts["sarcasm"] = float(terms.sarcasm)
+        emotions = weigh_emotions(
+            ctx,
+            matches,
+            self._emotion_terms,
+            self._layers["emotions"],
+            lx.polarity.degree,
+            signals,
+            model.emotion,
+        )
+        emotion_words = sum(c.weight for c in emotions.cues)
+        # After a turn (虽然…但是…) snownlp reads what the customer means, not the concession.
+        after = ctx.after_turns()
+        meant = polarity.sentiment(after[: limits.chunk_chars]) if after.strip() else pol
+        features = features_of(
+            meant,
+            terms.negative,
+            terms.positive,
+            emotion_words,
+            signals,
+            model.negativity.snownlp_clip,
+        )
+        negativity = negativity_of(features, model.negativity)
+        negative = negativity >= model.negativity.threshold
+
+        emotion = decide_emotion(emotions, negative, negativity, terms.positive, model.emotion)
+        category = decide_category(
+            ctx, matches, self._category_terms, self._layers["categories"], lx.categories
+        )
+        counts = dict(signals.counts)
+        counts["intensifier"] = float(terms.intensified)
+        counts["strong_term"] = float(terms.strong)
+        intensity = intensity_of(negativity, counts, model.intensity)
+
+        cues, keywords = explain(
+            emotion,
+            negative,
+            pol,
+            emotions,
+            terms,
+            signals,
+            ctx.turns,
+            lx.polarity.after_contrast_factor,
+            category,
+            Scope(transcript, limits.max_chars if cut else None),
+        )
+        return Assessment(
+            scorer_version=lx.version,
+            polarity=pol,
+            negativity=negativity,
+            negative=negative,
+            intensity=intensity,
+            emotion=emotion,
+            category=category.category,
+            threats=signals.threats,
+            repeat_contact=signals.has("repeat_contact"),
+            keywords=keywords[: limits.max_keywords],
+            cues=cues[: limits.max_cues],
+            masked_text=norm.shown,
+            pii_found=norm.pii_found,
+        )
+
+
+def _combined_polarity(pieces: list[str], clip: float) -> float:
+    """snownlp polarity of the text: of its one chunk, or the length-weighted mean logit of many."""
+    if len(pieces) == 1:
+        return polarity.sentiment(pieces[0])
+    total = sum(len(p) for p in pieces) or 1
+    z = 0.0
+    for piece in pieces:
+        p = min(max(polarity.sentiment(piece), 1e-12), 1 - 1e-12)
+        z += max(-clip, min(clip, log(p / (1 - p)))) * len(piece) / total
+    return 1.0 / (1.0 + exp(-z))
+
+
+@cache
+def default_scorer() -> Scorer:
+    """The scorer over the shipped lexicon (prepared once per process)."""
+    return Scorer(default_lexicon())
+
+
+def score_text(text: str, channel: Source, speech_rate: float | None = None) -> Assessment:
+    """Assess one customer text (a call utterance or transcript, a social post).
+
+    Args:
+        speech_rate: characters per second of a call, when the ASR measured it.
+    """
+    return default_scorer().score(text, channel, speech_rate)
+
+
+def preload() -> None:
+    """Load the lexicon and snownlp's model now (worker start), not on the first text."""
+    default_scorer()
+    polarity.preload()
+
+
+SCORER_VERSION: str = default_lexicon().version
