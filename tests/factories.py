@@ -7,7 +7,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streams.records import Source
+from streams.records import (
+    ActionKind,
+    Alert,
+    AlertAction,
+    AssessedEvent,
+    Assessment,
+    Category,
+    Cue,
+    Emotion,
+    Source,
+    Tick,
+)
 
 _counter = itertools.count(1)
 
@@ -58,3 +69,75 @@ def make_event(
 
 def to_bytes(event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode("utf-8")
+
+
+# -- the response engine ----------------------------------------------------------------------
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 Beijing, a Monday
+
+
+def make_assessment(**overrides: Any) -> Assessment:
+    """A negative, calm-ish disappointment about logistics unless told otherwise."""
+    values: dict[str, Any] = {
+        "scorer_version": "test",
+        "polarity": 0.2,
+        "negativity": 0.8,
+        "negative": True,
+        "intensity": 40,
+        "emotion": Emotion.DISAPPOINTMENT,
+        "category": Category.LOGISTICS,
+        "keywords": ("慢",),
+        "cues": (Cue(kind="negative_term", term="慢", weight=0.5),),
+        "masked_text": "快递太慢了",
+    }
+    values.update(overrides)
+    return Assessment(**values)
+
+
+def make_assessed(
+    *,
+    customer: str = "c1",
+    at: datetime = T0,
+    event_id: str | None = None,
+    source: Source = Source.CALL,
+    **overrides: Any,
+) -> AssessedEvent:
+    """A contact of `customer` at `at`; `assessment=` or assessment fields (emotion=…) override."""
+    number = next(_counter)
+    assessment_fields = {
+        k: overrides.pop(k) for k in list(overrides) if k in Assessment.model_fields
+    }
+    assessment = (
+        overrides.pop("assessment")
+        if "assessment" in overrides
+        else make_assessment(**assessment_fields)
+    )
+    event_id = event_id or f"e{number}"
+    values: dict[str, Any] = {
+        "assessment_id": f"{source.value}:{event_id}",
+        "case_key": f"customer:{customer}",
+        "source": source,
+        "event_id": event_id,
+        "occurred_at": at,
+        "customer_id": customer,
+        "assessment": assessment,
+    }
+    values.update(overrides)
+    return AssessedEvent(**values)
+
+
+def make_action(alert: Alert, kind: ActionKind, at: datetime, **overrides: Any) -> AlertAction:
+    values: dict[str, Any] = {
+        "action_id": f"act-{next(_counter)}",
+        "alert_id": alert.alert_id,
+        "case_key": alert.case_key,
+        "kind": kind,
+        "actor": "王主管",
+        "at": at,
+    }
+    values.update(overrides)
+    return AlertAction(**values)
+
+
+def make_tick(case_key: str, at: datetime) -> Tick:
+    return Tick(case_key=case_key, at=at)

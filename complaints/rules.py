@@ -1,0 +1,287 @@
+"""The rule book: what the business decided (tiers, cues -> tiers, SLA targets, calendars,
+escalation, grouping, follow-up, compensation), as validated data.
+
+The only module that knows YAML. A broken file fails at load with the field's path, e.g.
+`tier_rules.3.tier: Input should be 1, 2 or 3`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from complaints.durations import Duration
+from streams.records import Category, ClockKind, Emotion, ShipmentStatus, Source
+
+DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
+
+RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Tier = Literal[1, 2, 3]
+Rung = Literal["basic", "emotional", "relationship"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# -- tiers -----------------------------------------------------------------------------------
+
+
+class Condition(Frozen):
+    """All the given tests must hold (AND); a rule list is an OR of its rules."""
+
+    emotion: tuple[Emotion, ...] | None = None
+    category: tuple[Category, ...] | None = None
+    min_intensity: int | None = Field(default=None, ge=0, le=100)
+    threats: bool | None = Field(
+        default=None, description="true: at least one escalation threat was found."
+    )
+    repeat_contact: bool | None = Field(
+        default=None, description="true: the text says it is not the first contact."
+    )
+    negative: bool | None = None
+    shipment_status: tuple[ShipmentStatus, ...] | None = None
+    source: tuple[Source, ...] | None = None
+    min_reach: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if not any(value is not None for value in self.__dict__.values()):
+            raise ValueError("a condition must test at least one thing")
+        return self
+
+
+class TierRule(Frozen):
+    id: RuleId
+    tier: Tier
+    when: Condition
+    description: str = ""
+
+
+class ClockRule(Frozen):
+    """One SLA clock of a tier."""
+
+    target: Duration
+    warn_at: tuple[float, ...] = Field(
+        default=(0.75,), description="Fractions of the target that warn."
+    )
+    escalate_every: Duration | None = Field(
+        default=None, description="Escalate again after the breach, every…"
+    )
+    calendar: str = "always"
+
+    @field_validator("target")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("warn_at")
+    @classmethod
+    def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < f < 1 for f in value):
+            raise ValueError("each warning fraction must lie strictly between 0 and 1")
+        if list(value) != sorted(set(value)):
+            raise ValueError("warning fractions must be ascending and distinct")
+        return value
+
+
+class TierPolicy(Frozen):
+    name: str
+    clocks: dict[ClockKind, ClockRule] = Field(default_factory=dict)
+
+
+# -- calendars -------------------------------------------------------------------------------
+
+
+class AlwaysOpen(Frozen):
+    kind: Literal["always"]
+
+
+class BusinessHours(Frozen):
+    """Service hours on working days, with the mainland public holidays and make-up days (调休)."""
+
+    kind: Literal["business_hours"]
+    timezone: str = "Asia/Shanghai"
+    opens: time
+    closes: time
+    weekdays: tuple[int, ...] = Field(
+        default=(1, 2, 3, 4, 5), description="ISO weekdays: 1 = Monday."
+    )
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = Field(
+        default=(), description="Weekend days that are working days (调休)."
+    )
+    source: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _iso_weekdays(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 1 <= d <= 7 for d in value):
+            raise ValueError("weekdays are ISO numbers 1 (Monday) to 7 (Sunday), at least one")
+        return value
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> Self:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be earlier than closes")
+        if set(self.holidays) & set(self.workdays):
+            raise ValueError("a date cannot be both a holiday and a make-up workday")
+        return self
+
+
+CalendarSpec = Annotated[AlwaysOpen | BusinessHours, Field(discriminator="kind")]
+
+
+# -- grouping, escalation, follow-up, compensation -------------------------------------------
+
+
+class Incidents(Frozen):
+    group_window: Duration = Field(
+        description="A new contact joins an open incident updated within this window."
+    )
+    repeat_window: Duration = Field(
+        description="Complaining again within this window raises the tier (seed 002)."
+    )
+    keep_event_ids: int = Field(default=20, ge=1, le=200)
+    excerpt_chars: int = Field(default=140, ge=20, le=1000)
+
+
+class Escalation(Frozen):
+    levels: tuple[str, ...] = Field(
+        min_length=2, description="Level 0 is the front line; a breach goes one up."
+    )
+
+
+class FollowUpRule(Frozen):
+    delay: Duration
+    tiers: tuple[Tier, ...] = (1, 2)
+    reopen_below_score: int = Field(
+        default=3, ge=1, le=5, description="A score below this reopens the alert."
+    )
+    expire_after: Duration = Field(
+        description="Close a follow-up nobody recorded after this long past due."
+    )
+
+
+class CompensationCondition(Frozen):
+    tier: tuple[Tier, ...] | None = None
+    min_contacts: int | None = Field(default=None, ge=1)
+    min_reach: int | None = Field(default=None, ge=0)
+    category: tuple[Category, ...] | None = None
+
+
+class CompensationRule(Frozen):
+    id: RuleId
+    rung: Rung
+    amount_yuan: int = Field(ge=0)
+    when: CompensationCondition
+
+
+class RungSpec(Frozen):
+    label: str
+    actions: tuple[str, ...] = Field(min_length=1)
+
+
+class CompensationPolicy(Frozen):
+    front_line_limit_yuan: int = Field(
+        ge=0, description="Seed 003: the front line may grant up to 500 元."
+    )
+    rungs: dict[Rung, RungSpec]
+    rules: tuple[CompensationRule, ...] = Field(min_length=1)
+
+    @field_validator("rungs")
+    @classmethod
+    def _every_rung_described(cls, rungs: dict[Rung, RungSpec]) -> dict[Rung, RungSpec]:
+        missing = {"basic", "emotional", "relationship"} - set(rungs)
+        if missing:
+            raise ValueError(f"must describe {', '.join(sorted(missing))}")
+        return rungs
+
+
+# -- the book --------------------------------------------------------------------------------
+
+
+class RuleBook(Frozen):
+    version: str = Field(min_length=1)
+    tiers: dict[Tier, TierPolicy]
+    calendars: dict[str, CalendarSpec]
+    tier_rules: tuple[TierRule, ...] = Field(min_length=1)
+    incidents: Incidents
+    escalation: Escalation
+    follow_up: FollowUpRule
+    compensation: CompensationPolicy
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        ids = [rule.id for rule in self.tier_rules] + [rule.id for rule in self.compensation.rules]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")
+        if set(self.tiers) != {1, 2, 3}:
+            raise ValueError("tiers must define 1, 2 and 3")
+        for tier, policy in self.tiers.items():
+            for kind, clock in policy.clocks.items():
+                if clock.calendar not in self.calendars:
+                    raise ValueError(
+                        f"tiers.{tier}.clocks.{kind.value}.calendar: no calendar named {clock.calendar!r}"
+                    )
+        return self
+
+    def clock_rule(self, tier: int, kind: ClockKind) -> ClockRule | None:
+        return self.tiers[tier].clocks.get(kind)  # type: ignore[index]
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; `problems` are 'field.path: message' lines."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(problems))
+        self.source = source
+        self.problems = problems
+
+
+def parse_rules(text: str, source: str = "<rules>") -> RuleBook:
+    """A RuleBook from YAML text, or RulesError naming every bad field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(source, [f"not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise RulesError(source, ["the file must be a mapping (version:, tiers:, tier_rules:, …)"])
+    try:
+        return RuleBook.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc']) or '(file)'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        ]
+        raise RulesError(source, problems) from exc
+
+
+def load_rules(path: Path | None = None) -> RuleBook:
+    """The rule book in `path`, or the shipped default (read once)."""
+    if path is None:
+        return _default_rules()
+    return parse_rules(path.read_text(encoding="utf-8"), str(path))
+
+
+@cache
+def _default_rules() -> RuleBook:
+    return parse_rules(DEFAULT_RULES.read_text(encoding="utf-8"), str(DEFAULT_RULES))

@@ -1,0 +1,134 @@
+"""Every row of domain.md's tier table, as the shipped rules decide it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from complaints.rules import load_rules
+from complaints.tiers import assign_tier
+from streams.records import Category, Emotion, ShipmentStatus, Source
+from tests.factories import make_assessed
+
+RULES = load_rules()
+
+# (what the row of the table says, contact fields, expected tier, expected rule)
+ROWS: list[tuple[str, dict[str, Any], int | None, str | None]] = [
+    ("anger", {"emotion": Emotion.ANGER, "category": Category.SERVICE_ATTITUDE}, 1, "anger"),
+    ("high intensity", {"emotion": Emotion.ANXIETY, "intensity": 85}, 1, "high-intensity"),
+    (
+        "escalation threat",
+        {"threats": ("12315",), "emotion": Emotion.DISAPPOINTMENT},
+        1,
+        "escalation-threat",
+    ),
+    ("repeat complainant (text)", {"repeat_contact": True}, 1, "repeat-contact"),
+    (
+        "lost parcel",
+        {"assessment": None, "source": Source.LOGISTICS, "shipment_status": ShipmentStatus.LOST},
+        1,
+        "lost-parcel",
+    ),
+    (
+        "carrier exception",
+        {
+            "assessment": None,
+            "source": Source.LOGISTICS,
+            "shipment_status": ShipmentStatus.EXCEPTION,
+        },
+        1,
+        "lost-parcel",
+    ),
+    (
+        "product fault",
+        {"category": Category.PRODUCT_QUALITY, "emotion": Emotion.NEUTRAL},
+        2,
+        "product-fault",
+    ),
+    (
+        "process defect",
+        {"category": Category.SERVICE_PROCESS, "emotion": Emotion.NEUTRAL},
+        2,
+        "process-defect",
+    ),
+    (
+        "after-sales failure",
+        {"category": Category.AFTER_SALES, "emotion": Emotion.ANXIETY},
+        2,
+        "after-sales-failure",
+    ),
+    (
+        "helplessness",
+        {"emotion": Emotion.HELPLESSNESS, "category": Category.COMMUNICATION},
+        2,
+        "no-owner",
+    ),
+    (
+        "disappointment",
+        {"emotion": Emotion.DISAPPOINTMENT, "category": Category.PRICE},
+        3,
+        "disappointment",
+    ),
+    ("apathy", {"emotion": Emotion.APATHY, "category": Category.OTHER}, 3, "apathy"),
+    (
+        "other negative",
+        {"emotion": Emotion.ANXIETY, "category": Category.LOGISTICS},
+        3,
+        "negative-other",
+    ),
+    (
+        "praise",
+        {
+            "emotion": Emotion.POSITIVE,
+            "negative": False,
+            "negativity": 0.1,
+            "category": Category.OTHER,
+        },
+        None,
+        None,
+    ),
+    (
+        "delivered parcel",
+        {
+            "assessment": None,
+            "source": Source.LOGISTICS,
+            "shipment_status": ShipmentStatus.DELIVERED,
+        },
+        None,
+        None,
+    ),
+    (
+        "most urgent wins",
+        {"emotion": Emotion.ANGER, "category": Category.PRODUCT_QUALITY},
+        1,
+        "anger",
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "fields", "tier", "rule_id"), ROWS, ids=[row[0] for row in ROWS])
+def test_tier_table_row(
+    row: str, fields: dict[str, Any], tier: int | None, rule_id: str | None
+) -> None:
+    decision = assign_tier(make_assessed(**dict(fields)), RULES)
+    if tier is None:
+        assert decision is None
+    else:
+        assert decision is not None and (decision.tier, decision.rule_id) == (tier, rule_id)
+
+
+def test_every_shipped_rule_has_a_row() -> None:
+    assert {rule.id for rule in RULES.tier_rules} <= {row[3] for row in ROWS if row[3]}
+
+
+def test_the_cues_that_made_the_rule_fire_are_kept() -> None:
+    from streams.records import Cue
+
+    cues = (
+        Cue(kind="threat", term="12315", weight=2.0),
+        Cue(kind="negative_term", term="慢", weight=0.4),
+    )
+    decision = assign_tier(make_assessed(threats=("12315",), cues=cues), RULES)
+    assert decision is not None
+    assert [cue.term for cue in decision.why] == ["12315"]
