@@ -8,7 +8,8 @@ from typing import Any
 
 import faust
 
-from agents import validate
+from agents import assess, clocks, respond, validate
+from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
 from kesu.settings import Settings
 from streams.topics import DEAD_LETTER_MAX_BYTES, PIPELINE_PARTITIONS
@@ -33,8 +34,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
         "producer_acks": -1,
         "producer_max_request_size": DEAD_LETTER_MAX_BYTES + 64 * 1024,
         "consumer_auto_offset_reset": "earliest",
+        "broker_session_timeout": settings.worker_session_timeout.total_seconds(),
+        "broker_heartbeat_interval": max(settings.worker_session_timeout.total_seconds() / 4, 0.5),
+        "consumer_group_instance_id": settings.worker_instance_id,
     }
     options.update(overrides)
     app = faust.App(settings.namespace, **options)
+    rules = load_rules(settings.rules_file)
     validate.register(app, settings, clock)
+    assess.register(app, settings, clock)
+    due = respond.register(app, settings, rules, clock)
+    clocks.register(app, settings, due, clock)
     return app

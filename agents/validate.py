@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import faust
 
+from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
 from agents.sending import send_confirmed
-from kesu.metrics import DEAD_LETTERS, EVENTS_IN
+from kesu.metrics import EVENTS_IN
 from kesu.settings import Settings
-from streams.codec import Rejection, dead_letter, decode_event, decode_valid, encode_record
-from streams.records import KafkaOrigin, RejectReason, Source
+from streams.codec import Rejection, decode_event, decode_valid, encode_record
+from streams.records import RejectReason, Source
 from streams.topics import CLEAN, DLQ, RAW, VALID, source_of_raw_topic
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,8 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
     namespace = settings.namespace
     limits = settings.limits()
 
-    def raw_topic(*names: str, **extra: Any) -> faust.TopicT:
-        return app.topic(
-            *names,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            **extra,
-        )
-
-    raw = raw_topic(*(RAW[source].name(namespace) for source in Source), allow_empty=True)
-    valid = raw_topic(VALID.name(namespace), partitions=VALID.partitions)
+    raw = bytes_topic(app, *(RAW[source].name(namespace) for source in Source), allow_empty=True)
+    valid = bytes_topic(app, VALID.name(namespace), partitions=VALID.partitions)
     clean_names = {source: CLEAN[source].name(namespace) for source in Source}
     dlq_name = DLQ.name(namespace)
     seen = app.Table(
@@ -59,26 +50,8 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
     async def reject(
         rejection: Rejection, message: faust.types.Message, source: Source | None
     ) -> None:
-        letter = dead_letter(
-            rejection,
-            raw=message.value,
-            key=message.key,
-            now=clock(),
-            source=source,
-            origin=_origin(message),
-        )
-        await send_confirmed(
-            app, dlq_name, key=letter.dead_letter_id.encode(), value=encode_record(letter)
-        )
-        DEAD_LETTERS.labels(rejection.reason.value).inc()
+        await dead_letter_message(app, dlq_name, rejection, message, clock(), source)
         EVENTS_IN.labels(source.value if source else "unknown", "dead_letter").inc()
-        log.info(
-            "dead-lettered %s/%s/%s: %s",
-            message.topic,
-            message.partition,
-            message.offset,
-            rejection.reason.value,
-        )
 
     @app.agent(raw, name="validate", concurrency=1)
     async def validate(stream: faust.StreamT[bytes]) -> None:
@@ -108,10 +81,8 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
                     headers={ORIGIN_HEADER: _origin_text(message).encode()},
                 )
             except Exception as exc:  # a poison pill must not stop the partition
-                log.exception(
-                    "validating %s/%s/%s failed", message.topic, message.partition, message.offset
-                )
-                await reject(_processing_failed(exc), message, source)
+                log_failure("validate", message, exc)
+                await reject(processing_failed(exc), message, source)
 
     @app.agent(valid, name="dedupe", concurrency=1)
     async def dedupe(stream: faust.StreamT[bytes]) -> None:
@@ -133,25 +104,8 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
                 seen[key] = int(record.occurred_at.timestamp())
                 EVENTS_IN.labels(record.SOURCE.value, "clean").inc()
             except Exception as exc:
-                log.exception(
-                    "de-duplicating %s/%s/%s failed",
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                )
-                await reject(_processing_failed(exc), message, None)
-
-
-def _processing_failed(exc: Exception) -> Rejection:
-    # The exception text may quote the payload, so only its type is kept.
-    return Rejection(RejectReason.PROCESSING_FAILED, f"processing raised {type(exc).__name__}")
-
-
-def _origin(message: faust.types.Message) -> KafkaOrigin:
-    timestamp = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
-    return KafkaOrigin(
-        topic=message.topic, partition=message.partition, offset=message.offset, timestamp=timestamp
-    )
+                log_failure("dedupe", message, exc)
+                await reject(processing_failed(exc), message, None)
 
 
 def _origin_text(message: faust.types.Message) -> str:

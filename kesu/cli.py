@@ -274,6 +274,25 @@ def _counts(counter: Mapping[str, int]) -> str:
 
 
 @cli.command()
+@click.option(
+    "--channel",
+    type=click.Choice([s.value for s in Source]),
+    default="call",
+    show_default=True,
+    help="Channel assumed for plain-text lines (JSON lines may carry their own).",
+)
+def score(channel: str) -> None:
+    """Score texts from stdin: JSON lines {"id", "text", "channel"} or plain text lines.
+
+    Writes one JSON line per input with polarity, negative, intensity, emotion, category,
+    threats, keywords and masked_text — the same code path as the worker.
+    """
+    from kesu.score_cmd import score_lines
+
+    score_lines(sys.stdin.buffer, sys.stdout, default_channel=Source(channel))
+
+
+@cli.command()
 def run() -> None:
     """Start the whole service here: Kafka (embedded unless KESU_KAFKA_BOOTSTRAP), worker, API.
 
@@ -324,6 +343,68 @@ def schemas(check: bool) -> None:
         sys.exit(1 if stale else 0)
     for path in write():
         click.echo(f"wrote {path}")
+
+
+@cli.group()
+def rules() -> None:
+    """Check and show the response rules (tiers, SLAs, calendars, compensation)."""
+
+
+@rules.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def rules_check(file: Path) -> None:
+    """Validate a rules FILE; print each problem with the field it is in, exit 1 if any."""
+    from datetime import UTC, datetime
+
+    from complaints.rules import BusinessHours, RulesError, load_rules
+
+    try:
+        book = load_rules(file)
+    except RulesError as exc:
+        for problem in exc.problems:
+            click.echo(f"{file}: {problem}", err=True)
+        sys.exit(1)
+    this_year = datetime.now(UTC).year
+    for name, calendar in book.calendars.items():
+        if isinstance(calendar, BusinessHours) and not any(
+            d.year == this_year for d in calendar.holidays
+        ):
+            click.echo(
+                f"warning: calendar {name!r} lists no holidays for {this_year}; add this year's 调休 schedule"
+            )
+    click.echo(
+        f"{file}: OK — version {book.version}, {len(book.tier_rules)} tier rules, "
+        f"{len(book.calendars)} calendars, {len(book.compensation.rules)} compensation rules"
+    )
+
+
+@rules.command("show")
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def rules_show(file: Path | None) -> None:
+    """Print the tier rules and SLA targets of FILE (default: the rules in effect)."""
+    from complaints.durations import format_duration
+    from complaints.rules import RulesError, load_rules
+
+    try:
+        book = load_rules(file or _settings().rules_file)
+    except RulesError as exc:
+        raise click.ClickException("; ".join(exc.problems)) from exc
+    click.echo(f"rules version {book.version}")
+    for tier, policy in sorted(book.tiers.items()):
+        clocks = ", ".join(
+            f"{kind.value} {format_duration(rule.target)} ({rule.calendar}, warn at "
+            f"{'/'.join(f'{f:.0%}' for f in rule.warn_at)})"
+            for kind, rule in policy.clocks.items()
+        )
+        click.echo(f"  tier {tier} {policy.name}: {clocks or 'no deadline'}")
+    click.echo("tier rules (the most urgent match wins):")
+    for rule in book.tier_rules:
+        tests = ", ".join(
+            f"{k}={v}" for k, v in rule.when.model_dump(exclude_none=True, mode="json").items()
+        )
+        click.echo(f"  {rule.tier}  {rule.id:<22} {tests}")
 
 
 @cli.command("settings")

@@ -34,3 +34,24 @@ PUBLISH_SECONDS = Histogram(
     "Time from a valid ingestion request to Kafka's acknowledgement of all its events.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+CONTACTS_ASSESSED = Counter(
+    "kesu_contacts_assessed_total",
+    "Contacts scored and handed to the response engine, by source, emotion and negativity.",
+    ["source", "emotion", "negative"],
+)
+SCORING_SECONDS = Histogram(
+    "kesu_scoring_seconds",
+    "Time to turn one upstream record into a scored contact.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+ALERT_TRANSITIONS = Counter(
+    "kesu_alert_transitions_total",
+    "Alert lifecycle records published, by transition (opened, warned, breached, …) and tier.",
+    ["transition", "tier"],
+)
+ENGINE_SUPPRESSED = Counter(
+    "kesu_engine_suppressed_total",
+    "Engine inputs that produced no lifecycle record, by reason (duplicate input, no rule, …).",
+    ["reason"],
+)
+TICKS_SENT = Counter("kesu_engine_ticks_total", "Clock ticks sent for cases with something due.")

@@ -6,39 +6,15 @@ rules.yaml. Settings are passed in to whatever needs them, never read as a modul
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from complaints.durations import Duration, format_duration
 from streams.codec import Limits
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
-def _parse_duration(value: Any) -> Any:
-    """'600' (seconds), '10m', '2h', '30d', '250ms' — or anything pydantic reads (ISO 8601 'PT10M')."""
-    if isinstance(value, str) and (match := _DURATION.match(value)):
-        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    return value
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest exact spelling that `Duration` reads back: 30d, 10m, 15s, 1.5s."""
-    seconds = value.total_seconds()
-    for unit in ("d", "h", "m"):
-        size = _UNIT_SECONDS[unit]
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds!r}s"
-
-
-#: A duration in settings: seconds, or a number with ms/s/m/h/d, or ISO 8601.
-Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -124,6 +100,29 @@ class Settings(BaseSettings):
     )
     worker_log_level: Literal["debug", "info", "warn", "error"] = Field(
         default="info", description="Log level of `kesu worker`."
+    )
+    rules_file: Path | None = Field(
+        default=None,
+        description="The response rules (tiers, SLAs, calendars, compensation); unset: the shipped complaints/rules.yaml.",
+    )
+    tick_interval: Duration = Field(
+        default=timedelta(seconds=15),
+        description="How often the worker looks for due SLA warnings, breaches and follow-ups.",
+    )
+    worker_session_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        description=(
+            "How long Kafka waits for a silent worker before moving its partitions to others; "
+            "also how long a crashed worker's partitions pause (Faust's default is 60 s)."
+        ),
+    )
+    worker_instance_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description=(
+            "Static group membership (KIP-345): a restarted worker with the same id takes its "
+            "partitions back without a rebalance. Give each worker its own, e.g. the pod name."
+        ),
     )
     worker_metrics_port: int = Field(
         default=8001,

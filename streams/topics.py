@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from streams.records import RECORD_FOR_SOURCE, DeadLetter, Source
+from streams.records import (
+    RECORD_FOR_SOURCE,
+    AlertAction,
+    AlertEvent,
+    AssessedEvent,
+    DeadLetter,
+    Source,
+    Tick,
+)
 
 #: Partitions of the pipeline topics: the most workers that can share the load. Tables are
 #: co-partitioned with their source topic, so changing this needs a new namespace.
@@ -94,7 +102,61 @@ DLQ = TopicSpec(
     max_message_bytes=DEAD_LETTER_MAX_BYTES,
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (*RAW.values(), VALID, *CLEAN.values(), DLQ)
+# -- the response engine: three inputs co-partitioned by case key with the `cases` table ------
+
+ASSESSMENTS = TopicSpec(
+    stage="assessments",
+    entity=None,
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=7),
+    key="case_key",
+    value=f"{AssessedEvent.__name__}: a contact with its score (masked text only)",
+)
+ACTIONS = TopicSpec(
+    stage="alerts",
+    entity="actions",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=30),
+    key="case_key",
+    value=f"{AlertAction.__name__}: acknowledge, assign, comment, wait, resume, resolve, follow-up, close",
+)
+TICKS = TopicSpec(
+    stage="engine",
+    entity="ticks",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=1),
+    key="case_key",
+    value=f"{Tick.__name__}: 'it is now t' for a case whose clock is due",
+)
+LIFECYCLE = TopicSpec(
+    stage="alerts",
+    entity="lifecycle",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=90),
+    key="alert_id",
+    value=f"{AlertEvent.__name__}: every state change, versioned (record_id = alert_id:version)",
+)
+ALERT_STATE = TopicSpec(
+    stage="alerts",
+    entity="state",
+    partitions=PIPELINE_PARTITIONS,
+    retention=None,
+    key="alert_id",
+    value=f"{AlertEvent.__name__}: the latest record of each alert (compacted)",
+    compacted=True,
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    *RAW.values(),
+    VALID,
+    *CLEAN.values(),
+    DLQ,
+    ASSESSMENTS,
+    ACTIONS,
+    TICKS,
+    LIFECYCLE,
+    ALERT_STATE,
+)
 
 
 def source_of_raw_topic(topic: str, namespace: str) -> Source | None:

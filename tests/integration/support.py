@@ -18,7 +18,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from pydantic import SecretStr
 
-from kesu.settings import Settings, format_duration
+from complaints.durations import format_duration
+from kesu.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from complaints.durations import format_duration
 from kesu.settings import Settings
 
 
@@ -84,7 +85,5 @@ def test_durations_read_the_way_operators_write_them(
     ],
 )
 def test_formatted_durations_read_back(monkeypatch: pytest.MonkeyPatch, value: timedelta) -> None:
-    from kesu.settings import format_duration
-
     monkeypatch.setenv("KESU_PUBLISH_TIMEOUT", format_duration(value))
     assert Settings(_env_file=None).publish_timeout == value
