@@ -13,7 +13,7 @@ INSTALLED := $(VENV)/.installed
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
 KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
 
-.PHONY: help install run test test-unit lint fmt schemas readme eval bench clean
+.PHONY: help install run test test-unit lint fmt schemas readme eval eval-surge bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ fmt: install ## Format and auto-fix
 
 eval: install ## Measure the scorer against plain snownlp on the public labelled sets (../shared/eval)
 	$(BIN)/python bench/eval_scorer.py $(EVAL_ARGS)
+
+eval-surge: install ## Measure surge detection on synthetic traffic with injected bursts, against a fixed threshold
+	$(BIN)/python bench/eval_surge.py $(EVAL_ARGS)
 
 bench: install ## Benchmarks, each as a ratio to a baseline measured in the same run (BENCH_ARGS=--quick)
 	$(BIN)/python bench/bench_polarity.py $(BENCH_ARGS)
