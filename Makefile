@@ -13,7 +13,8 @@ INSTALLED := $(VENV)/.installed
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
 KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
 
-.PHONY: help install run test test-unit lint fmt schemas readme eval eval-surge bench clean
+PHONY_EXTRA := browser-deps
+.PHONY: help install run test test-unit lint fmt schemas readme eval eval-surge bench clean $(PHONY_EXTRA)
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,12 +28,24 @@ $(INSTALLED): pyproject.toml constraints.txt $(wildcard setup.py)
 $(KAFKA_JARS): deploy/kafka/pom.xml | $(INSTALLED)
 	$(BIN)/python -c 'from kesu.broker import ensure_jars; ensure_jars()'
 
+# The dashboard test drives Debian's Chromium; a fresh machine has no CJK font either.
+BROWSER_STAMP := .venv/.browser-deps
+$(BROWSER_STAMP): | $(INSTALLED)
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+	  echo "Installing Debian's chromium and fonts-noto-cjk for the dashboard test…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+	@touch $@
+
+browser-deps: $(BROWSER_STAMP) ## Install Chromium and a CJK font (Debian packages) for the dashboard test
+
 install: $(INSTALLED) $(KAFKA_JARS) ## Create .venv and fetch the Kafka jars (done by run/test too)
 
 run: install ## Start Kafka, the worker and the API here (Ctrl-C stops all)
 	$(BIN)/kesu run
 
-test: install ## Run every test (unit and real-broker integration)
+test: install browser-deps ## Run every test (unit, real-broker integration, headless Chromium)
 	$(BIN)/pytest
 
 test-unit: install ## Run only the tests that need no broker

@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.errors import install_error_handlers
+from api.keystore import KeyStore
 from api.publisher import EventPublisher
-from api.routes import health, ingest
+from api.routes import alerts, dashboard, health, ingest, stream
+from api.view import AlertView
 from kesu.settings import Settings
 
 
@@ -22,9 +25,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.publisher = EventPublisher(settings)
+        app.state.keys = KeyStore(settings.api_keys_path)
+        app.state.view = AlertView(settings)
+        await app.state.view.start()
         try:
             yield
         finally:
+            await app.state.view.stop()
             await app.state.publisher.stop()
 
     app = FastAPI(
@@ -36,6 +43,10 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(ingest.router)
+    app.include_router(stream.router)  # before /v1/alerts/{alert_id}
+    app.include_router(alerts.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

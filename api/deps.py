@@ -1,13 +1,20 @@
-"""What routes depend on, as annotated types: settings and the Kafka publisher of this process."""
+"""What routes depend on, as annotated types: settings, the Kafka publisher, the alert view,
+and `require(role)` — the API key of the caller, checked against the role the route needs."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from api.auth import ApiKey, Role, authenticate, permits
+from api.errors import ApiError
+from api.keystore import KeyStore
 from api.publisher import EventPublisher
+from api.view import AlertView
 from kesu.settings import Settings
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="kesu"'}
 
 
 def _settings(request: Request) -> Settings:
@@ -20,5 +27,44 @@ def _publisher(request: Request) -> EventPublisher:
     return publisher
 
 
+def _view(request: Request) -> AlertView:
+    view: AlertView = request.app.state.view
+    return view
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
+ViewDep = Annotated[AlertView, Depends(_view)]
+
+
+def require(role: Role) -> Any:
+    """A dependency yielding the caller's ApiKey if it holds `role` (401/403 with a reason otherwise)."""
+
+    async def caller(request: Request) -> ApiKey:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401,
+                "UNAUTHENTICATED",
+                "send an API key: Authorization: Bearer <key>",
+                headers=_CHALLENGE,
+            )
+        store: KeyStore = request.app.state.keys
+        key = authenticate(token.strip(), store.ring())
+        if key is None:
+            raise ApiError(401, "INVALID_KEY", "the API key is not recognised", headers=_CHALLENGE)
+        if not permits(key.role, role):
+            raise ApiError(
+                403,
+                "FORBIDDEN",
+                f"this needs the {role.value} role; key '{key.name}' has {key.role.value}",
+            )
+        return key
+
+    return Depends(caller)
+
+
+Viewer = Annotated[ApiKey, require(Role.VIEWER)]
+Operator = Annotated[ApiKey, require(Role.OPERATOR)]
+Admin = Annotated[ApiKey, require(Role.ADMIN)]
+Ingester = Annotated[ApiKey, require(Role.INGEST)]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from datetime import datetime
 
-from streams.records import FieldError
+from pydantic import BaseModel, ConfigDict, Field
+
+from streams.records import Alert, FieldError
 
 
 class ItemRejection(BaseModel):
@@ -36,4 +38,77 @@ class IngestAccepted(BaseModel):
 
     accepted: list[str] = Field(description="event_id of each accepted event, in request order.")
     count: int
+    topic: str
+
+
+# -- alerts ----------------------------------------------------------------------------------
+
+
+class SlaSummary(BaseModel):
+    """The alert's most urgent clock, as a dashboard shows it."""
+
+    state: str = Field(description="none, running, warned, breached, paused, met or missed.")
+    kind: str | None = None
+    due_at: datetime | None = None
+    remaining_seconds: float | None = Field(default=None, description="Negative once breached.")
+
+
+class AlertPublic(Alert):
+    """An alert as the API returns it: masked text, Chinese labels, and its SLA state."""
+
+    labels: dict[str, str]
+    sla: SlaSummary
+
+
+class TimelineEntry(BaseModel):
+    record_id: str
+    version: int
+    transition: str
+    label: str
+    at: datetime
+    actor: str | None
+    rule_id: str | None
+    detail: str
+    tier: int
+    status: str
+
+
+class AlertDetail(BaseModel):
+    alert: AlertPublic
+    timeline: list[TimelineEntry] = Field(
+        description="Every lifecycle record, oldest first: who did what, when."
+    )
+
+
+class AlertPage(BaseModel):
+    items: list[AlertPublic]
+    total: int = Field(description="Alerts matching the filters.")
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page."
+    )
+
+
+class ActionRequest(BaseModel):
+    """Optional details of an action (which ones depend on the action)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: str | None = Field(
+        default=None, min_length=1, max_length=64, description="assign: to whom."
+    )
+    comment: str | None = Field(
+        default=None, max_length=2000, description="comment, resolve, wait, close: a note."
+    )
+    satisfied: bool | None = Field(
+        default=None, description="follow-up: was the customer satisfied?"
+    )
+    score: int | None = Field(default=None, ge=1, le=5, description="follow-up: satisfaction 1-5.")
+
+
+class ActionAccepted(BaseModel):
+    action_id: str = Field(
+        description="Stable for the same Idempotency-Key: a retry is the same action."
+    )
+    alert_id: str
+    kind: str
     topic: str

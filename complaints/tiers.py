@@ -87,5 +87,6 @@ def _why(rule: TierRule, event: AssessedEvent) -> tuple[Cue, ...]:
         return ()
     kinds = frozenset().union(*(_CUE_KINDS_FOR.get(name, frozenset()) for name in tested))
     relevant = [cue for cue in event.assessment.cues if cue.kind in kinds]
-    chosen = relevant or list(event.assessment.cues)
-    return tuple(sorted(chosen, key=lambda cue: -abs(cue.weight))[:_MAX_WHY])
+    chosen = sorted(relevant or list(event.assessment.cues), key=lambda cue: -abs(cue.weight))
+    unique = {(cue.kind, cue.term): cue for cue in reversed(chosen)}  # strongest of each term wins
+    return tuple(sorted(unique.values(), key=lambda cue: -abs(cue.weight))[:_MAX_WHY])

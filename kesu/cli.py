@@ -217,7 +217,15 @@ def publish(source_name: str, check: bool, file: BinaryIO) -> None:
     is_flag=True,
     help="Keep the feed's original ids (a second run is then de-duplicated).",
 )
-def demo(rate: float, via: str, api_url: str | None, limit: int | None, replay: bool) -> None:
+@click.option(
+    "--api-key",
+    envvar="KESU_API_KEY",
+    default=None,
+    help="Ingest key for --via http (default: the local key `kesu run` created).",
+)
+def demo(
+    rate: float, via: str, api_url: str | None, limit: int | None, replay: bool, api_key: str | None
+) -> None:
     """Stream the bundled sample feed (~300 Chinese events) into the running service."""
     from kesu.demo import HttpSender, KafkaSender, load_feed, run_demo
     from kesu.kafka_config import KafkaNotConfigured
@@ -228,7 +236,7 @@ def demo(rate: float, via: str, api_url: str | None, limit: int | None, replay: 
         sender = (
             KafkaSender(settings)
             if via == "kafka"
-            else HttpSender(api_url or f"http://{settings.api_host}:{settings.api_port}")
+            else HttpSender(api_url or settings.base_url, api_key or _local_ingest_key(settings))
         )
     except KafkaNotConfigured as exc:
         raise click.ClickException(str(exc)) from exc
@@ -269,6 +277,18 @@ def _report_worker(settings: Settings, sent: int) -> None:
     )
 
 
+def _local_ingest_key(settings: Settings) -> str:
+    from api.auth import Role
+    from kesu.local_keys import local_key
+
+    key = local_key(settings, Role.INGEST)
+    if key is None:
+        raise click.ClickException(
+            "--via http needs an ingest key: --api-key or KESU_API_KEY (`kesu keys add NAME --role ingest`)"
+        )
+    return key
+
+
 def _counts(counter: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counter.items()))
 
@@ -300,21 +320,30 @@ def run() -> None:
     data in KESU_DATA_DIR. Ctrl-C stops everything.
     """
     from kesu.broker import BrokerError
+    from kesu.local_keys import ensure_local_keys
     from kesu.supervisor import Supervisor
 
     settings = _settings()
+    local_keys = ensure_local_keys(settings)
     supervisor = Supervisor(settings, echo=click.echo)
     _stop_on_signals()
     code = 0
     try:
         seconds = supervisor.start()
-        base = f"http://{settings.api_host}:{settings.api_port}"
+        base = settings.base_url
+        dashboard = (
+            f"{base}/#key={local_keys['admin']}"
+            if local_keys and "admin" in local_keys
+            else f"{base}/"
+        )
         click.echo(
             f"\n客诉 kesu ready in {seconds:.1f} s\n"
+            f"  dashboard     {dashboard}\n"
             f"  API docs      {base}/docs\n"
             f"  ingestion     POST {base}/v1/events/{{call|social|logistics|activity}}\n"
             f"  API metrics   {base}/metrics\n"
             f"  logs          {settings.data_dir / 'logs'}\n"
+            f"  API keys      `kesu keys list`; local keys in {settings.data_dir / 'local-keys.json'}\n"
             f"Try it: `kesu demo` in another terminal. Ctrl-C stops everything.\n"
         )
         code = supervisor.wait()
@@ -405,6 +434,55 @@ def rules_show(file: Path | None) -> None:
             f"{k}={v}" for k, v in rule.when.model_dump(exclude_none=True, mode="json").items()
         )
         click.echo(f"  {rule.tier}  {rule.id:<22} {tests}")
+
+
+@cli.group()
+def keys() -> None:
+    """Manage API keys (stored hashed in KESU_API_KEYS_FILE; each key is shown once)."""
+
+
+@keys.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "operator", "admin", "ingest"]),
+    required=True,
+    help="viewer: read; operator: + act on alerts; admin: + subscriptions; ingest: publish events.",
+)
+def keys_add(name: str, role: str) -> None:
+    """Create a key called NAME (shown once: store it in your secret manager)."""
+    from api.auth import Role, add_key
+
+    settings = _settings()
+    try:
+        key = add_key(settings.api_keys_path, name, Role(role))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(key)
+    click.echo(
+        f"(role {role}; its hash is in {settings.api_keys_path}; the key is not stored anywhere)",
+        err=True,
+    )
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List key names and roles (never the keys)."""
+    from api.auth import ROLE_LABELS, load_ring
+
+    for key in load_ring(_settings().api_keys_path).keys:
+        click.echo(f"{key.name:<24} {key.role.value:<9} {ROLE_LABELS[key.role]}")
+
+
+@keys.command("remove")
+@click.argument("name")
+def keys_remove(name: str) -> None:
+    """Revoke the key called NAME (running APIs notice within a request)."""
+    from api.auth import remove_key
+
+    if not remove_key(_settings().api_keys_path, name):
+        raise click.ClickException(f"no key named {name!r}")
+    click.echo(f"removed {name}")
 
 
 @cli.command("settings")

@@ -107,10 +107,12 @@ class KafkaSender:
 class HttpSender:
     """Sends demo events through the API's ingestion endpoint."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, api_key: str) -> None:
         import httpx
 
-        self._client = httpx.Client(base_url=api_url, timeout=30)
+        self._client = httpx.Client(
+            base_url=api_url, timeout=30, headers={"Authorization": f"Bearer {api_key}"}
+        )
 
     def send(self, item: FeedItem) -> None:
         response = self._client.post(f"/v1/events/{item.source.value}", json=item.event)

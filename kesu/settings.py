@@ -156,6 +156,18 @@ class Settings(BaseSettings):
     # --- HTTP API ------------------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Interface the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="JSON file of API keys (names, roles, SHA-256 hashes); unset: <data_dir>/api-keys.json. Manage with `kesu keys`.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL people open (dashboard and card links); unset: http://<api_host>:<api_port>.",
+    )
+    callback_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key that signs the action buttons of chat cards; unset: generated once into <data_dir>.",
+    )
     http_max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, description="Largest accepted request body, in bytes."
     )
@@ -187,6 +199,14 @@ class Settings(BaseSettings):
                     f"kafka_security_protocol={self.kafka_security_protocol} needs {', '.join(missing)}"
                 )
         return self
+
+    @property
+    def api_keys_path(self) -> Path:
+        return self.api_keys_file or self.data_dir / "api-keys.json"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def kafka_state_dir(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import PublisherDep
+from api.deps import PublisherDep, ViewDep
 
 router = APIRouter(tags=["health"])
 
@@ -16,17 +16,18 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz",
-    summary="Kafka is reachable, so accepted events can be published",
-    response_model=None,
+    "/readyz", summary="Kafka is reachable and the alert view has caught up", response_model=None
 )
-async def readyz(publisher: PublisherDep) -> JSONResponse:
-    if await publisher.ready():
+async def readyz(publisher: PublisherDep, view: ViewDep) -> JSONResponse:
+    if await publisher.ready() and view.ready:
         return JSONResponse({"status": "ready"})
     return JSONResponse(
         status_code=503,
         content={
-            "error": {"reason": "KAFKA_UNAVAILABLE", "message": "Kafka is not reachable"},
+            "error": {
+                "reason": "NOT_READY",
+                "message": "Kafka is not reachable or the alert view is still loading",
+            },
             "rejected": [],
         },
         headers={"Retry-After": "5"},

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from api.body import read_bounded, require_json
-from api.deps import PublisherDep, SettingsDep
+from api.deps import Ingester, PublisherDep, SettingsDep
 from api.errors import ApiError
 from api.models import ErrorResponse, IngestAccepted, ItemRejection
 from api.publisher import EventPublisher, KafkaUnavailable
@@ -45,6 +45,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorResponse,
         "description": "Body, batch or a single event is over its limit.",
     },
+    401: {
+        "model": ErrorResponse,
+        "description": "No or unknown API key (upstreams use an `ingest` key).",
+    },
+    403: {"model": ErrorResponse, "description": "The key's role may not publish events."},
     415: {"model": ErrorResponse, "description": "Content-Type is not application/json (UTF-8)."},
     422: {
         "model": ErrorResponse,
@@ -85,6 +90,7 @@ async def ingest_events(
     request: Request,
     settings: SettingsDep,
     publisher: PublisherDep,
+    _caller: Ingester,
 ) -> IngestAccepted:
     """Validate events of one source and publish them to its raw topic.
 

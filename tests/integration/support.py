@@ -236,3 +236,18 @@ class KesuProcess:
             self.process.kill()
             self.process.wait(10)
             self.process = None
+
+
+def short_sla_rules(directory: Path, **tier_clocks: dict[str, Any]) -> Path:
+    """The shipped rules with some tiers' clocks replaced (e.g. tier1={...: {"target": "6s"}})."""
+    import yaml
+
+    from complaints.rules import DEFAULT_RULES
+
+    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    data["version"] = "test-short-sla"
+    for tier, clocks in tier_clocks.items():
+        data["tiers"][int(tier.removeprefix("tier"))]["clocks"] = clocks
+    path = directory / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path

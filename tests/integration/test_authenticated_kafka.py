@@ -16,8 +16,8 @@ from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
 from streams.records import Source
 from streams.topics import CLEAN
+from tests.conftest import ApiServer, Worker
 from tests.factories import make_event
-from tests.integration.conftest import ApiServer, Worker
 from tests.integration.support import eventually, unique_namespace
 
 USER, PASSWORD = "kesu", "kesu-s3cret-pass"
@@ -62,7 +62,9 @@ def test_topics_worker_and_api_authenticate_with_settings_alone(
     api = ApiServer(settings).start()
     try:
         event = make_event(Source.CALL)
-        response = httpx.post(f"{api.url}/v1/events/call", json=event, timeout=30)
+        response = httpx.post(
+            f"{api.url}/v1/events/call", json=event, headers=api.headers("ingest"), timeout=30
+        )
         assert response.status_code == 202, response.text
         consumer = KafkaConsumer(
             CLEAN[Source.CALL].name(settings.namespace),
@@ -95,7 +97,12 @@ def test_wrong_password_is_refused_and_the_api_says_503(
     )
     api = ApiServer(settings).start()
     try:
-        response = httpx.post(f"{api.url}/v1/events/call", json=make_event(Source.CALL), timeout=30)
+        response = httpx.post(
+            f"{api.url}/v1/events/call",
+            json=make_event(Source.CALL),
+            headers=api.headers("ingest"),
+            timeout=30,
+        )
         assert response.status_code == 503
         assert "wrong-password" not in response.text
     finally:

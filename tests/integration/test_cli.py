@@ -17,8 +17,8 @@ from kesu.demo import load_feed
 from kesu.settings import Settings
 from streams.records import Source
 from streams.topics import CLEAN
+from tests.conftest import Broker, SettingsFactory, WorkerFactory
 from tests.factories import make_event, to_bytes
-from tests.integration.conftest import Broker, SettingsFactory, WorkerFactory
 from tests.integration.support import (
     REPO,
     KesuProcess,
@@ -187,8 +187,15 @@ class TestRun:
         address = discover(settings.kafka_state_dir)
         assert address is not None
         base = f"http://127.0.0.1:{settings.api_port}"
-        response = httpx.post(f"{base}/v1/events/call", json=make_event(Source.CALL), timeout=30)
+        local = json.loads((tmp_path / "local-keys.json").read_text())
+        ingest = {"Authorization": f"Bearer {local['ingest']}"}
+        response = httpx.post(
+            f"{base}/v1/events/call", json=make_event(Source.CALL), headers=ingest, timeout=30
+        )
         assert response.status_code == 202, response.text
+        assert f"{base}/#key={local['admin']}" in run.output(), (
+            "the dashboard link carries the local admin key"
+        )
         assert "/docs" in run.output()
         assert (
             httpx.get(f"{base}/openapi.json", timeout=10).json()["info"]["title"].startswith("kesu")

@@ -13,8 +13,8 @@ from kesu.settings import Settings
 from streams.records import Source
 from streams.topics import CLEAN, RAW, VALID
 from tests import hostile
+from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
 from tests.factories import make_event, to_bytes
-from tests.integration.conftest import ApiServer, Broker, SettingsFactory, Worker
 from tests.integration.support import read_all, read_until, wait_caught_up
 
 JSON = {"content-type": "application/json"}
@@ -35,7 +35,10 @@ def service(
 
 @pytest.fixture
 def client(service: tuple[ApiServer, Worker]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service[0].url, timeout=30) as http:
+    """An upstream's client: it holds an `ingest` key."""
+    with httpx.Client(
+        base_url=service[0].url, timeout=30, headers=service[0].headers("ingest")
+    ) as http:
         yield http
 
 
@@ -186,10 +189,41 @@ def test_kafka_unreachable_is_503_with_retry_after(
         data_dir=tmp_path_factory.mktemp("nokafka"),
     )
     api = api_factory(settings)
-    with httpx.Client(base_url=api.url, timeout=30) as http:
+    with httpx.Client(base_url=api.url, timeout=30, headers=api.headers("ingest")) as http:
         response = http.post("/v1/events/call", json=make_event(Source.CALL))
         assert response.status_code == 503
         assert response.headers["retry-after"] == "5"
         assert response.json()["error"]["reason"] == "KAFKA_UNAVAILABLE"
         assert http.get("/readyz").status_code == 503
         assert http.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (None, 401),
+        ("bad", 401),
+        ("viewer", 403),
+        ("operator", 403),
+        ("ingest", 202),
+        ("admin", 202),
+    ],
+)
+def test_ingestion_needs_an_ingest_key(
+    service: tuple[ApiServer, Worker], role: str | None, status: int
+) -> None:
+    """Upstreams have their own keys; people's read/act keys cannot publish events."""
+    api = service[0]
+    headers = (
+        {}
+        if role is None
+        else {"Authorization": "Bearer kesu_nope"}
+        if role == "bad"
+        else api.headers(role)
+    )
+    response = httpx.post(
+        f"{api.url}/v1/events/call", json=make_event(Source.CALL), headers=headers, timeout=30
+    )
+    assert response.status_code == status, response.text
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")

@@ -12,31 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from complaints.rules import DEFAULT_RULES
 from kesu.settings import Settings
 from streams.codec import encode_record
 from streams.records import AlertAction, AlertEvent, Source, Transition
 from streams.topics import ACTIONS, LIFECYCLE, RAW
+from tests.conftest import Broker, SettingsFactory, WorkerFactory
 from tests.factories import make_event, now_utc, to_bytes
-from tests.integration.conftest import Broker, SettingsFactory, WorkerFactory
-from tests.integration.support import publish, read_all, read_until
+from tests.integration.support import publish, read_all, read_until, short_sla_rules
 
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！"
 FOLLOW_UP_POST = "说好的次日达，结果等了三天还没到，有点失望"
 SCREEN_FAULT = "手机用了三天就黑屏，开不了机，麻烦帮忙看看怎么修"
 PRAISE = "谢谢你们，师傅很专业，问题解决了"
-
-
-def _rules_file(tmp_path: Path, **tier_clocks: dict[str, Any]) -> Path:
-    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
-    data["version"] = "test-short-sla"
-    for tier, clocks in tier_clocks.items():
-        data["tiers"][int(tier.removeprefix("tier"))]["clocks"] = clocks
-    path = tmp_path / "rules.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def _lifecycle(broker: Broker, settings: Settings) -> list[AlertEvent]:
@@ -83,7 +71,7 @@ def test_a_scenario_yields_exactly_the_expected_alerts_and_clocks_really_fire(
     worker_factory: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    rules = _rules_file(
+    rules = short_sla_rules(
         tmp_path,
         tier1={
             "first_action": {
@@ -164,7 +152,7 @@ def test_a_deadline_passed_while_the_worker_was_down_fires_exactly_once(
 ) -> None:
     """The clock lives in a changelogged table: after a restart the breach fires once, not zero
     times and not twice (with SIGKILL, a record may be re-published but with the same record_id)."""
-    rules = _rules_file(
+    rules = short_sla_rules(
         tmp_path,
         tier1={
             "first_action": {

@@ -14,8 +14,8 @@ from kesu.settings import Settings
 from streams.records import DeadLetter, Source
 from streams.topics import CLEAN, DLQ, RAW, VALID
 from tests import hostile
+from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.factories import make_event, to_bytes
-from tests.integration.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.integration.support import publish, read_all, read_until, wait_caught_up
 
 #: Larger than the broker's default max message size: only reachable over HTTP.

@@ -132,3 +132,16 @@ def test_the_cues_that_made_the_rule_fire_are_kept() -> None:
     decision = assign_tier(make_assessed(threats=("12315",), cues=cues), RULES)
     assert decision is not None
     assert [cue.term for cue in decision.why] == ["12315"]
+
+
+def test_a_term_matched_twice_is_shown_once() -> None:
+    from streams.records import Cue
+
+    cues = (
+        Cue(kind="emotion", term="说好的", label="disappointment", weight=0.8),
+        Cue(kind="emotion", term="说好的", label="disappointment", weight=0.5),
+        Cue(kind="emotion", term="失望", label="disappointment", weight=0.6),
+    )
+    decision = assign_tier(make_assessed(emotion=Emotion.DISAPPOINTMENT, cues=cues), RULES)
+    assert decision is not None
+    assert [(c.term, c.weight) for c in decision.why] == [("说好的", 0.8), ("失望", 0.6)]

@@ -1,4 +1,5 @@
-"""Fixtures for tests against real parts: one Kafka broker per session, workers and API servers.
+"""Fixtures for tests against real parts: one Kafka broker per session, workers and API servers
+(shared by tests/integration and tests/browser; started only by tests that ask for them).
 
 The broker is a real Apache Kafka (KRaft) started with `java` on a free loopback port, in a
 temporary directory, and always stopped at the end — also when a test fails.
@@ -6,6 +7,7 @@ temporary directory, and always stopped at the end — also when a test fails.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.auth import Role, add_key
 from kesu.broker import BrokerAddress, LocalKafka, free_port
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
@@ -119,10 +122,11 @@ def worker_factory(tmp_path: Path) -> Iterator[WorkerFactory]:
 
 
 class ApiServer:
-    """The real FastAPI app under uvicorn, in a thread, on a loopback port."""
+    """The real FastAPI app under uvicorn, in a thread, on a loopback port, with one key per role."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.keys = provision_keys(settings)
         config = uvicorn.Config(
             create_app(settings),
             host="127.0.0.1",
@@ -137,6 +141,9 @@ class ApiServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.api_port}"
 
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
     def start(self) -> ApiServer:
         self.thread.start()
         from tests.integration.support import eventually
@@ -147,6 +154,16 @@ class ApiServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(30)
+
+
+def provision_keys(settings: Settings) -> dict[str, str]:
+    """A key per role in the settings' keys file (created once per keys file)."""
+    path = settings.api_keys_path
+    if path.with_suffix(".plain.json").exists():
+        return dict(json.loads(path.with_suffix(".plain.json").read_text()))
+    keys = {role.value: add_key(path, f"test-{role.value}", role) for role in Role}
+    path.with_suffix(".plain.json").write_text(json.dumps(keys))
+    return keys
 
 
 @pytest.fixture

@@ -1,0 +1,92 @@
+"""Stages 8 and 9 together: one alert event to every subscription, as the consumer calls it.
+
+Routes the event, records a `filtered` entry (with its reason) for each subscription that does
+not want it, and delivers to the others concurrently, each with its own retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import httpx
+
+from api.push.delivery import Clock, OnRecord, RetryPolicy, Sleep, deliver, record_delivery
+from api.push.links import Links
+from api.push.metrics import WEBHOOK_NOT_ROUTED
+from api.push.models import Delivery, DeliveryOutcome, Subscription, delivery_id_for
+from api.push.routing import NotRouted, explain
+from streams.records import AlertEvent
+
+__all__ = ["LinksFor", "filtered", "notify"]
+
+#: Builds the links of one message, e.g. functools.partial(make_links, base_url=…, callback_secret=…).
+LinksFor = Callable[[AlertEvent, Subscription], Links]
+
+
+def filtered(
+    subscription: Subscription, event: AlertEvent, reason: NotRouted, now: datetime
+) -> Delivery:
+    """The delivery-log entry for a subscription that routing left out, with the reason."""
+    return Delivery(
+        delivery_id=delivery_id_for(subscription.id, event.record_id),
+        subscription_id=subscription.id,
+        format=subscription.format,
+        record_id=event.record_id,
+        alert_id=event.alert_id,
+        transition=event.transition,
+        outcome=DeliveryOutcome.FILTERED,
+        attempts=0,
+        filtered_by=reason.value,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def notify(
+    subscriptions: Iterable[Subscription],
+    event: AlertEvent,
+    *,
+    client: httpx.AsyncClient,
+    clock: Clock,
+    links_for: LinksFor | None = None,
+    sleep: Sleep = asyncio.sleep,
+    policy: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+    on_record: OnRecord | None = None,
+) -> list[Delivery]:
+    """Route `event` and deliver it; one final Delivery per subscription, in the given order.
+
+    Returns only when every delivery is delivered or dead-lettered, so a consumer that commits
+    its offset afterwards never loses an event (and at worst re-sends one, under the same
+    webhook-id, after a crash).
+    """
+    decisions = explain(subscriptions, event)
+    now = clock()
+    results: dict[int, Delivery] = {}
+    tasks: dict[int, asyncio.Task[Delivery]] = {}
+    async with asyncio.TaskGroup() as group:
+        for index, (subscription, reason) in enumerate(decisions):
+            if reason is not None:
+                WEBHOOK_NOT_ROUTED.labels(reason.value).inc()
+                results[index] = filtered(subscription, event, reason, now)
+                await record_delivery(on_record, results[index])
+                continue
+            links = links_for(event, subscription) if links_for else None
+            tasks[index] = group.create_task(
+                deliver(
+                    subscription,
+                    event,
+                    client=client,
+                    clock=clock,
+                    links=links,
+                    sleep=sleep,
+                    policy=policy,
+                    rng=rng,
+                    on_record=on_record,
+                )
+            )
+    results |= {index: task.result() for index, task in tasks.items()}
+    return [results[index] for index in range(len(decisions))]

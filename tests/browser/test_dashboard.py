@@ -1,0 +1,162 @@
+"""The dashboard in a real headless Chromium, against the live API, worker and broker.
+
+Asserts on what a person sees (Chinese labels, countdowns, highlighting, buttons) and saves a
+screenshot under test-output/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from streams.records import Source
+from tests.conftest import ApiServer, SettingsFactory, Worker
+from tests.factories import make_event
+from tests.integration.support import eventually, short_sla_rules
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As the machine notes advise: headless, and no background calls out of this closed network.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！电话13812345678"
+LATE = "说好的次日达，结果等了三天还没到，有点失望"
+LATER = "屏幕又黑了，已经第三次找你们了，到底管不管"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def service(
+    make_settings: SettingsFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServer]:
+    rules = short_sla_rules(
+        tmp_path_factory.mktemp("rules"),
+        tier1={
+            "first_action": {
+                "target": "8s",
+                "warn_at": [0.5],
+                "escalate_every": "1h",
+                "calendar": "always",
+            }
+        },
+    )
+    settings = make_settings(rules_file=rules, tick_interval="0.5s")
+    worker = Worker(settings, tmp_path_factory.mktemp("worker-logs")).start()
+    api = ApiServer(settings).start()
+    events = [
+        make_event(Source.CALL, customer_id="cust-angry", text=THREAT),
+        make_event(Source.CALL, customer_id="cust-late", text=LATE),
+    ]
+    assert (
+        httpx.post(
+            f"{api.url}/v1/events/call", json=events, headers=api.headers("ingest"), timeout=30
+        ).status_code
+        == 202
+    )
+    eventually(
+        lambda: (
+            httpx.get(f"{api.url}/v1/alerts", headers=api.headers("viewer"), timeout=10).json()[
+                "total"
+            ]
+            == 2
+        ),
+        timeout=90,
+        what="two alerts",
+    )
+    yield api
+    api.stop()
+    worker.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser: Browser, service: ApiServer, role: str) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page.goto(f"{service.url}/#key={service.keys[role]}")
+    expect(page.locator("#app")).to_be_visible(timeout=30_000)
+    return page
+
+
+def test_an_operator_sees_the_alerts_live_and_acknowledges_one(
+    browser: Browser, service: ApiServer
+) -> None:
+    page = _open(browser, service, "operator")
+    assert page.evaluate("location.hash") == "", "the key must not stay in the address bar"
+    expect(page.locator("header h1")).to_have_text("客诉实时监控")
+    expect(page.locator("#conn")).to_have_text("实时", timeout=15_000)
+    expect(page.locator("#who")).to_contain_text("值班处理")
+
+    angry = page.locator("#alerts-1 .alert", has_text="cust-angry")
+    expect(angry).to_contain_text("愤怒型")
+    expect(angry).to_contain_text("138****5678")
+    expect(page.locator("#alerts-3 .alert", has_text="cust-late")).to_contain_text("失望型")
+    expect(page.locator("#kpi-negative")).to_contain_text("%", timeout=20_000)
+    expect(page.locator("#kpi-open-tiers")).to_contain_text("一级 1")
+
+    # The 8 s first-action clock runs out while we watch: the row turns red and says so.
+    expect(angry).to_have_class("alert breached", timeout=30_000)
+    expect(angry.locator(".sla")).to_contain_text("首次响应已超时")
+
+    # A new complaint appears without reloading (Server-Sent Events).
+    assert (
+        httpx.post(
+            f"{service.url}/v1/events/call",
+            json=make_event(Source.CALL, customer_id="cust-live", text=LATER),
+            headers=service.headers("ingest"),
+            timeout=30,
+        ).status_code
+        == 202
+    )
+    expect(page.locator(".alert", has_text="cust-live")).to_be_visible(timeout=30_000)
+
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
+
+    angry.locator("button.ack").click()
+    expect(page.locator("#toast")).to_contain_text("已确认")
+    expect(page.locator("#alerts-1 .alert", has_text="cust-angry").locator(".status")).to_have_text(
+        "已确认", timeout=30_000
+    )
+    assert "13812345678" not in page.content()
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"')"), (
+        "no CJK font: Chinese would be boxes"
+    )
+    page.close()
+
+
+def test_a_viewer_sees_no_action_buttons(browser: Browser, service: ApiServer) -> None:
+    page = _open(browser, service, "viewer")
+    first = page.locator(".alert").first
+    expect(first).to_be_visible(timeout=30_000)
+    expect(page.locator(".alert button.ack:visible")).to_have_count(0)
+    expect(page.locator(".alert button.resolve:visible")).to_have_count(0)
+    page.close()
+
+
+def test_a_wrong_key_asks_for_a_key(browser: Browser, service: ApiServer) -> None:
+    page = browser.new_page()
+    page.goto(f"{service.url}/#key=kesu_not_a_real_key")
+    expect(page.locator("#login")).to_be_visible(timeout=15_000)
+    expect(page.locator("#login-error")).to_contain_text("密钥无效")
+    page.close()
