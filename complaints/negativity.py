@@ -1,11 +1,12 @@
 """Combines snownlp polarity with the lexical evidence into one probability of a complaint.
 
 Pure. ``negativity = sigmoid(bias + sum(weight * feature))`` (scoring.yaml `negativity`), with
-features: snownlp's -logit(polarity) (clipped), log(1 + negative word weight), log(1 + positive
-word weight), log(1 + negative-emotion cue weight), and 0/1 flags for insults, threats, repeat
-contact, waiting, ！！ and ？？ runs, negative and positive emoji, an enquiry, service speech. snownlp alone misreads
-complaints with few sentiment words ("等了2个多小时也是醉了": 0.98); the words and signals carry
-what its review-trained model never saw.
+features: snownlp's -logit(polarity) (clipped), the character model's logit of "negative"
+(complaints.textmodel, clipped), log(1 + negative word weight), log(1 + positive word weight),
+log(1 + negative-emotion cue weight), and 0/1 flags for insults, threats, repeat contact,
+waiting, ！！ and ？？ runs, negative and positive emoji, an enquiry, service speech. snownlp alone
+misreads complaints with few sentiment words ("等了2个多小时也是醉了": 0.98); the words and
+signals carry what its review-trained model never saw.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from complaints.signals import Signals
 
 class Features(NamedTuple):
     snownlp: float
+    text_model: float
     negative_terms: float
     positive_terms: float
     emotion_terms: float
@@ -35,26 +37,30 @@ class Features(NamedTuple):
 
 
 _NEGATIVE_EMOJI = ("emoji_anger", "emoji_sadness", "emoji_fear", "emoji_sarcasm")
+_FLAGS = Features._fields[Features._fields.index("insult") :]
 
 
 def features_of(
     polarity: float,
+    text_logit: float,
     negative_terms: float,
     positive_terms: float,
     emotion_terms: float,
     signals: Signals,
     clip: float,
 ) -> Features:
-    """The model's inputs: polarity (0-1), the word weights, and the signals found."""
-    flags = {name: signals.has(name) for name in Features._fields[4:]}
+    """The model's inputs: polarity (0-1), the text model's logit (already clipped), the word
+    weights, and the signals found."""
+    flags = {name: signals.has(name) for name in _FLAGS}
     flags["emoji_negative"] = any(signals.has(e) for e in _NEGATIVE_EMOJI)
     p = min(max(polarity, 1e-12), 1 - 1e-12)
     return Features(
         snownlp=max(-clip, min(clip, log((1 - p) / p))),
+        text_model=text_logit,
         negative_terms=log1p_(negative_terms),
         positive_terms=log1p_(positive_terms),
         emotion_terms=log1p_(emotion_terms),
-        **{name: float(flags.get(name, False)) for name in Features._fields[4:]},
+        **{name: float(flags.get(name, False)) for name in _FLAGS},
     )
 
 

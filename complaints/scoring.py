@@ -6,7 +6,8 @@ by ``preload()``), no clock, no randomness; the same input gives the same assess
 
 1. normalize  — clean, fold widths, mask personal data (what may be shown), simplify (what is read);
 2. chunking   — the customer's turns of a transcript, bounded length, ≤ chunk_chars per polarity call;
-3. polarity   — snownlp sentiments (complaints.polarity, identical values), per chunk;
+3. polarity   — snownlp sentiments (complaints.polarity, identical values), per chunk, and the
+                character n-gram model's logit (complaints.textmodel) of the whole text;
 4. matching   — every lexicon term once; negation, degree, contrast and quotes around each;
 5. terms, signals, emotion — the evidence; negativity — one probability from all of it;
 6. emotion, category, intensity — the verdicts, each with the cues that decided it.
@@ -29,6 +30,7 @@ from complaints.negativity import features_of, negativity_of
 from complaints.normalize import normalize
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
+from complaints.textmodel import text_logit
 from streams.records import Assessment, Category, Emotion, Source
 
 __all__ = ["SCORER_VERSION", "Scorer", "default_scorer", "preload", "score_text"]
@@ -109,10 +111,13 @@ class Scorer:
         )
         emotion_words = sum(c.weight for c in emotions.cues)
         # After a turn (虽然…但是…) snownlp reads what the customer means, not the concession.
+        # The text model reads the whole text: on the tuning data, weighing its grams around
+        # turns (or reading only what follows them) fitted worse (bench/tune_scorer.py).
         after = ctx.after_turns()
         meant = polarity.sentiment(after[: limits.chunk_chars]) if after.strip() else pol
         features = features_of(
             meant,
+            text_logit(scored, lx.textmodel),
             terms.negative,
             terms.positive,
             emotion_words,
