@@ -7,7 +7,7 @@ The only module that knows YAML. A broken file fails at load with the field's pa
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -215,6 +215,164 @@ class CompensationPolicy(Frozen):
         return rungs
 
 
+# -- surges ----------------------------------------------------------------------------------
+
+#: What a surge is counted by (issue #7): the product family, its SKU and batch, the complaint
+#: category, the region, the carrier and the channel (the upstream source).
+SurgeDimension = Literal["product", "sku", "batch", "category", "region", "carrier", "channel"]
+_ALL_DIMENSIONS: tuple[SurgeDimension, ...] = (
+    "product",
+    "sku",
+    "batch",
+    "category",
+    "region",
+    "carrier",
+    "channel",
+)
+
+
+class SurgePolicy(Frozen):
+    """How surges of negative contacts per key are detected (complaints/surge.py).
+
+    Counts are kept per tumbling window of `windows[0]`; the longer `windows` are scanned as sums
+    of that many consecutive windows, so a moderate rise on a small key is seen too. The baseline
+    of a key is an exponentially weighted mean and variance of its own past windows.
+    """
+
+    windows: tuple[Duration, ...] = Field(
+        default=(timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1)),
+        min_length=1,
+        description="Tumbling window first, then longer scans, each a multiple of the first.",
+    )
+    half_life: Duration = Field(
+        default=timedelta(days=1), description="Age at which a window weighs half in the baseline."
+    )
+    open_score: float = Field(
+        default=5.5, gt=0, le=15, description="-log10 of the tail probability that opens a surge."
+    )
+    stay_score: float = Field(
+        default=2.0, gt=0, le=15, description="-log10 p that still counts as 'high' once open."
+    )
+    min_count: int = Field(default=5, ge=1, description="Fewer contacts in a window never open.")
+    min_ratio: float = Field(
+        default=2.0, ge=1, description="Count / expected below this never opens."
+    )
+    growth: float = Field(
+        default=1.5, gt=1, description="Announce growth when a window reaches this x the last."
+    )
+    close_after: int = Field(
+        default=4, ge=1, le=1000, description="Windows without a high count that close a surge."
+    )
+    cooldown: int = Field(
+        default=4, ge=0, le=1000, description="Windows after a close in which no surge opens."
+    )
+    warmup: Duration = Field(
+        default=timedelta(days=1), description="A key younger than this is judged as a new key."
+    )
+    new_key_prior: float = Field(
+        default=0.2, gt=0, description="Expected contacts per window of a key with no history."
+    )
+    min_expected: float = Field(
+        default=0.02, gt=0, description="Floor of any expected count per window."
+    )
+    dispersion: float = Field(
+        default=1.5,
+        ge=1,
+        le=100,
+        description="Variance floor as a multiple of the mean: complaints come in clusters.",
+    )
+    clip_sd: float = Field(
+        default=3.0, gt=0, description="A window folds into the baseline at most this many sd up."
+    )
+    daily_profile: tuple[float, ...] | None = Field(
+        default=None,
+        description="24 relative hourly weights (local time) of all negative contacts; None: off.",
+    )
+    timezone: str = "Asia/Shanghai"
+    dimensions: tuple[SurgeDimension, ...] = Field(default=_ALL_DIMENSIONS, min_length=1)
+    negative_shipment_statuses: tuple[ShipmentStatus, ...] = Field(
+        default=(ShipmentStatus.DELAYED, ShipmentStatus.EXCEPTION, ShipmentStatus.LOST),
+        description="Shipment changes without text that count as negative contacts.",
+    )
+    keyword_slots: int = Field(
+        default=32, ge=1, le=1000, description="Distinct keywords tracked per key and window."
+    )
+    top_keywords: int = Field(default=5, ge=1, le=50)
+    examples: int = Field(
+        default=3, ge=0, le=20, description="Masked example texts kept per key and window."
+    )
+    example_chars: int = Field(
+        default=140, ge=20, le=1000, description="Example texts are shortened to this length."
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_multiples(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if any(w.total_seconds() <= 0 for w in value):
+            raise ValueError("every window must be longer than zero")
+        if list(value) != sorted(set(value)):
+            raise ValueError("windows must be ascending and distinct")
+        base = value[0].total_seconds()
+        if base != int(base):
+            raise ValueError("the first window must be a whole number of seconds")
+        for window in value[1:]:
+            multiple = window.total_seconds() / base
+            if multiple != int(multiple) or multiple > 16:
+                raise ValueError("each longer window must be 2-16 times the first")
+        return value
+
+    @field_validator("half_life", "warmup")
+    @classmethod
+    def _positive_duration(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("daily_profile")
+    @classmethod
+    def _hourly_weights(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is None:
+            return None
+        if len(value) != 24 or any(not 0 < w < float("inf") for w in value):
+            raise ValueError("must be 24 positive hourly weights (00:00-01:00 first)")
+        mean = sum(value) / 24
+        return tuple(w / mean for w in value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("dimensions")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("dimensions must be distinct")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.stay_score > self.open_score:
+            raise ValueError("stay_score: must not exceed open_score (hysteresis)")
+        if self.half_life < self.windows[0]:
+            raise ValueError("half_life: must be at least one window")
+        return self
+
+    @property
+    def window_seconds(self) -> int:
+        return int(self.windows[0].total_seconds())
+
+    @property
+    def scan_lengths(self) -> tuple[int, ...]:
+        """Each scanned window as a number of tumbling windows: (1, 2, 4) for 15m, 30m, 1h."""
+        base = self.windows[0].total_seconds()
+        return tuple(int(w.total_seconds() // base) for w in self.windows)
+
+
 # -- the book --------------------------------------------------------------------------------
 
 
@@ -227,6 +385,7 @@ class RuleBook(Frozen):
     escalation: Escalation
     follow_up: FollowUpRule
     compensation: CompensationPolicy
+    surge: SurgePolicy = Field(default_factory=SurgePolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -1,0 +1,133 @@
+"""What a surge alert shows: the contacts of one key and window, summarised in bounded space.
+
+Pure. `SurgeSample` is the value of the windowed table: the count of negative contacts, the
+keywords that drove them (space-saving counters, at most `keyword_slots`, so the top ones are
+right even on a huge key) and up to `examples` masked texts, the most intense first.
+`summarize_surge` turns a verdict and its sample into what the alert says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from complaints.rules import SurgePolicy
+from complaints.surge import SurgeKey, SurgeSignal, Verdict
+from streams.records import AssessedEvent
+
+#: Chinese labels of the dimensions, for alert texts and the dashboard.
+DIMENSION_LABELS: dict[str, str] = {
+    "product": "产品",
+    "sku": "SKU",
+    "batch": "批次",
+    "category": "类别",
+    "region": "地区",
+    "carrier": "承运商",
+    "channel": "渠道",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeSample:
+    """Negative contacts of one key in one window: count, keyword counters, example texts."""
+
+    count: int = 0
+    keywords: tuple[tuple[str, int], ...] = ()  # (keyword, count), at most keyword_slots
+    examples: tuple[tuple[int, str], ...] = ()  # (intensity, masked text), most intense first
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SurgeSample:
+        data = json.loads(text)
+        return cls(
+            count=int(data["count"]),
+            keywords=tuple((str(k), int(n)) for k, n in data["keywords"]),
+            examples=tuple((int(i), str(t)) for i, t in data["examples"]),
+        )
+
+
+def add_to_sample(sample: SurgeSample, event: AssessedEvent, policy: SurgePolicy) -> SurgeSample:
+    """Count one negative contact into its window's sample (the caller checked `surge_keys`)."""
+    keywords = sample.keywords
+    examples = sample.examples
+    if event.assessment is not None:
+        for word in dict.fromkeys(event.assessment.keywords):
+            keywords = _count_keyword(keywords, word, policy.keyword_slots)
+        text = event.assessment.masked_text[: policy.example_chars]
+        if policy.examples and text and all(text != t for _, t in examples):
+            ranked = sorted(
+                (*examples, (event.assessment.intensity, text)), key=lambda e: -e[0]
+            )  # stable: among equals, the earlier contact stays
+            examples = tuple(ranked[: policy.examples])
+    elif event.shipment_status is not None:
+        keywords = _count_keyword(keywords, event.shipment_status.value, policy.keyword_slots)
+    return SurgeSample(sample.count + 1, keywords, examples)
+
+
+def _count_keyword(
+    counters: tuple[tuple[str, int], ...], word: str, slots: int
+) -> tuple[tuple[str, int], ...]:
+    """Space-saving: a full table gives the least-counted slot to the new word, +1."""
+    for position, (known, n) in enumerate(counters):
+        if known == word:
+            return (*counters[:position], (word, n + 1), *counters[position + 1 :])
+    if len(counters) < slots:
+        return (*counters, (word, 1))
+    position = min(range(len(counters)), key=lambda i: counters[i][1])
+    return (*counters[:position], (word, counters[position][1] + 1), *counters[position + 1 :])
+
+
+def top_keywords(sample: SurgeSample, policy: SurgePolicy) -> tuple[str, ...]:
+    ranked = sorted(sample.keywords, key=lambda kn: (-kn[1], kn[0]))
+    return tuple(word for word, _ in ranked[: policy.top_keywords])
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeSummary:
+    """What a surge alert says about a key: how far above its baseline, about what, examples."""
+
+    key: SurgeKey
+    signal: SurgeSignal
+    opened_at: datetime | None
+    window_start: datetime
+    count: int  # contacts in the scan that decided
+    expected: float
+    ratio: float
+    score: float
+    scan_minutes: int
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+    detail: str  # one line for people, in Chinese
+
+
+def summarize_surge(
+    key: SurgeKey,
+    verdict: Verdict,
+    sample: SurgeSample,
+    window_start: datetime,
+    policy: SurgePolicy,
+) -> SurgeSummary:
+    """The alert-facing summary of a verdict on `key`, with its window's sample."""
+    minutes = verdict.scan * policy.window_seconds // 60
+    label = DIMENSION_LABELS.get(key.dimension, key.dimension)
+    detail = (
+        f"{label} {key.value}：{minutes} 分钟内 {verdict.count} 条负面反馈，"
+        f"基线预期 {verdict.expected:.1f} 条（{verdict.ratio:.1f} 倍）"
+    )
+    return SurgeSummary(
+        key=key,
+        signal=verdict.signal,
+        opened_at=verdict.opened_at,
+        window_start=window_start,
+        count=verdict.count,
+        expected=verdict.expected,
+        ratio=verdict.ratio,
+        score=verdict.score,
+        scan_minutes=minutes,
+        keywords=top_keywords(sample, policy),
+        examples=tuple(text for _, text in sample.examples),
+        detail=detail,
+    )
