@@ -1,6 +1,6 @@
-"""The response engine's shell: contacts, people's actions and clock ticks -> alert lifecycle.
+"""The response engine's shell: contacts, actions, clock ticks and signals -> alert lifecycle.
 
-Thin: parse, call complaints.engine.decide, publish, store. The three input topics are keyed
+Thin: parse, call complaints.engine.decide, publish, store. The four input topics are keyed
 by case and co-partitioned with the `cases` table. Outputs are acknowledged by Kafka before
 the table is written: a crash in between replays the input, and decide() then produces the
 very same records (same alert_id:version), which consumers de-duplicate.
@@ -22,8 +22,8 @@ from complaints.rules import RuleBook
 from kesu.metrics import ALERT_TRANSITIONS, ENGINE_SUPPRESSED
 from kesu.settings import Settings
 from streams.codec import Rejection, encode_record
-from streams.records import AlertAction, AssessedEvent, RejectReason, Tick
-from streams.topics import ACTIONS, ALERT_STATE, ASSESSMENTS, DLQ, LIFECYCLE, TICKS
+from streams.records import AlertAction, AssessedEvent, RejectReason, Signal, Tick
+from streams.topics import ACTIONS, ALERT_STATE, ASSESSMENTS, DLQ, LIFECYCLE, SIGNALS, TICKS
 
 
 def register(
@@ -35,6 +35,7 @@ def register(
         ASSESSMENTS.name(namespace): AssessedEvent,
         ACTIONS.name(namespace): AlertAction,
         TICKS.name(namespace): Tick,
+        SIGNALS.name(namespace): Signal,
     }
     inputs = bytes_topic(app, *models, partitions=ASSESSMENTS.partitions)
     lifecycle, state_topic, dlq = (

@@ -35,19 +35,23 @@ from streams.records import (
     Alert,
     AlertAction,
     AlertEvent,
+    AlertKind,
     AlertStatus,
     AssessedEvent,
     ClockKind,
     Cue,
     FollowUp,
+    Signal,
+    SignalChange,
     SlaClock,
     Tick,
     Transition,
 )
 
-Input = AssessedEvent | AlertAction | Tick
+Input = AssessedEvent | AlertAction | Tick | Signal
 
 REPEAT_RULE = "repeat-complainant"
+CHURN_AFTER_COMPLAINT_RULE = "churn-after-complaint"
 #: Deadlines in lifecycle details are shown in the operators' time zone.
 _DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
 _KEYWORDS_KEPT = 10
@@ -81,6 +85,8 @@ def decide(state: CaseState | None, item: Input, now: datetime, rules: RuleBook)
         case, suppressed = _on_contact(case, item, now, rules, timeline)
     elif isinstance(item, AlertAction):
         case, suppressed = _on_action(case, item, rules, timeline)
+    elif isinstance(item, Signal):
+        case, suppressed = _on_signal(case, item, rules, timeline)
     else:
         case, suppressed = _on_tick(case, item.at, rules, timeline)
     case = case.model_copy(
@@ -125,7 +131,10 @@ class _Timeline:
                 "escalated_to": levels[level] if level else None,
             }
         )
-        alert = alert.model_copy(update={"compensation": recommend_compensation(alert, self.rules)})
+        if alert.kind is AlertKind.COMPLAINT:  # a detected condition carries its own
+            alert = alert.model_copy(
+                update={"compensation": recommend_compensation(alert, self.rules)}
+            )
         self.records.append(
             AlertEvent(
                 record_id=f"{alert.alert_id}:{alert.version}",
@@ -460,6 +469,125 @@ def _close(
     clocks = _stop_clocks(alert, set(ClockKind), at, rules)
     alert = alert.model_copy(update={"status": AlertStatus.CLOSED, "clocks": clocks})
     return timeline.record(alert, Transition.CLOSED, at, actor=actor, detail=detail)
+
+
+# -- detected conditions (surges, logistics delays, churn) ----------------------------------
+
+
+def _on_signal(
+    case: CaseState, signal: Signal, rules: RuleBook, timeline: _Timeline
+) -> tuple[CaseState, Suppressed | None]:
+    """Open, update or close the alert tracking (`kind`, `subject`) of this case."""
+    if case.handled(signal.signal_id):
+        return case, Suppressed.DUPLICATE_INPUT
+    case = case.remember(signal.signal_id)
+    tracking = [
+        a
+        for a in case.alerts
+        if a.kind is signal.kind
+        and a.subject == signal.subject
+        and a.status is not AlertStatus.CLOSED
+    ]
+    alert = max(tracking, key=lambda a: a.opened_at) if tracking else None
+    if signal.change is SignalChange.CLEARED:
+        if alert is None or signal.at < alert.opened_at:
+            return case, Suppressed.NOT_APPLICABLE
+        closed = _close(alert, signal.at, rules, timeline, actor=None, detail=signal.title)
+        return case.replace(closed), None
+    if alert is None:
+        return case.replace(_open_signal(case, signal, rules, timeline)), None
+    if signal.at < alert.updated_at and signal.tier >= alert.tier:
+        return case, Suppressed.NOT_APPLICABLE  # older news than what the alert shows
+    updated = _update_signal(alert, signal, rules, timeline)
+    return (case, Suppressed.NOT_APPLICABLE) if updated is None else (case.replace(updated), None)
+
+
+def _signal_fields(signal: Signal) -> dict[str, object]:
+    return {
+        "title": signal.title,
+        "surge": signal.surge,
+        "delay": signal.delay,
+        "churn": signal.churn,
+        "compensation": signal.compensation,
+    }
+
+
+def _open_signal(case: CaseState, signal: Signal, rules: RuleBook, timeline: _Timeline) -> Alert:
+    at = signal.at
+    tier: int = signal.tier
+    rule_id, why = signal.rule_id, signal.why
+    earlier = earlier_complaints(case, at, rules)
+    if signal.kind is AlertKind.CHURN and earlier and tier > 1:
+        # A customer who complained recently and now goes quiet is raised in priority.
+        days = rules.incidents.repeat_window.days or 1
+        cue = Cue(
+            kind="recent_complaint",
+            term=f"{days}天内投诉{earlier}次",
+            label=CHURN_AFTER_COMPLAINT_RULE,
+            weight=1.0,
+        )
+        tier, rule_id, why = tier - 1, CHURN_AFTER_COMPLAINT_RULE, (*why, cue)
+    alert = Alert(
+        alert_id=alert_id_for(signal.rule_id, case.case_key, at),
+        version=1,
+        case_key=case.case_key,
+        kind=signal.kind,
+        subject=signal.subject,
+        customer_id=signal.customer_id,
+        order_id=signal.order_id,
+        tier=tier,  # type: ignore[arg-type]
+        status=AlertStatus.OPEN,
+        rule_id=rule_id,
+        rules_version=rules.version,
+        why=why,
+        opened_at=at,
+        updated_at=at,
+        contacts=0,
+        category=signal.category,
+        keywords=signal.surge.keywords[:_KEYWORDS_KEPT] if signal.surge else (),
+        excerpt=signal.title,
+        product=signal.product,
+        sku=signal.sku,
+        batch=signal.batch,
+        region=signal.region,
+        carrier=signal.carrier,
+        **_signal_fields(signal),  # type: ignore[arg-type]
+    )
+    alert = alert.model_copy(update={"clocks": _clocks_for(alert, tier, at, rules)})
+    detail = f"{TIER_LABELS[tier]} · {signal.title}"
+    return timeline.record(alert, Transition.OPENED, at, rule_id=rule_id, detail=detail, first=True)
+
+
+def _update_signal(
+    alert: Alert, signal: Signal, rules: RuleBook, timeline: _Timeline
+) -> Alert | None:
+    """The alert with the signal's new details (its tier only ever rises); None if unchanged."""
+    changes = {k: v for k, v in _signal_fields(signal).items() if getattr(alert, k) != v}
+    if signal.surge and signal.surge.keywords:
+        changes["keywords"] = signal.surge.keywords[:_KEYWORDS_KEPT]
+    if not changes and signal.tier >= alert.tier:
+        return None
+    at = max(signal.at, alert.updated_at)
+    if changes:
+        alert = alert.model_copy(update=changes)
+        alert = timeline.record(
+            alert, Transition.UPDATED, at, rule_id=signal.rule_id, detail=signal.title
+        )
+    if signal.tier < alert.tier:
+        old = alert.tier
+        alert = alert.model_copy(
+            update={
+                "tier": signal.tier,
+                "rule_id": signal.rule_id,
+                "why": (*alert.why, *signal.why),
+            }
+        )
+        alert = alert.model_copy(update={"clocks": _clocks_for(alert, signal.tier, at, rules)})
+        detail = f"{TIER_LABELS[old]} → {TIER_LABELS[signal.tier]}"
+        alert = timeline.record(
+            alert, Transition.TIER_RAISED, at, rule_id=signal.rule_id, detail=detail
+        )
+    return alert
 
 
 # -- clock ticks ----------------------------------------------------------------------------

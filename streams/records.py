@@ -489,6 +489,7 @@ class Transition(StrEnum):
     OPENED = "opened"
     CONTACT_ADDED = "contact_added"
     TIER_RAISED = "tier_raised"
+    UPDATED = "updated"  # a detected condition (surge, delay, churn) changed while open
     WARNED = "warned"
     BREACHED = "breached"
     ESCALATED = "escalated"
@@ -508,6 +509,7 @@ TRANSITION_LABELS: dict[Transition, str] = {
     Transition.OPENED: "新建告警",
     Transition.CONTACT_ADDED: "客户再次联系",
     Transition.TIER_RAISED: "升级响应级别",
+    Transition.UPDATED: "信号更新",
     Transition.WARNED: "SLA 预警",
     Transition.BREACHED: "SLA 超时",
     Transition.ESCALATED: "逐级上报",
@@ -622,12 +624,129 @@ class FollowUp(Frozen):
     score: int | None = Field(default=None, ge=1, le=5)
 
 
+# ---------------------------------------------------------------------------------------
+# Detected conditions: what the stream itself notices (not what a customer said)
+# ---------------------------------------------------------------------------------------
+
+
+class AlertKind(StrEnum):
+    """What an alert is about: a customer's complaint, or a condition the stream detected."""
+
+    COMPLAINT = "complaint"
+    SURGE = "surge"
+    LOGISTICS_DELAY = "logistics_delay"
+    CHURN = "churn"
+
+
+ALERT_KIND_LABELS: dict[AlertKind, str] = {
+    AlertKind.COMPLAINT: "客户投诉",
+    AlertKind.SURGE: "集中投诉",
+    AlertKind.LOGISTICS_DELAY: "物流延误预警",
+    AlertKind.CHURN: "流失预警",
+}
+
+
+class SignalChange(StrEnum):
+    RAISED = "raised"  # the condition holds: open its alert, or update the open one
+    CLEARED = "cleared"  # the condition ended (delivered, back to normal): close its alert
+
+
+class SurgeDetail(Frozen):
+    """A surge of negative contacts on one key (issue #7)."""
+
+    dimension: str = Field(description="product, sku, batch, category, region, carrier or channel.")
+    value: str = Field(min_length=1, max_length=200)
+    window_start: Timestamp = Field(description="Start of the window that decided.")
+    window_minutes: int = Field(ge=1, description="Length of the scan that decided, in minutes.")
+    count: int = Field(ge=0, description="Negative contacts in that scan.")
+    expected: float = Field(ge=0, description="What the key's baseline expected for that scan.")
+    ratio: float = Field(ge=0, description="count / expected.")
+    p_value: float = Field(ge=0, le=1, description="Tail probability of the count.")
+    new_key: bool = Field(default=False, description="The key had no history to speak of.")
+    keywords: tuple[str, ...] = Field(default=(), description="Top keywords, most frequent first.")
+    examples: tuple[str, ...] = Field(default=(), description="Masked example texts.")
+
+
+class DelayDetail(Frozen):
+    """A shipment that will miss (or missed) its promise (issue #6)."""
+
+    status: Lax[ShipmentStatus]
+    promised_at: Timestamp
+    estimated_at: Timestamp | None = None
+    delay_hours: float = Field(ge=0, description="Estimate (or now) minus promise, in hours.")
+    bucket: str = Field(description="The delay bucket of the rules file, e.g. under_24h.")
+    bucket_label: str = Field(default="", description="Its Chinese label, e.g. 延误 24 小时内.")
+
+
+class ChurnDetail(Frozen):
+    """A customer whose activity says they are leaving (issue #6)."""
+
+    days_since_login: float | None = Field(default=None, ge=0)
+    feature_use_change: float | None = Field(
+        default=None, description="Week-over-week change of feature use: -0.6 = down 60 %."
+    )
+    reasons: tuple[str, ...] = Field(default=(), description="Which rules fired (Chinese).")
+
+
+class Signal(Frozen):
+    """A condition detected on the streams, for the response engine to track as an alert.
+
+    Keyed by `case_key` on the signals topic, co-partitioned with contacts and actions, so a
+    later complaint about the same order joins the proactive alert's incident. Producers make
+    `signal_id` deterministic (a replay is the same signal) and send a signal only when what
+    it says changes; the engine opens, updates (tier up, details) or closes the alert of
+    (`kind`, `subject`).
+    """
+
+    signal_id: Identifier = Field(description="Deterministic: a replayed signal is one signal.")
+    case_key: str = Field(
+        min_length=1,
+        max_length=200,
+        description="customer:<id> for delays and churn; surge:<dimension>:<value> for surges.",
+    )
+    kind: Lax[AlertKind]
+    subject: str = Field(
+        min_length=1,
+        max_length=200,
+        description="What the alert tracks within the case: the order id, 'churn', a surge's start.",
+    )
+    change: Lax[SignalChange]
+    at: Timestamp = Field(description="Event time of the evidence.")
+    tier: TierNumber
+    rule_id: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=200, description="One line for people (Chinese).")
+    why: tuple[Cue, ...] = ()
+    customer_id: OptionalId = None
+    order_id: OptionalId = None
+    product: ShortText | None = None
+    sku: OptionalId = None
+    batch: OptionalId = None
+    region: ShortText | None = None
+    carrier: ShortText | None = None
+    category: Lax[Category] | None = None
+    compensation: Compensation | None = None
+    surge: SurgeDetail | None = None
+    delay: DelayDetail | None = None
+    churn: ChurnDetail | None = None
+
+    @model_validator(mode="after")
+    def _not_a_complaint(self) -> Signal:
+        if self.kind is AlertKind.COMPLAINT:
+            raise ValueError("complaints come from contacts, not signals")
+        return self
+
+
 class Alert(Frozen):
     """The current state of one incident's alert (what the compacted state topic holds)."""
 
     alert_id: str = Field(description="Deterministic from the opening rule, case and opening time.")
     version: int = Field(ge=1, description="Increases by one with every lifecycle record.")
     case_key: str
+    kind: Lax[AlertKind] = AlertKind.COMPLAINT
+    subject: str | None = Field(
+        default=None, description="For detected conditions: what the alert tracks (Signal.subject)."
+    )
+    title: str = Field(default="", description="One line for people; detected conditions only.")
     customer_id: str | None = None
     order_id: str | None = None
     tier: TierNumber
@@ -637,7 +756,9 @@ class Alert(Frozen):
     why: tuple[Cue, ...] = Field(default=(), description="The cues that made the rule fire.")
     opened_at: Timestamp
     updated_at: Timestamp
-    contacts: int = Field(ge=1, description="Contacts attached to this incident.")
+    contacts: int = Field(
+        ge=0, description="Contacts attached to this incident (0 for a detected condition)."
+    )
     sources: tuple[Lax[Source], ...] = ()
     event_ids: tuple[str, ...] = Field(
         default=(), description="The most recent contacts' event ids."
@@ -662,6 +783,9 @@ class Alert(Frozen):
     assignee: str | None = None
     compensation: Compensation | None = None
     follow_up: FollowUp | None = None
+    surge: SurgeDetail | None = None
+    delay: DelayDetail | None = None
+    churn: ChurnDetail | None = None
 
 
 class AlertEvent(Frozen):

@@ -15,6 +15,7 @@ from streams.records import (
     AlertEvent,
     AssessedEvent,
     DeadLetter,
+    Signal,
     Source,
     Tick,
 )
@@ -128,6 +129,14 @@ TICKS = TopicSpec(
     key="case_key",
     value=f"{Tick.__name__}: 'it is now t' for a case whose clock is due",
 )
+SIGNALS = TopicSpec(
+    stage="engine",
+    entity="signals",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=7),
+    key="case_key",
+    value=f"{Signal.__name__}: a detected condition (surge, logistics delay, churn) raised or cleared",
+)
 LIFECYCLE = TopicSpec(
     stage="alerts",
     entity="lifecycle",
@@ -154,6 +163,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ASSESSMENTS,
     ACTIONS,
     TICKS,
+    SIGNALS,
     LIFECYCLE,
     ALERT_STATE,
 )

@@ -11,11 +11,16 @@ from streams.records import (
     ActionKind,
     Alert,
     AlertAction,
+    AlertKind,
     AssessedEvent,
     Assessment,
     Category,
     Cue,
+    DelayDetail,
     Emotion,
+    ShipmentStatus,
+    Signal,
+    SignalChange,
     Source,
     Tick,
 )
@@ -141,3 +146,40 @@ def make_action(alert: Alert, kind: ActionKind, at: datetime, **overrides: Any) 
 
 def make_tick(case_key: str, at: datetime) -> Tick:
     return Tick(case_key=case_key, at=at)
+
+
+def make_signal(
+    *,
+    customer: str = "c1",
+    at: datetime = T0,
+    kind: AlertKind = AlertKind.LOGISTICS_DELAY,
+    subject: str = "SO1",
+    change: SignalChange = SignalChange.RAISED,
+    **overrides: Any,
+) -> Signal:
+    """A detected condition about `customer`: by default order SO1 will be 30 h late (tier 3)."""
+    values: dict[str, Any] = {
+        "signal_id": f"sig-{next(_counter)}",
+        "case_key": f"customer:{customer}",
+        "kind": kind,
+        "subject": subject,
+        "change": change,
+        "at": at,
+        "tier": 3,
+        "rule_id": "delay-24-48h",
+        "title": f"订单 {subject} 预计延误 30 小时",
+        "customer_id": customer,
+        "order_id": subject if kind is AlertKind.LOGISTICS_DELAY else None,
+        "category": Category.LOGISTICS,
+        "delay": DelayDetail(
+            status=ShipmentStatus.DELAYED,
+            promised_at=at,
+            estimated_at=at + timedelta(hours=30),
+            delay_hours=30.0,
+            bucket="24_48h",
+        )
+        if kind is AlertKind.LOGISTICS_DELAY
+        else None,
+    }
+    values.update(overrides)
+    return Signal(**values)

@@ -17,14 +17,16 @@ from streams.records import (
     ActionKind,
     Alert,
     AlertEvent,
+    AlertKind,
     AlertStatus,
     Category,
     ClockKind,
     Emotion,
+    SignalChange,
     Source,
     Transition,
 )
-from tests.factories import T0, make_action, make_assessed, make_tick
+from tests.factories import T0, make_action, make_assessed, make_signal, make_tick
 
 RULES = load_rules()
 H = timedelta(hours=1)
@@ -400,3 +402,99 @@ def test_case_state_survives_its_storage_format() -> None:
         CaseState.model_validate_json(stored), make_tick(CASE, T0 + 10 * H), T0 + 10 * H, RULES
     )
     assert again == decide(run.state, make_tick(CASE, T0 + 10 * H), T0 + 10 * H, RULES)
+
+
+class TestSignals:
+    """Conditions the stream detects (delays, churn, surges) live in the same lifecycle."""
+
+    def test_a_raised_signal_opens_an_alert_of_its_kind_without_contacts(self) -> None:
+        run = Run()
+        records = run.feed(make_signal())
+        assert run.transitions(records) == [Transition.OPENED]
+        alert = run.alert()
+        assert (alert.kind, alert.subject, alert.tier, alert.contacts) == (
+            AlertKind.LOGISTICS_DELAY,
+            "SO1",
+            3,
+            0,
+        )
+        assert alert.delay is not None and alert.delay.bucket == "24_48h"
+        assert alert.clocks == ()  # tier 3: proactive, no deadline
+
+    def test_a_tier_1_signal_starts_the_first_action_clock(self) -> None:
+        run = Run()
+        run.feed(make_signal(tier=1, rule_id="delay-lost"))
+        assert [c.kind for c in run.alert().clocks] == [ClockKind.FIRST_ACTION]
+
+    def test_a_new_estimate_updates_the_alert_instead_of_opening_another(self) -> None:
+        run = Run()
+        run.feed(make_signal())
+        first = run.alert().alert_id
+        later = make_signal(at=T0 + H, title="订单 SO1 预计延误 50 小时", rule_id="delay-over-48h")
+        records = run.feed(later)
+        assert run.transitions(records) == [Transition.UPDATED]
+        assert run.alert().alert_id == first and run.alert().title == "订单 SO1 预计延误 50 小时"
+
+    def test_the_same_signal_twice_changes_nothing(self) -> None:
+        run = Run()
+        signal = make_signal()
+        run.feed(signal)
+        assert run.feed(signal) == []
+        assert run.last is not None and run.last.suppressed is Suppressed.DUPLICATE_INPUT
+
+    def test_older_news_does_not_overwrite_newer(self) -> None:
+        run = Run()
+        run.feed(make_signal(at=T0 + H, title="新"))
+        assert run.feed(make_signal(at=T0, title="旧")) == []
+        assert run.alert().title == "新"
+
+    def test_a_higher_tier_signal_raises_the_tier_and_starts_its_clock(self) -> None:
+        run = Run()
+        run.feed(make_signal())
+        records = run.feed(make_signal(at=T0 + H, tier=1, rule_id="delay-exception"))
+        assert Transition.TIER_RAISED in run.transitions(records)
+        assert run.alert().tier == 1 and run.alert().clocks
+
+    def test_cleared_closes_it_and_a_late_clear_for_another_subject_does_nothing(self) -> None:
+        run = Run()
+        run.feed(make_signal())
+        assert run.feed(make_signal(subject="SO2", change=SignalChange.CLEARED)) == []
+        records = run.feed(make_signal(at=T0 + H, change=SignalChange.CLEARED, title="已签收"))
+        assert run.transitions(records) == [Transition.CLOSED]
+        assert run.alert().status is AlertStatus.CLOSED
+        assert run.state is None  # nothing left to remember for this customer
+
+    def test_a_complaint_about_the_order_joins_the_proactive_alert(self) -> None:
+        run = Run()
+        run.feed(make_signal())
+        proactive = run.alert().alert_id
+        records = run.feed(make_assessed(at=T0 + H, order_id="SO1"))
+        assert records[0].alert_id == proactive
+        assert records[0].transition is Transition.CONTACT_ADDED
+        assert run.alert().kind is AlertKind.LOGISTICS_DELAY and run.alert().contacts == 1
+
+    def test_the_signal_keeps_its_own_compensation(self) -> None:
+        run = Run()
+        run.feed(make_signal())
+        assert (
+            run.alert().compensation is None
+        )  # the producer decides; the ladder is for complaints
+
+    def test_churn_after_a_recent_complaint_is_raised_one_tier(self) -> None:
+        run = Run()
+        run.feed(make_assessed(emotion=Emotion.DISAPPOINTMENT))
+        closing = make_action(run.alert(), ActionKind.CLOSE, T0 + H)
+        run.feed(closing)
+        run.feed(
+            make_signal(
+                at=T0 + 2 * H, kind=AlertKind.CHURN, subject="churn", rule_id="churn-silent"
+            )
+        )
+        alert = run.alert()
+        assert alert.kind is AlertKind.CHURN
+        assert alert.tier == 2 and alert.rule_id == "churn-after-complaint"
+
+    def test_churn_without_a_complaint_stays_tier_3(self) -> None:
+        run = Run()
+        run.feed(make_signal(kind=AlertKind.CHURN, subject="churn", rule_id="churn-silent"))
+        assert run.alert().tier == 3
