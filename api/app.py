@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.errors import install_error_handlers
 from api.keystore import KeyStore
 from api.publisher import EventPublisher
-from api.routes import alerts, dashboard, health, ingest, stream
+from api.routes import alerts, dashboard, health, ingest, stream, surges
 from api.view import AlertView
 from kesu.settings import Settings
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(stream.router)  # before /v1/alerts/{alert_id}
     app.include_router(alerts.router)
+    app.include_router(surges.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
 

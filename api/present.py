@@ -7,6 +7,7 @@ from datetime import datetime
 from api.models import AlertPublic, SlaSummary, TimelineEntry
 from complaints.masking import mask_personal_data
 from streams.records import (
+    ALERT_KIND_LABELS,
     ALERT_STATUS_LABELS,
     CATEGORY_LABELS,
     EMOTION_LABELS,
@@ -40,12 +41,20 @@ def present_alert(alert: Alert, now: datetime) -> AlertPublic:
         "tier": TIER_LABELS[alert.tier],
         "status": ALERT_STATUS_LABELS[alert.status],
         "sources": "、".join(SOURCE_LABELS[s] for s in alert.sources),
+        "kind": ALERT_KIND_LABELS[alert.kind],
     }
     if alert.emotion:
         labels["emotion"] = EMOTION_LABELS[alert.emotion]
     if alert.category:
         labels["category"] = CATEGORY_LABELS[alert.category]
-    masked = alert.model_copy(update={"excerpt": mask_personal_data(alert.excerpt).text})
+    update: dict[str, object] = {
+        "excerpt": mask_personal_data(alert.excerpt).text,
+        "title": mask_personal_data(alert.title).text,
+    }
+    if alert.surge is not None:
+        examples = tuple(mask_personal_data(t).text for t in alert.surge.examples)
+        update["surge"] = alert.surge.model_copy(update={"examples": examples})
+    masked = alert.model_copy(update=update)
     return AlertPublic(**masked.model_dump(), labels=labels, sla=sla_summary(alert, now))
 
 

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from complaints.durations import Duration
-from streams.records import Category, ClockKind, Emotion, ShipmentStatus, Source
+from streams.records import Category, ClockKind, Emotion, ShipmentStatus, Source, TierNumber
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
 
@@ -290,6 +290,9 @@ class SurgePolicy(Frozen):
     )
     timezone: str = "Asia/Shanghai"
     dimensions: tuple[SurgeDimension, ...] = Field(default=_ALL_DIMENSIONS, min_length=1)
+    tier: TierNumber = Field(
+        default=2, description="Response tier of a surge alert (2: owner, fix, review in 24 h)."
+    )
     negative_shipment_statuses: tuple[ShipmentStatus, ...] = Field(
         default=(ShipmentStatus.DELAYED, ShipmentStatus.EXCEPTION, ShipmentStatus.LOST),
         description="Shipment changes without text that count as negative contacts.",

@@ -55,3 +55,13 @@ ENGINE_SUPPRESSED = Counter(
     ["reason"],
 )
 TICKS_SENT = Counter("kesu_engine_ticks_total", "Clock ticks sent for cases with something due.")
+SURGE_CONTACTS_COUNTED = Counter(
+    "kesu_surge_contacts_total",
+    "Negative contacts counted toward a surge key, by dimension (product, batch, region, …).",
+    ["dimension"],
+)
+SURGE_SIGNALS = Counter(
+    "kesu_surge_signals_total",
+    "Surge signals sent to the response engine, by dimension and change (raised, cleared).",
+    ["dimension", "change"],
+)

@@ -137,6 +137,24 @@ SIGNALS = TopicSpec(
     key="case_key",
     value=f"{Signal.__name__}: a detected condition (surge, logistics delay, churn) raised or cleared",
 )
+# -- surge detection: negative contacts re-keyed by surge key ("batch:B2511-07") -------------
+
+SURGE_CONTACTS = TopicSpec(
+    stage="surge",
+    entity="contacts",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=1),
+    key="surge key, dimension:value",
+    value=f"{AssessedEvent.__name__}: one negative contact counted toward the key",
+)
+SURGE_TICKS = TopicSpec(
+    stage="surge",
+    entity="ticks",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=1),
+    key="surge key, dimension:value",
+    value=f"{Tick.__name__} (case_key = the surge key): judge an open surge's quiet window",
+)
 LIFECYCLE = TopicSpec(
     stage="alerts",
     entity="lifecycle",
@@ -164,6 +182,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ACTIONS,
     TICKS,
     SIGNALS,
+    SURGE_CONTACTS,
+    SURGE_TICKS,
     LIFECYCLE,
     ALERT_STATE,
 )

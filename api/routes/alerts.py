@@ -19,9 +19,18 @@ from api.errors import ApiError
 from api.models import ActionAccepted, ActionRequest, AlertDetail, AlertPage, ErrorResponse
 from api.present import present_alert, present_entry
 from api.publisher import KafkaUnavailable
+from api.routes.surges import active_surges
 from complaints.kpis import alert_kpis, contact_kpis
 from streams.codec import encode_record
-from streams.records import ActionKind, Alert, AlertAction, AlertStatus, Category, Source
+from streams.records import (
+    ActionKind,
+    Alert,
+    AlertAction,
+    AlertKind,
+    AlertStatus,
+    Category,
+    Source,
+)
 from streams.topics import ACTIONS
 
 router = APIRouter(tags=["alerts"])
@@ -49,6 +58,7 @@ def _now() -> datetime:
 
 def _matches(
     alert: Alert,
+    kind: AlertKind | None,
     tier: int | None,
     status: str | None,
     category: Category | None,
@@ -63,7 +73,8 @@ def _matches(
     if status not in (None, "active") and alert.status.value != status:
         return False
     return (
-        (tier is None or alert.tier == tier)
+        (kind is None or alert.kind is kind)
+        and (tier is None or alert.tier == tier)
         and (category is None or alert.category is category)
         and (region is None or alert.region == region)
         and (channel is None or channel in alert.sources)
@@ -96,6 +107,10 @@ def _after_cursor(cursor: str) -> tuple[datetime, str]:
 async def list_alerts(
     view: ViewDep,
     _caller: Viewer,
+    kind: Annotated[
+        AlertKind | None,
+        Query(description="complaint, surge, logistics_delay or churn."),
+    ] = None,
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
     status: Annotated[
         Literal["active", "open", "acknowledged", "waiting_on_customer", "resolved", "closed"]
@@ -114,7 +129,7 @@ async def list_alerts(
     chosen = [
         a
         for a in view.alerts.values()
-        if _matches(a, tier, status, category, region, channel, customer, since, until)
+        if _matches(a, kind, tier, status, category, region, channel, customer, since, until)
     ]
     chosen.sort(key=lambda a: (a.updated_at, a.alert_id), reverse=True)
     if cursor:
@@ -148,6 +163,7 @@ async def status(
         "ready": view.ready,
         **contact_kpis(view.contacts, now, window),
         "alerts": alert_kpis(list(view.alerts.values()), view.times, now, window),
+        "active_surges": len(active_surges(list(view.alerts.values()))),
     }
 
 

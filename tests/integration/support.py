@@ -251,3 +251,24 @@ def short_sla_rules(directory: Path, **tier_clocks: dict[str, Any]) -> Path:
     path = directory / "rules.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def rules_with(directory: Path, change: dict[str, Any], version: str = "test-rules") -> Path:
+    """The shipped rules with `change` merged in (nested mappings merge, the rest replaces)."""
+    import yaml
+
+    from complaints.rules import DEFAULT_RULES
+
+    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+
+    def merge(into: dict[str, Any], update: dict[str, Any]) -> None:
+        for key, value in update.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+
+    merge(data, {**change, "version": version})
+    path = directory / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
