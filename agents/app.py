@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from agents import assess, clocks, respond, validate
+from agents import assess, churn, clocks, logistics, respond, validate
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
 from kesu.settings import Settings
@@ -45,4 +45,6 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     assess.register(app, settings, clock)
     due = respond.register(app, settings, rules, clock)
     clocks.register(app, settings, due, clock)
+    logistics.register(app, settings, rules, clock)
+    churn.register(app, settings, rules, clock)
     return app
