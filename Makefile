@@ -69,6 +69,7 @@ eval-surge: install ## Measure surge detection on synthetic traffic with injecte
 bench: install ## Benchmarks, each as a ratio to a baseline measured in the same run (BENCH_ARGS=--quick)
 	$(BIN)/python bench/bench_polarity.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_scorer.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_churn.py $(BENCH_ARGS)
 
 schemas: install ## Regenerate streams/schemas/ from the records
 	$(BIN)/kesu schemas

@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from agents import assess, clocks, respond, surge, validate
+from agents import assess, churn, clocks, logistics, respond, surge, validate
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
 from kesu.settings import Settings
@@ -46,4 +46,6 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     due = respond.register(app, settings, rules, clock)
     clocks.register(app, settings, due, clock)
     surge.register(app, settings, rules, clock)
+    logistics.register(app, settings, rules, clock)
+    churn.register(app, settings, rules, clock)
     return app

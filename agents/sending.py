@@ -27,13 +27,14 @@ async def send_confirmed(
     topic: str,
     *,
     key: bytes | None,
-    value: bytes,
+    value: bytes | None,
     headers: Mapping[str, bytes] | None = None,
 ) -> None:
     """Send and wait for the broker's acknowledgement; on failure back off and try again.
 
     Blocking here is deliberate: while Kafka cannot take the output, the input must not be
     committed. Shutdown cancels the wait, and the unacknowledged input is read again later.
+    A None value is a tombstone (it deletes the key from a compacted topic).
     """
     delay = _FIRST_DELAY
     header_list = list(headers.items()) if headers else None

@@ -10,10 +10,11 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.delay_view import DelayView
 from api.errors import install_error_handlers
 from api.keystore import KeyStore
 from api.publisher import EventPublisher
-from api.routes import alerts, dashboard, health, ingest, stream, surges
+from api.routes import alerts, dashboard, health, ingest, logistics, stream, surges
 from api.view import AlertView
 from kesu.settings import Settings
 
@@ -28,9 +29,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.keys = KeyStore(settings.api_keys_path)
         app.state.view = AlertView(settings)
         await app.state.view.start()
+        app.state.delays = DelayView(settings)
+        await app.state.delays.start()
         try:
             yield
         finally:
+            await app.state.delays.stop()
             await app.state.view.stop()
             await app.state.publisher.stop()
 
@@ -46,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(stream.router)  # before /v1/alerts/{alert_id}
     app.include_router(alerts.router)
     app.include_router(surges.router)
+    app.include_router(logistics.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
 

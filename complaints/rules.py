@@ -376,6 +376,129 @@ class SurgePolicy(Frozen):
         return tuple(int(w.total_seconds() // base) for w in self.windows)
 
 
+# -- proactive signals: logistics delays and churn (issue #6) --------------------------------
+
+
+class DelayBucket(Frozen):
+    """One delay bucket and the compensation it earns (seed 003's e-commerce case)."""
+
+    id: RuleId
+    label: str = Field(min_length=1, description="Chinese label, e.g. 延误 24 小时内.")
+    up_to: Duration | None = Field(
+        description="Delays shorter than this fall in the bucket; null: no upper bound (last)."
+    )
+    coupon_yuan: int = Field(ge=0, description="Coupon value in 元 (not 分).")
+    dedicated_agent: bool = Field(
+        default=False, description="Also assign a dedicated agent (专属客服): the emotional rung."
+    )
+
+
+class LogisticsPolicy(Frozen):
+    """When a shipment becomes a proactive alert, at which tier, and what it is compensated."""
+
+    buckets: tuple[DelayBucket, ...] = Field(
+        min_length=1, description="Ascending by up_to; only the last has no bound."
+    )
+    tiers: dict[ShipmentStatus, Tier] = Field(
+        description="Tier per status class: delayed (any predicted delay), exception, lost."
+    )
+    status_actions: dict[ShipmentStatus, tuple[str, ...]] = Field(
+        default_factory=dict, description="Extra actions for a status, e.g. lost: [补发或退款]."
+    )
+
+    @field_validator("buckets")
+    @classmethod
+    def _ascending(cls, buckets: tuple[DelayBucket, ...]) -> tuple[DelayBucket, ...]:
+        bounds = [b.up_to for b in buckets]
+        if bounds[-1] is not None:
+            raise ValueError("the last bucket must have no upper bound (up_to: null)")
+        finite = [b for b in bounds[:-1] if b is not None]
+        if len(finite) != len(bounds) - 1:
+            raise ValueError("only the last bucket may have no upper bound")
+        if any(b.total_seconds() <= 0 for b in finite) or finite != sorted(set(finite)):
+            raise ValueError("up_to bounds must be positive, ascending and distinct")
+        ids = [b.id for b in buckets]
+        if len(set(ids)) != len(ids):
+            raise ValueError("bucket ids must be unique")
+        return buckets
+
+    @field_validator("tiers")
+    @classmethod
+    def _every_class(cls, tiers: dict[ShipmentStatus, Tier]) -> dict[ShipmentStatus, Tier]:
+        wanted = {ShipmentStatus.DELAYED, ShipmentStatus.EXCEPTION, ShipmentStatus.LOST}
+        if set(tiers) != wanted:
+            raise ValueError("must give a tier for exactly delayed, exception and lost")
+        return tiers
+
+    def bucket_for(self, delay: timedelta) -> DelayBucket:
+        """The bucket a delay falls in (the first whose bound it stays under)."""
+        for bucket in self.buckets:
+            if bucket.up_to is None or delay < bucket.up_to:
+                return bucket
+        return self.buckets[-1]
+
+
+def _default_logistics() -> LogisticsPolicy:
+    return LogisticsPolicy(
+        buckets=(
+            DelayBucket(
+                id="delay-under-24h",
+                label="延误 24 小时内",
+                up_to=timedelta(hours=24),
+                coupon_yuan=10,
+            ),
+            DelayBucket(
+                id="delay-24-48h",
+                label="延误 24–48 小时",
+                up_to=timedelta(hours=48),
+                coupon_yuan=20,
+            ),
+            DelayBucket(
+                id="delay-over-48h",
+                label="延误超过 48 小时",
+                up_to=None,
+                coupon_yuan=50,
+                dedicated_agent=True,
+            ),
+        ),
+        tiers={ShipmentStatus.DELAYED: 3, ShipmentStatus.EXCEPTION: 1, ShipmentStatus.LOST: 1},
+    )
+
+
+class ChurnPolicy(Frozen):
+    """When a customer's activity says they are leaving (seed 003's SaaS case)."""
+
+    silence: Duration = Field(
+        default=timedelta(days=7), description="No login for this long is a churn signal."
+    )
+    week: Duration = Field(
+        default=timedelta(days=7),
+        description="The feature-use comparison window (weeks start Monday 00:00 Beijing time).",
+    )
+    feature_drop: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Feature use down by at least this fraction, week over week, is a signal.",
+    )
+    min_baseline_uses: int = Field(
+        default=5, ge=1, description="Fewer uses in the earlier week never count as a drop."
+    )
+    require: Literal["any", "all"] = Field(
+        default="any", description="any: either rule raises the signal; all: both must hold."
+    )
+    tier: Tier = 3
+
+    @field_validator("silence", "week")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() < 1:
+            raise ValueError("must be at least one second")
+        if value.total_seconds() != int(value.total_seconds()):
+            raise ValueError("must be a whole number of seconds")
+        return value
+
+
 # -- the book --------------------------------------------------------------------------------
 
 
@@ -389,10 +512,13 @@ class RuleBook(Frozen):
     follow_up: FollowUpRule
     compensation: CompensationPolicy
     surge: SurgePolicy = Field(default_factory=SurgePolicy)
+    logistics: LogisticsPolicy = Field(default_factory=_default_logistics)
+    churn: ChurnPolicy = Field(default_factory=ChurnPolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         ids = [rule.id for rule in self.tier_rules] + [rule.id for rule in self.compensation.rules]
+        ids += [bucket.id for bucket in self.logistics.buckets]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_IN = Counter(
     "kesu_events_total",
@@ -64,4 +64,24 @@ SURGE_SIGNALS = Counter(
     "kesu_surge_signals_total",
     "Surge signals sent to the response engine, by dimension and change (raised, cleared).",
     ["dimension", "change"],
+)
+SIGNALS_SENT = Counter(
+    "kesu_signals_total",
+    "Proactive signals sent to the engine, by kind (logistics_delay, churn) and change (raised, cleared).",
+    ["kind", "change"],
+)
+CHECKS_SENT = Counter(
+    "kesu_due_checks_total",
+    "Checks sent by the due-time timers, by what was checked (orders, customers).",
+    ["what"],
+)
+LOGISTICS_ORDERS = Gauge(
+    "kesu_logistics_orders",
+    "Orders on the delay map now, by destination region, carrier and state (delayed, exception, lost).",
+    ["region", "carrier", "state"],
+)
+LOGISTICS_DELAY_HOURS = Gauge(
+    "kesu_logistics_delay_hours_mean",
+    "Mean hours past the promise of the orders on the delay map with a known delay, by region and carrier.",
+    ["region", "carrier"],
 )

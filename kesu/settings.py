@@ -109,6 +109,14 @@ class Settings(BaseSettings):
         default=timedelta(seconds=15),
         description="How often the worker looks for due SLA warnings, breaches and follow-ups.",
     )
+    logistics_check_interval: Duration = Field(
+        default=timedelta(minutes=1),
+        description="How often the worker looks for undelivered orders whose promise (or a delay bucket's bound) just passed.",
+    )
+    churn_check_interval: Duration = Field(
+        default=timedelta(minutes=1),
+        description="How often the worker looks for customers whose churn check is due (silence, a new week).",
+    )
     worker_session_timeout: Duration = Field(
         default=timedelta(seconds=10),
         description=(

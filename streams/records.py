@@ -688,6 +688,27 @@ class ChurnDetail(Frozen):
     reasons: tuple[str, ...] = Field(default=(), description="Which rules fired (Chinese).")
 
 
+class DelayState(StrEnum):
+    """How a shipment counts on the delay map (one state per order, the worst first)."""
+
+    LOST = "lost"
+    EXCEPTION = "exception"
+    DELAYED = "delayed"
+
+
+class DelayMapEntry(Frozen):
+    """One order on the delay map (compacted topic keyed by order id; delivered: tombstone)."""
+
+    order_id: Identifier
+    region: ShortText
+    carrier: ShortText
+    state: Lax[DelayState]
+    delay_hours: float = Field(
+        ge=0, description="Hours past the promise (estimate or event time); 0 when unknown."
+    )
+    at: Timestamp = Field(description="Event time of the change that put it there.")
+
+
 class Signal(Frozen):
     """A condition detected on the streams, for the response engine to track as an alert.
 

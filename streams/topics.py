@@ -14,7 +14,10 @@ from streams.records import (
     AlertAction,
     AlertEvent,
     AssessedEvent,
+    CustomerActivity,
     DeadLetter,
+    DelayMapEntry,
+    LogisticsChange,
     Signal,
     Source,
     Tick,
@@ -173,6 +176,50 @@ ALERT_STATE = TopicSpec(
     compacted=True,
 )
 
+# -- proactive signals: order tracking and churn, each keyed like its table -----------------
+
+LOGISTICS_CHANGES = TopicSpec(
+    stage="logistics",
+    entity="changes",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=7),
+    key="order_id",
+    value=f"{LogisticsChange.__name__}: clean status changes re-keyed by order (the `orders` table)",
+)
+LOGISTICS_CHECKS = TopicSpec(
+    stage="logistics",
+    entity="checks",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=1),
+    key="order_id",
+    value=f"{Tick.__name__} (case_key = order id): judge a silent order again, its promise passed",
+)
+DELAY_MAP = TopicSpec(
+    stage="logistics",
+    entity="delays",
+    partitions=PIPELINE_PARTITIONS,
+    retention=None,
+    key="order_id",
+    value=f"{DelayMapEntry.__name__}: the order's line on the delay map; tombstone when on time",
+    compacted=True,
+)
+CHURN_ACTIVITY = TopicSpec(
+    stage="churn",
+    entity="activity",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=7),
+    key="customer_id",
+    value=f"{CustomerActivity.__name__}: clean activity re-keyed by customer (the `churn` table)",
+)
+CHURN_CHECKS = TopicSpec(
+    stage="churn",
+    entity="checks",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=1),
+    key="customer_id",
+    value=f"{Tick.__name__} (case_key = customer id): judge a customer whose check is due",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     *RAW.values(),
     VALID,
@@ -186,6 +233,11 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SURGE_TICKS,
     LIFECYCLE,
     ALERT_STATE,
+    LOGISTICS_CHANGES,
+    LOGISTICS_CHECKS,
+    DELAY_MAP,
+    CHURN_ACTIVITY,
+    CHURN_CHECKS,
 )
 
 

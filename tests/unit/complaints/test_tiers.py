@@ -24,21 +24,23 @@ ROWS: list[tuple[str, dict[str, Any], int | None, str | None]] = [
         "escalation-threat",
     ),
     ("repeat complainant (text)", {"repeat_contact": True}, 1, "repeat-contact"),
+    # Shipment changes without text open no alert here: the logistics tracker raises them
+    # (tier 1 for lost and exception, complaints/logistics.py), so a lost parcel is one alert.
     (
-        "lost parcel",
+        "lost parcel (tracker's job)",
         {"assessment": None, "source": Source.LOGISTICS, "shipment_status": ShipmentStatus.LOST},
-        1,
-        "lost-parcel",
+        None,
+        None,
     ),
     (
-        "carrier exception",
+        "carrier exception (tracker's job)",
         {
             "assessment": None,
             "source": Source.LOGISTICS,
             "shipment_status": ShipmentStatus.EXCEPTION,
         },
-        1,
-        "lost-parcel",
+        None,
+        None,
     ),
     (
         "product fault",

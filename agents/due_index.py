@@ -1,0 +1,101 @@
+"""Due-time index over a table, so a timer looks at the keys that are due and nothing else.
+
+A min-heap of (due, key) plus the authoritative due per key: rescheduling a key pushes a new
+entry and leaves the old one to be skipped when popped (lazy deletion), so both operations are
+O(log n). The index lives in the worker's memory: it is rebuilt from the table (one scan) after
+each rebalance, and the agent reschedules every key it writes. Timers cannot write tables, so
+the timer only *sends* a check for each due key; the agent decides and reschedules.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import faust
+
+from agents.sending import send_confirmed
+from kesu.metrics import CHECKS_SENT
+from streams.codec import encode_record
+from streams.records import Tick
+
+log = logging.getLogger(__name__)
+
+
+class DueIndex:
+    """When each key is next due (epoch seconds); pops the keys whose time has come."""
+
+    def __init__(self) -> None:
+        self._due: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def schedule(self, key: str, due: float | None) -> None:
+        """Set (or, with None, drop) the key's due time."""
+        if due is None:
+            self._due.pop(key, None)
+            return
+        if self._due.get(key) == due:
+            return
+        self._due[key] = due
+        heapq.heappush(self._heap, (due, key))
+        if len(self._heap) > 2 * len(self._due) + 1024:  # too many stale entries: compact
+            self._heap = [(d, k) for k, d in self._due.items()]
+            heapq.heapify(self._heap)
+
+    def pop_due(self, now: float) -> list[str]:
+        """Every key due at or before `now`, each once; they leave the index until rescheduled."""
+        due: list[str] = []
+        while self._heap and self._heap[0][0] <= now:
+            moment, key = heapq.heappop(self._heap)
+            if self._due.get(key) == moment:
+                del self._due[key]
+                due.append(key)
+        return due
+
+    def clear(self) -> None:
+        self._due.clear()
+        self._heap.clear()
+
+
+def register_due_timer(
+    app: faust.App,
+    *,
+    name: str,
+    interval: float,
+    table: faust.types.TableT,
+    index: DueIndex,
+    due_of: Callable[[str, str, float], float | None],
+    topic: str,
+    clock: Callable[[], datetime],
+) -> None:
+    """A timer that sends a Tick (keyed like the table) to `topic` for every due key.
+
+    `due_of(key, stored value, now)` says when a stored entry is due; it is used only to
+    rebuild the index from the table after a rebalance (the agent keeps it current otherwise).
+    """
+    rebuilt_for: list[int | None] = [None]
+
+    async def scan_due() -> None:
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        if app.rebalancing or app.in_recovery or not recovered:
+            return  # the table is being recovered: it would be partial
+        now = clock()
+        moment = now.timestamp()
+        generation = app.consumer_generation_id
+        if rebuilt_for[0] != generation:
+            index.clear()
+            for key, value in list(table.items()):
+                index.schedule(key, due_of(key, value, moment))
+            rebuilt_for[0] = generation
+            log.info("%s: due index rebuilt, %d keys", name, len(index))
+        for key in index.pop_due(moment):
+            tick = Tick(case_key=key, at=now)
+            await send_confirmed(app, topic, key=key.encode(), value=encode_record(tick))
+            CHECKS_SENT.labels(name).inc()
+
+    app.timer(interval=interval, on_leader=False, name=name)(scan_due)

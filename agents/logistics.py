@@ -1,0 +1,127 @@
+"""Shipment status changes -> proactive delay signals for the engine and the delay map.
+
+Three pieces, because the clean topic is keyed by event id and a table needs its stream keyed
+like itself:
+  rekey:   kesu.clean.logistics -> kesu.logistics.changes, keyed by order id;
+  track:   changes and overdue checks -> complaints.logistics -> signals (keyed by case) and
+           the order's delay-map line (compacted, keyed by order id), then the `orders` table;
+  a timer: sends a check for each undelivered order whose promise or bucket bound just passed.
+Outputs are acknowledged by Kafka before the table write: a crash replays the input, and the
+deterministic signal ids make the replay one signal in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import faust
+
+from agents.due_index import DueIndex, register_due_timer
+from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
+from agents.sending import send_confirmed
+from complaints.logistics import OrderState, Tracked, check_overdue, map_entry, next_check, track
+from complaints.rules import RuleBook
+from kesu.metrics import SIGNALS_SENT
+from kesu.settings import Settings
+from streams.codec import decode_valid, encode_record
+from streams.records import LogisticsChange, Source, Tick
+from streams.topics import CLEAN, DELAY_MAP, DLQ, LOGISTICS_CHANGES, LOGISTICS_CHECKS, SIGNALS
+
+
+def register(
+    app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
+) -> None:
+    namespace = settings.namespace
+    changes_name, checks_name = LOGISTICS_CHANGES.name(namespace), LOGISTICS_CHECKS.name(namespace)
+    signals, delay_map, dlq = (
+        SIGNALS.name(namespace),
+        DELAY_MAP.name(namespace),
+        DLQ.name(namespace),
+    )
+    clean = bytes_topic(app, CLEAN[Source.LOGISTICS].name(namespace))
+    inputs = bytes_topic(app, changes_name, checks_name, partitions=LOGISTICS_CHANGES.partitions)
+    # Stored as JSON text: strict records read back only in JSON mode.
+    orders = app.Table(
+        "orders", partitions=LOGISTICS_CHANGES.partitions, key_type=str, value_type=str
+    )
+    index = DueIndex()
+
+    def due_of(_key: str, stored: str, _now: float) -> float | None:
+        moment = next_check(OrderState.model_validate_json(stored), rules)
+        return moment.timestamp() if moment else None
+
+    @app.agent(clean, name="logistics-rekey", concurrency=1)
+    async def rekey(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                change = _change(message.value)
+                await send_confirmed(
+                    app, changes_name, key=change.order_id.encode(), value=message.value or b""
+                )
+            except Exception as exc:  # a poison pill must not stop the partition
+                log_failure("logistics-rekey", message, exc)
+                await dead_letter_message(app, dlq, processing_failed(exc), message, clock())
+
+    @app.agent(inputs, name="logistics", concurrency=1)
+    async def track_orders(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                key = (message.key or b"").decode("utf-8")
+                stored = orders.get(key)
+                state = OrderState.model_validate_json(stored) if stored else None
+                now = (
+                    datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else clock()
+                )
+                if message.topic == checks_name:
+                    if state is None:
+                        continue
+                    result = check_overdue(
+                        state, Tick.model_validate_json(message.value or b"").at, rules
+                    )
+                else:
+                    result = track(state, _change(message.value), now, rules)
+                await _publish(result, state)
+                if result.state is not None and result.state != state:
+                    orders[key] = result.state.model_dump_json()
+                if result.state is not None:
+                    moment = next_check(result.state, rules)
+                    index.schedule(key, moment.timestamp() if moment else None)
+            except Exception as exc:  # a poison pill must not stop the partition
+                log_failure("logistics", message, exc)
+                await dead_letter_message(app, dlq, processing_failed(exc), message, clock())
+
+    async def _publish(result: Tracked, before: OrderState | None) -> None:
+        for signal in result.signals:
+            await send_confirmed(
+                app, signals, key=signal.case_key.encode(), value=encode_record(signal)
+            )
+            SIGNALS_SENT.labels(signal.kind.value, signal.change.value).inc()
+        old, new = map_entry(before, rules), map_entry(result.state, rules)
+        if new != old and result.state is not None:
+            await send_confirmed(
+                app,
+                delay_map,
+                key=result.state.order_id.encode(),
+                value=encode_record(new) if new is not None else None,
+            )
+
+    register_due_timer(
+        app,
+        name="logistics-overdue",
+        interval=settings.logistics_check_interval.total_seconds(),
+        table=orders,
+        index=index,
+        due_of=due_of,
+        topic=checks_name,
+        clock=clock,
+    )
+
+
+def _change(raw: bytes | None) -> LogisticsChange:
+    record = decode_valid(raw or b"")
+    if not isinstance(record, LogisticsChange):
+        raise TypeError(f"expected a logistics change, got {type(record).__name__}")
+    return record

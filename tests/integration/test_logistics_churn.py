@@ -1,0 +1,250 @@
+"""Proactive signals on the real broker: shipment changes and silence in, alerts and a delay map out.
+
+One worker and one API. A delay wave across one region and carrier opens proactive alerts
+with the compensation of each delay bucket before any complaint exists; the delay map served
+by the API counts exactly; a lost parcel is tier 1; delivery closes; an out-of-order event
+changes nothing; with churn windows shortened in the rules, a silent customer gets exactly one
+churn alert (and a customer who keeps logging in none).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from complaints.rules import DEFAULT_RULES
+from streams.records import AlertEvent, AlertKind, Source, Transition
+from streams.topics import LIFECYCLE, RAW
+from tests.conftest import ApiServer, Broker, SettingsFactory, WorkerFactory
+from tests.factories import make_event, now_utc, to_bytes
+from tests.integration.support import eventually, publish, read_all, read_until
+
+REGION, CARRIER = "华东-上海", "顺达快运"
+
+
+def _rules(directory: Path) -> Path:
+    """The shipped rules with churn windows of seconds: silent after 4 s."""
+    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    data["version"] = "test-proactive"
+    data["churn"] |= {"silence": "4s", "week": "1d"}
+    path = directory / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _shipment(order: str, customer: str, late_hours: float | None, **fields: Any) -> dict[str, Any]:
+    at = fields.pop("at", None) or now_utc()
+    promised = at + timedelta(hours=6)
+    values: dict[str, Any] = {
+        "order_id": order,
+        "customer_id": customer,
+        "status": "in_transit",
+        "promised_at": promised.isoformat(),
+        "region": REGION,
+        "carrier": CARRIER,
+        "estimated_at": None,
+    }
+    if late_hours is not None:
+        values["estimated_at"] = (promised + timedelta(hours=late_hours)).isoformat()
+    values.update(fields)
+    return make_event(Source.LOGISTICS, at=at, **values)
+
+
+def _publish(broker: Broker, source: Source, namespace: str, events: list[dict[str, Any]]) -> None:
+    publish(
+        broker.bootstrap,
+        RAW[source].name(namespace),
+        [(e["event_id"].encode(), to_bytes(e)) for e in events],
+    )
+
+
+def _lifecycle(broker: Broker, namespace: str) -> list[AlertEvent]:
+    return [
+        AlertEvent.model_validate_json(r.value)
+        for r in read_all(broker.bootstrap, [LIFECYCLE.name(namespace)])
+    ]
+
+
+def _wait(broker: Broker, namespace: str, done: Any, what: str) -> list[AlertEvent]:
+    read_until(
+        broker.bootstrap,
+        [LIFECYCLE.name(namespace)],
+        lambda rs: done([AlertEvent.model_validate_json(r.value) for r in rs]),
+        timeout=120,
+        what=what,
+    )
+    return _lifecycle(broker, namespace)
+
+
+def _delays(api: ApiServer) -> dict[str, Any]:
+    response = httpx.get(f"{api.url}/v1/logistics/delays", headers=api.headers("viewer"))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_delay_wave_lost_parcel_delivery_and_silence_become_exactly_the_right_alerts(
+    kafka_broker: Broker,
+    make_settings: SettingsFactory,
+    worker_factory: WorkerFactory,
+    api_factory: Any,
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        rules_file=_rules(tmp_path), churn_check_interval="0.5s", logistics_check_interval="1h"
+    )
+    namespace = settings.namespace
+    worker_factory(settings)
+    api = api_factory(settings)
+
+    # -- a delay wave on one region x carrier, plus a lost parcel ----------------------------
+    wave = {  # order -> (customer, hours late, expected bucket, coupon, actions)
+        "SO-W1": ("cw1", 5, "delay-under-24h", 10, ["10元优惠券"]),
+        "SO-W2": ("cw2", 12, "delay-under-24h", 10, ["10元优惠券"]),
+        "SO-W3": ("cw3", 30, "delay-24-48h", 20, ["20元优惠券"]),
+        "SO-W4": ("cw4", 60, "delay-over-48h", 50, ["50元优惠券", "专属客服"]),
+    }
+    events = [_shipment(order, c, late) for order, (c, late, *_) in wave.items()]
+    events.append(_shipment("SO-L1", "cl1", None, status="lost"))
+    events.append(_shipment("SO-OK", "cok", -2))  # on time: no alert, not on the map
+    _publish(kafka_broker, Source.LOGISTICS, namespace, events)
+
+    records = _wait(
+        kafka_broker,
+        namespace,
+        lambda es: (
+            {e.alert.subject for e in es if e.transition is Transition.OPENED} >= {*wave, "SO-L1"}
+        ),
+        "proactive alerts for the wave and the lost parcel",
+    )
+    opened = {e.alert.subject: e.alert for e in records if e.transition is Transition.OPENED}
+    assert set(opened) == {*wave, "SO-L1"}, "an on-time order opened an alert"
+    for order, (customer, _, bucket, coupon, actions) in wave.items():
+        alert = opened[order]
+        assert (alert.kind, alert.tier, alert.customer_id) == (
+            AlertKind.LOGISTICS_DELAY,
+            3,
+            customer,
+        )
+        assert alert.contacts == 0, "the alert must come before any complaint"
+        assert alert.delay is not None and alert.delay.bucket == bucket
+        assert alert.compensation is not None
+        assert (alert.compensation.amount_yuan, list(alert.compensation.actions)) == (
+            coupon,
+            actions,
+        )
+    lost = opened["SO-L1"]
+    assert (lost.tier, lost.rule_id) == (1, "delay-lost") and lost.clocks
+    complaints = [e for e in records if e.alert.kind is AlertKind.COMPLAINT]
+    assert complaints == [], "a shipment change without text opened a complaint alert too"
+
+    body = eventually(
+        lambda: (b := _delays(api))["totals"] == {"delayed": 4, "exception": 0, "lost": 1} and b,
+        timeout=60,
+        what="the delay map to show the wave",
+    )
+    (cell,) = body["items"]
+    assert (cell["region"], cell["carrier"], cell["delayed"], cell["exception"], cell["lost"]) == (
+        REGION,
+        CARRIER,
+        4,
+        0,
+        1,
+    )
+    assert cell["mean_delay_hours"] == (5 + 12 + 30 + 60) / 4, body
+    metrics = httpx.get(f"{api.url}/metrics").text
+    assert (
+        f'kesu_logistics_orders{{carrier="{CARRIER}",region="{REGION}",state="delayed"}} 4.0'
+        in metrics
+    )
+
+    # -- a complaint about a delayed order joins its proactive alert ---------------------------
+    complaint = make_event(
+        Source.CALL,
+        customer_id="cw3",
+        order_id="SO-W3",
+        text="快递说好的今天到，现在又延误了，太失望了",
+    )
+    _publish(kafka_broker, Source.CALL, namespace, [complaint])
+
+    # -- delivery closes; an out-of-order 'delayed' older than the delivery changes nothing ----
+    delivered = _shipment("SO-W1", "cw1", None, status="delivered")
+    _publish(kafka_broker, Source.LOGISTICS, namespace, [delivered])
+    records = _wait(
+        kafka_broker,
+        namespace,
+        lambda es: (
+            any(e.alert.subject == "SO-W1" and e.transition is Transition.CLOSED for e in es)
+            and any(
+                e.alert.subject == "SO-W3" and e.transition is Transition.CONTACT_ADDED for e in es
+            )
+        ),
+        "delivery to close SO-W1 and the complaint to join SO-W3",
+    )
+    stale = _shipment("SO-W1", "cw1", 90, at=now_utc() - timedelta(minutes=5), status="delayed")
+    marker = _shipment("SO-W2", "cw2", 30)  # a later change on another order: processing moved on
+    _publish(kafka_broker, Source.LOGISTICS, namespace, [stale, marker])
+    records = _wait(
+        kafka_broker,
+        namespace,
+        lambda es: any(
+            e.alert.subject == "SO-W2" and e.transition is Transition.UPDATED for e in es
+        ),
+        "the estimate change of SO-W2 to update its alert",
+    )
+    w1 = [e.transition for e in records if e.alert.subject == "SO-W1"]
+    assert w1 == [Transition.OPENED, Transition.CLOSED], w1
+    w2 = [e for e in records if e.alert.subject == "SO-W2"]
+    assert [e.transition for e in w2] == [Transition.OPENED, Transition.UPDATED]
+    assert w2[-1].alert.alert_id == w2[0].alert.alert_id
+    assert w2[-1].alert.delay is not None and w2[-1].alert.delay.bucket == "delay-24-48h"
+    w3 = [e for e in records if e.alert.customer_id == "cw3"]
+    assert {e.alert.alert_id for e in w3} == {opened["SO-W3"].alert_id}, (
+        "the complaint opened its own alert"
+    )
+
+    body = eventually(
+        lambda: (b := _delays(api))["totals"] == {"delayed": 3, "exception": 0, "lost": 1} and b,
+        timeout=60,
+        what="the delay map to drop the delivered order",
+    )
+    (cell,) = body["items"]
+    assert cell["mean_delay_hours"] == (30 + 30 + 60) / 3  # SO-W2 now 30 h; SO-W1 gone
+
+    # -- churn: one customer goes silent, another keeps logging in ----------------------------
+    _publish(
+        kafka_broker,
+        Source.ACTIVITY,
+        namespace,
+        [make_event(Source.ACTIVITY, customer_id=c, kind="login") for c in ("silent", "active")],
+    )
+    deadline = time.monotonic() + 12  # three silences long: a repeated alert would show
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        _publish(
+            kafka_broker,
+            Source.ACTIVITY,
+            namespace,
+            [make_event(Source.ACTIVITY, customer_id="active", kind="login")],
+        )
+    records = _wait(
+        kafka_broker,
+        namespace,
+        lambda es: any(
+            e.alert.kind is AlertKind.CHURN and e.transition is Transition.OPENED for e in es
+        ),
+        "a churn alert for the silent customer",
+    )
+    churn = Counter(
+        (e.alert.customer_id, e.transition) for e in records if e.alert.kind is AlertKind.CHURN
+    )
+    assert churn == Counter({("silent", Transition.OPENED): 1}), churn
+    (alert,) = [e.alert for e in records if e.alert.kind is AlertKind.CHURN]
+    assert (alert.tier, alert.rule_id) == (3, "churn-silent")
+    assert alert.churn is not None and alert.churn.reasons
