@@ -639,8 +639,7 @@ async def test_notify_routes_filters_and_delivers_concurrently(
     ]
     assert len(records) == 4
     assert (
-        REGISTRY.get_sample_value("kesu_push_not_routed_total", {"reason": "REGION"})
-        == before + 1
+        REGISTRY.get_sample_value("kesu_push_not_routed_total", {"reason": "REGION"}) == before + 1
     )
     assert receiver.posts(f"/robot/feishu/{FEISHU_HOOK}") == []
 
