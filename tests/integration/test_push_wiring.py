@@ -492,3 +492,12 @@ def test_subscriptions_survive_an_api_restart_and_deletes_stick(stack: Stack) ->
         "ok",
         "tier3",
     ]
+
+
+def test_no_secret_robot_path_or_personal_data_in_the_notifier_logs(stack: Stack) -> None:
+    """Everything the notifier printed in both runs: hosts yes; paths, secrets, phones no."""
+    logs = "".join(p.read_text(encoding="utf-8") for p in stack.notifier.log_dir.glob("notifier-*"))
+    assert "delivered to subscription ok" in logs, "the check below would be vacuous"
+    assert "dead-lettered" in logs
+    for secret in (JSON_SECRET, JSON_SECRET.removeprefix("whsec_"), "/hook", "13812345678"):
+        assert secret not in logs
