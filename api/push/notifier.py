@@ -97,8 +97,10 @@ class Notifier:
         while True:
             try:
                 await self._run_once()
-            except (KafkaError, KafkaNotConfigured, OSError) as exc:
-                log.warning("notifier lost Kafka (%s); restarting in 2 s", type(exc).__name__)
+            except* (KafkaError, KafkaNotConfigured, OSError) as group:
+                # except*: a failed log write surfaces from inside the batch's task groups
+                names = sorted({type(e).__name__ for e in _leaves(group)})
+                log.warning("notifier lost Kafka (%s); restarting in 2 s", ", ".join(names))
                 await asyncio.sleep(2)
 
     def _apply(self, message: ConsumerRecord[bytes, bytes]) -> None:
@@ -218,6 +220,12 @@ class Notifier:
         await asyncio.gather(*sent)
         if entry.outcome in FINAL_OUTCOMES:
             self.deliveries.done.add(entry.delivery_id)
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
 
 
 def _max_poll_ms(policy: RetryPolicy) -> int:

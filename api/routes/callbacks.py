@@ -36,6 +36,17 @@ from streams.topics import ACTIONS
 
 router = APIRouter(tags=["callbacks"])
 
+_PAGES: dict[int | str, dict[str, object]] = {
+    status: {"description": text, "content": {"text/html": {}}}
+    for status, text in (
+        (400, "The link is for another action."),
+        (404, "Forged, malformed, or for an unknown alert."),
+        (409, "The alert is closed."),
+        (410, "The link has expired."),
+        (503, "Still loading, or Kafka did not take the action; retry (it is applied once)."),
+    )
+}
+
 #: The token sits in the URL: no referrer, no caching, no indexing; the page loads nothing.
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -122,6 +133,7 @@ def _check(
 @router.get(
     "/v1/callbacks/actions/{token}",
     response_class=HTMLResponse,
+    responses=_PAGES,
     summary="Confirmation page of a card's action button (does not act)",
 )
 async def confirm_page(token: str, request: Request, view: ViewDep) -> HTMLResponse:
@@ -146,6 +158,7 @@ async def confirm_page(token: str, request: Request, view: ViewDep) -> HTMLRespo
 @router.post(
     "/v1/callbacks/actions/{token}",
     response_class=HTMLResponse,
+    responses=_PAGES,
     summary="Carry out a card's action button (the same action as the API's)",
 )
 async def act_from_card(

@@ -11,7 +11,7 @@ import json
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
@@ -22,7 +22,17 @@ from api.publisher import KafkaUnavailable
 from api.push.models import Delivery, Subscription, SubscriptionPublic
 from streams.topics import SUBSCRIPTIONS
 
-router = APIRouter(tags=["subscriptions"])
+
+async def _loaded(push_view: PushViewDep, _caller: Admin) -> None:
+    """Until the topic is read, "no such id" and the list would be guesses: answer 503
+    (after the key check, so an unauthenticated caller learns nothing)."""
+    if not push_view.ready:
+        raise ApiError(
+            503, "NOT_READY", "subscriptions are still loading", headers={"Retry-After": "5"}
+        )
+
+
+router = APIRouter(tags=["subscriptions"], dependencies=[Depends(_loaded)])
 
 _SUBSCRIPTION_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 SubscriptionId = Annotated[str, Path(pattern=_SUBSCRIPTION_ID, description="The subscription id.")]
@@ -30,7 +40,10 @@ SubscriptionId = Annotated[str, Path(pattern=_SUBSCRIPTION_ID, description="The 
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "No or unknown API key."},
     403: {"model": ErrorResponse, "description": "Subscriptions need the admin role."},
-    503: {"model": ErrorResponse, "description": "Kafka did not take the change; retry."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Still loading, or Kafka did not take the change; retry.",
+    },
 }
 _UNKNOWN: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse, "description": "No such subscription."}
