@@ -13,7 +13,7 @@ INSTALLED := $(VENV)/.installed
 KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml)
 KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
 
-PHONY_EXTRA := browser-deps
+PHONY_EXTRA := browser-deps promtool-deps
 .PHONY: help install run test test-unit lint fmt schemas readme eval eval-surge bench clean $(PHONY_EXTRA)
 
 help: ## List the targets
@@ -40,12 +40,25 @@ $(BROWSER_STAMP): | $(INSTALLED)
 
 browser-deps: $(BROWSER_STAMP) ## Install Chromium and a CJK font (Debian packages) for the dashboard test
 
+# `promtool check rules deploy/prometheus/alerts.yml` runs in the tests; Debian ships promtool in
+# its `prometheus` package (which also installs the server; on a systemd host it starts one).
+PROMTOOL_STAMP := .venv/.promtool-deps
+$(PROMTOOL_STAMP): | $(INSTALLED)
+	@if ! command -v promtool >/dev/null; then \
+	  echo "Installing Debian's prometheus package for promtool (checks deploy/prometheus/alerts.yml)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; \
+	fi
+	@touch $@
+
+promtool-deps: $(PROMTOOL_STAMP) ## Install promtool (Debian's prometheus package) for the alert-rules test
+
 install: $(INSTALLED) $(KAFKA_JARS) ## Create .venv and fetch the Kafka jars (done by run/test too)
 
 run: install ## Start Kafka, the worker and the API here (Ctrl-C stops all)
 	$(BIN)/kesu run
 
-test: install browser-deps ## Run every test (unit, real-broker integration, headless Chromium)
+test: install browser-deps promtool-deps ## Run every test (unit, real-broker integration, headless Chromium, promtool)
 	$(BIN)/pytest
 
 test-unit: install ## Run only the tests that need no broker

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,10 +14,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.delay_view import DelayView
 from api.errors import install_error_handlers
+from api.gauges import refresh_forever
 from api.keystore import KeyStore
 from api.publisher import EventPublisher
-from api.routes import alerts, dashboard, health, ingest, logistics, stream, surges
+from api.push_view import PushView
+from api.routes import (
+    alerts,
+    callbacks,
+    dashboard,
+    health,
+    ingest,
+    logistics,
+    stream,
+    subscriptions,
+    surges,
+)
 from api.view import AlertView
+from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
 
 
@@ -28,12 +43,20 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.publisher = EventPublisher(settings)
         app.state.keys = KeyStore(settings.api_keys_path)
         app.state.view = AlertView(settings)
+        app.state.push_view = PushView(settings)
+        app.state.callback_secret = ensure_callback_secret(settings).encode()
         await app.state.view.start()
         app.state.delays = DelayView(settings)
         await app.state.delays.start()
+        await app.state.push_view.start()
+        gauges = asyncio.create_task(refresh_forever(settings, app.state.view), name="gauges")
         try:
             yield
         finally:
+            gauges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gauges
+            await app.state.push_view.stop()
             await app.state.delays.stop()
             await app.state.view.stop()
             await app.state.publisher.stop()
@@ -51,6 +74,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(surges.router)
     app.include_router(logistics.router)
+    app.include_router(subscriptions.router)
+    app.include_router(callbacks.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
 

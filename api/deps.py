@@ -11,6 +11,7 @@ from api.auth import ApiKey, Role, authenticate, permits
 from api.errors import ApiError
 from api.keystore import KeyStore
 from api.publisher import EventPublisher
+from api.push_view import PushView
 from api.view import AlertView
 from kesu.settings import Settings
 
@@ -32,7 +33,13 @@ def _view(request: Request) -> AlertView:
     return view
 
 
+def _push_view(request: Request) -> PushView:
+    view: PushView = request.app.state.push_view
+    return view
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+PushViewDep = Annotated[PushView, Depends(_push_view)]
 PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
 ViewDep = Annotated[AlertView, Depends(_view)]
 

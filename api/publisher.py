@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 
 from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.settings import Settings
@@ -55,13 +56,18 @@ class EventPublisher:
             self._producer = producer
             return producer
 
-    async def publish(self, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
-        """Send (key, value) pairs to `topic` and return once Kafka acknowledged every one."""
+    async def publish(
+        self, topic: str, records: Sequence[tuple[bytes, bytes | None]]
+    ) -> list[RecordMetadata]:
+        """Send (key, value) pairs to `topic` (None: a tombstone) and return once Kafka
+        acknowledged every one, with where each was written."""
         producer = await self._ensure_started()
         try:
             futures = [await producer.send(topic, value=value, key=key) for key, value in records]
-            await asyncio.wait_for(
-                asyncio.gather(*futures), self._settings.publish_timeout.total_seconds()
+            return list(
+                await asyncio.wait_for(
+                    asyncio.gather(*futures), self._settings.publish_timeout.total_seconds()
+                )
             )
         except (KafkaError, TimeoutError) as exc:
             log.warning(

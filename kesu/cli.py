@@ -132,6 +132,18 @@ def worker() -> None:
 
 
 @cli.command()
+def notifier() -> None:
+    """Run the notifier (webhook and chat-robot pushes) in the foreground."""
+    from kesu.kafka_config import KafkaNotConfigured
+    from kesu.notifier import run_notifier
+
+    try:
+        run_notifier(_settings())
+    except KafkaNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
 def api() -> None:
     """Run the HTTP API (ingestion, health, metrics) in the foreground."""
     import uvicorn
@@ -314,7 +326,7 @@ def score(channel: str) -> None:
 
 @cli.command()
 def run() -> None:
-    """Start the whole service here: Kafka (embedded unless KESU_KAFKA_BOOTSTRAP), worker, API.
+    """Start the whole service here: Kafka (embedded unless KESU_KAFKA_BOOTSTRAP), worker, notifier, API.
 
     The first run fetches the Kafka jars from Maven Central; later runs reuse them and the
     data in KESU_DATA_DIR. Ctrl-C stops everything.
@@ -341,7 +353,8 @@ def run() -> None:
             f"  dashboard     {dashboard}\n"
             f"  API docs      {base}/docs\n"
             f"  ingestion     POST {base}/v1/events/{{call|social|logistics|activity}}\n"
-            f"  API metrics   {base}/metrics\n"
+            f"  API metrics   {base}/metrics (worker :{settings.worker_metrics_port}, "
+            f"notifier :{settings.notifier_metrics_port})\n"
             f"  logs          {settings.data_dir / 'logs'}\n"
             f"  API keys      `kesu keys list`; local keys in {settings.data_dir / 'local-keys.json'}\n"
             f"Try it: `kesu demo` in another terminal. Ctrl-C stops everything.\n"

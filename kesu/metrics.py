@@ -85,3 +85,42 @@ LOGISTICS_DELAY_HOURS = Gauge(
     "Mean hours past the promise of the orders on the delay map with a known delay, by region and carrier.",
     ["region", "carrier"],
 )
+
+# -- push (the notifier process) -------------------------------------------------------------
+PUSH_DELIVERIES = Counter(
+    "kesu_push_deliveries_total",
+    "Delivery log entries by format and outcome: delivered and dead_lettered once per delivery, "
+    "retrying once per scheduled retry, filtered once per subscription an event was not sent to.",
+    ["format", "outcome"],
+)
+PUSH_FAILURES = Counter(
+    "kesu_push_failures_total",
+    "Failed delivery attempts by format and reason (TIMEOUT, SERVER_ERROR, ROBOT_RATE_LIMITED, ...).",
+    ["format", "reason"],
+)
+PUSH_NOT_ROUTED = Counter(
+    "kesu_push_not_routed_total",
+    "Subscriptions an alert event was not sent to, by routing reason (DISABLED, TRANSITION, ...).",
+    ["reason"],
+)
+PUSH_SKIPPED = Counter(
+    "kesu_push_skipped_total",
+    "Deliveries not made again because the delivery log already had their outcome (restart, "
+    "re-published lifecycle record).",
+)
+
+# -- the API's view of the system (refreshed periodically by api/gauges.py) -------------------
+ALERTS = Gauge(
+    "kesu_alerts",
+    "Alerts known to the API's view, by tier and status (open, acknowledged, …).",
+    ["tier", "status"],
+)
+CONSUMER_LAG = Gauge(
+    "kesu_consumer_lag",
+    "Records not yet committed by a consumer group, by group and topic (end offset - committed).",
+    ["group", "topic"],
+)
+CONSUMER_LAG_UPDATED = Gauge(
+    "kesu_consumer_lag_updated_timestamp_seconds",
+    "When the API last measured consumer lag successfully (Unix time).",
+)

@@ -187,6 +187,37 @@ class Settings(BaseSettings):
         description="How long the API waits for Kafka to acknowledge accepted events before answering 503.",
     )
 
+    metrics_refresh_interval: Duration = Field(
+        default=timedelta(seconds=15),
+        description="How often the API re-measures consumer lag and alert counts for /metrics.",
+    )
+
+    # --- Push (the notifier: webhooks and chat robots) -----------------------------------
+    notifier_metrics_port: int = Field(
+        default=8002,
+        ge=0,
+        le=65535,
+        description="Port of the notifier's Prometheus /metrics endpoint (on api_host); 0 turns it off.",
+    )
+    push_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="HTTP attempts per delivery before it is dead-lettered.",
+    )
+    push_retry_base_delay: Duration = Field(
+        default=timedelta(seconds=1),
+        description="Wait before the first retry; doubles with each further retry (± 10 % jitter).",
+    )
+    push_retry_max_delay: Duration = Field(
+        default=timedelta(seconds=60),
+        description="Longest wait between two attempts of one delivery.",
+    )
+    push_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        description="Time allowed for one delivery attempt (connect, send and answer).",
+    )
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _bootstrap_not_blank(cls, value: str | None) -> str | None:

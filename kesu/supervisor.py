@@ -1,4 +1,4 @@
-"""`kesu run`: the whole service on one machine — broker, worker and API — stopped together.
+"""`kesu run`: the whole service on one machine — broker, worker, notifier and API — stopped together.
 
 Children run in their own sessions with a parent-death signal, so Ctrl-C (or a crash of
 this process) never leaves a JVM or worker behind. Full logs go to <data_dir>/logs/;
@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kesu.broker import LocalKafka
+from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
 
-_NOTEWORTHY = re.compile(r"\b(WARNING|WARN|ERROR|CRITICAL|Traceback)\b|Worker ready")
+_NOTEWORTHY = re.compile(r"\b(WARNING|WARN|ERROR|CRITICAL|Traceback)\b|Worker ready|Notifier ready")
 #: Logged at every first start while the broker loads __consumer_offsets; retried, harmless.
 _BENIGN = re.compile(r"GroupCoordinatorNotAvailableError")
 
@@ -73,11 +74,15 @@ class Supervisor:
             env["KESU_KAFKA_BOOTSTRAP"] = bootstrap
         created = ensure_topics(self.settings.model_copy(update={"kafka_bootstrap": bootstrap}))
         self.echo(f"• Topics: {len(created)} created" if created else "• Topics: present")
+        ensure_callback_secret(self.settings)  # before the children, so they share one
         worker = self._spawn(
             "worker", [sys.executable, "-m", "kesu", "worker"], env, ready_text="Worker ready"
         )
+        notifier = self._spawn(
+            "notifier", [sys.executable, "-m", "kesu", "notifier"], env, ready_text="Notifier ready"
+        )
         api = self._spawn("api", [sys.executable, "-m", "kesu", "api"], env, ready_text=None)
-        self._wait_ready(worker, api)
+        self._wait_ready(worker, notifier, api)
         return time.monotonic() - started
 
     def _spawn(
@@ -116,7 +121,9 @@ class Supervisor:
                 if _NOTEWORTHY.search(line) and not _BENIGN.search(line):
                     self.echo(f"  [{child.name}] {line[:300]}")
 
-    def _wait_ready(self, worker: Child, api: Child, timeout: float = 120.0) -> None:
+    def _wait_ready(
+        self, worker: Child, notifier: Child, api: Child, timeout: float = 120.0
+    ) -> None:
         deadline = time.monotonic() + timeout
         api_ready = False
         while time.monotonic() < deadline:
@@ -126,7 +133,7 @@ class Supervisor:
                         f"{child.name} exited with code {child.process.returncode}; see {self.log_dir / child.name}.log"
                     )
             api_ready = api_ready or self._api_ready()
-            if worker.ready.is_set() and api_ready:
+            if worker.ready.is_set() and notifier.ready.is_set() and api_ready:
                 return
             time.sleep(0.2)
         raise RuntimeError(
@@ -160,7 +167,7 @@ class Supervisor:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        """API first, then the worker (it commits and flushes), then the broker."""
+        """API first, then the notifier and the worker (they commit and flush), then the broker."""
         for child in reversed(self.children):
             if child.process.poll() is None:
                 self.echo(f"• stopping {child.name}…")

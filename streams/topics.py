@@ -220,6 +220,36 @@ CHURN_CHECKS = TopicSpec(
     value=f"{Tick.__name__} (case_key = customer id): judge a customer whose check is due",
 )
 
+# -- push: webhook subscriptions and what was sent to them (api/push/) -----------------------
+
+#: One partition each: small topics, read whole by every API replica and the notifier.
+SUBSCRIPTIONS = TopicSpec(
+    stage="push",
+    entity="subscriptions",
+    partitions=1,
+    retention=None,
+    key="subscription id",
+    value="Subscription with its URL and secret (a credential: restrict read access); "
+    "a tombstone deletes it (compacted)",
+    compacted=True,
+)
+DELIVERIES = TopicSpec(
+    stage="push",
+    entity="deliveries",
+    partitions=1,
+    retention=timedelta(days=30),
+    key="delivery_id",
+    value="Delivery: every attempt and outcome of sending one lifecycle record to one subscription",
+)
+PUSH_DLQ = TopicSpec(
+    stage="push",
+    entity="dlq",
+    partitions=1,
+    retention=timedelta(days=30),
+    key="delivery_id",
+    value="Delivery: deliveries given up after the last retry, with the failure reason",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     *RAW.values(),
     VALID,
@@ -238,6 +268,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DELAY_MAP,
     CHURN_ACTIVITY,
     CHURN_CHECKS,
+    SUBSCRIPTIONS,
+    DELIVERIES,
+    PUSH_DLQ,
 )
 
 

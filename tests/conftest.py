@@ -61,6 +61,7 @@ def make_settings(
             "namespace": unique_namespace(),
             "data_dir": tmp_path_factory.mktemp("kesu-data"),
             "worker_metrics_port": 0,
+            "notifier_metrics_port": 0,
             "api_port": free_port(),
             "worker_log_level": "info",
         }

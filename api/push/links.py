@@ -46,14 +46,15 @@ def make_links(
     base_url: str,
     callback_secret: bytes,
     ttl: timedelta = DEFAULT_TOKEN_TTL,
-    alert_path: str = "/dashboard/alerts/{alert_id}",
+    alert_path: str = "/#alert={alert_id}",
 ) -> Links:
     """Dashboard link and one signed `…/v1/callbacks/actions/{token}` URL per offered action.
 
     Args:
         base_url: the service's public address as on-call phones reach it, e.g.
             "https://kesu.example.com".
-        alert_path: where the dashboard shows one alert; `{alert_id}` is filled in.
+        alert_path: where the dashboard shows one alert (the page reads `#alert=<id>`);
+            `{alert_id}` is filled in.
     """
     base = base_url.rstrip("/")
     alert = event.alert

@@ -204,7 +204,7 @@ class SubscriptionPublic(_Frozen):
 
 
 class DeliveryOutcome(StrEnum):
-    """Where a delivery stands; the `outcome` label of kesu_webhook_deliveries_total."""
+    """Where a delivery stands; the `outcome` label of kesu_push_deliveries_total."""
 
     DELIVERED = "delivered"
     RETRYING = "retrying"  # an attempt failed and another is scheduled

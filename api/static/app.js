@@ -7,6 +7,7 @@ const TIER_STATE = new Map(); // alert_id -> alert (active ones)
 let KEY = null;
 let ROLE = null;
 let lastEventId = null;
+let focusShown = false; // a card's "查看详情" link opens /#alert=<id>: scroll to it once
 
 const $ = (id) => document.getElementById(id);
 const OPERATOR_ROLES = new Set(["operator", "admin"]);
@@ -88,6 +89,12 @@ function renderAlerts() {
     $("count-" + tier).textContent = String(alerts.length);
     list.replaceChildren(...alerts.map((alert) => renderAlert(alert, now)));
   }
+  const focused = document.querySelector(".alert.focused");
+  if (focused && !focusShown) { focusShown = true; focused.scrollIntoView({ block: "center" }); }
+}
+
+function focusedAlertId() {
+  return new URLSearchParams(location.hash.slice(1)).get("alert");
 }
 
 function renderAlert(alert, now) {
@@ -101,6 +108,7 @@ function renderAlert(alert, now) {
   const sla = slaText(alert, now);
   row.querySelector(".sla").textContent = sla.text;
   if (sla.cls) row.classList.add(sla.cls);
+  if (alert.alert_id === focusedAlertId()) row.classList.add("focused");
   const reasons = (alert.why || []).slice(0, 3).map((cue) => cue.term).join("、");
   row.querySelector(".why").textContent = `规则 ${alert.rule_id}${reasons ? "：" + reasons : ""}`;
   if (alert.compensation) {

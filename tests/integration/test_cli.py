@@ -177,9 +177,14 @@ class TestBrokerCommand:
 
 class TestRun:
     def test_run_brings_the_service_up_and_ctrl_c_stops_everything(self, tmp_path: Path) -> None:
-        """`kesu run` (what `make run` starts): broker, worker and API up; Ctrl-C leaves nothing."""
+        """`kesu run` (what `make run` starts): broker, worker, notifier and API up; Ctrl-C
+        leaves nothing."""
         settings = Settings(
-            _env_file=None, data_dir=tmp_path, api_port=free_port(), worker_metrics_port=free_port()
+            _env_file=None,
+            data_dir=tmp_path,
+            api_port=free_port(),
+            worker_metrics_port=free_port(),
+            notifier_metrics_port=free_port(),
         )
         run = KesuProcess(["run"], settings_env(settings), tmp_path / "run.out").start(
             "ready in", timeout=180
@@ -197,6 +202,11 @@ class TestRun:
             "the dashboard link carries the local admin key"
         )
         assert "/docs" in run.output()
+        assert "[notifier]" in run.output() and "Notifier ready" in run.output()
+        notifier_metrics = httpx.get(
+            f"http://127.0.0.1:{settings.notifier_metrics_port}/metrics", timeout=10
+        )
+        assert "kesu_push_deliveries_total" in notifier_metrics.text
         assert (
             httpx.get(f"{base}/openapi.json", timeout=10).json()["info"]["title"].startswith("kesu")
         )

@@ -302,7 +302,7 @@ async def _deliver(
 
 def _counter(fmt: str, outcome: str) -> float:
     value = REGISTRY.get_sample_value(
-        "kesu_webhook_deliveries_total", {"format": fmt, "outcome": outcome}
+        "kesu_push_deliveries_total", {"format": fmt, "outcome": outcome}
     )
     return value or 0.0
 
@@ -619,7 +619,7 @@ async def test_notify_routes_filters_and_delivers_concurrently(
         _robot_sub(receiver, PushFormat.WECOM, id="off", enabled=False),
     ]
     records: list[Delivery] = []
-    before = REGISTRY.get_sample_value("kesu_webhook_not_routed_total", {"reason": "REGION"}) or 0.0
+    before = REGISTRY.get_sample_value("kesu_push_not_routed_total", {"reason": "REGION"}) or 0.0
     results = await notify(
         subs,
         make_alert_event(),
@@ -639,8 +639,7 @@ async def test_notify_routes_filters_and_delivers_concurrently(
     ]
     assert len(records) == 4
     assert (
-        REGISTRY.get_sample_value("kesu_webhook_not_routed_total", {"reason": "REGION"})
-        == before + 1
+        REGISTRY.get_sample_value("kesu_push_not_routed_total", {"reason": "REGION"}) == before + 1
     )
     assert receiver.posts(f"/robot/feishu/{FEISHU_HOOK}") == []
 

@@ -132,7 +132,7 @@ class TestWeCom:
             assert expected in content
         assert f"[确认]({BASE}/v1/callbacks/actions/v1." in content
         assert f"[解决]({BASE}/v1/callbacks/actions/v1." in content
-        assert f"[查看详情]({BASE}/dashboard/alerts/al-7f3a9c)" in content
+        assert f"[查看详情]({BASE}/#alert=al-7f3a9c)" in content
         assert "webhook-signature" not in request.headers
 
     def test_needs_approval_and_escalation_are_marked(self) -> None:

@@ -1,0 +1,54 @@
+"""Subscriptions and the delivery log as the API shows them, rebuilt from the push topics.
+
+Like api/view.py for alerts: every replica reads the topics from the beginning (no consumer
+group), so a subscription created on one replica is listed by all, and survives restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiokafka import ConsumerRecord, TopicPartition
+
+from api.push.books import DeliveryBook, SubscriptionBook
+from api.push.follower import Follower
+from kesu.settings import Settings
+from streams.topics import DELIVERIES, SUBSCRIPTIONS
+
+
+class PushView:
+    """The books of api/push/books.py, fed by one background follower task."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.subscriptions = SubscriptionBook()
+        self.deliveries = DeliveryBook()
+        self._subscriptions_topic = SUBSCRIPTIONS.name(settings.namespace)
+        self._follower = Follower(
+            settings, (SUBSCRIPTIONS, DELIVERIES), self._apply, name="api-push-view"
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    def _apply(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        if message.topic == self._subscriptions_topic:
+            self.subscriptions.apply(message.key, message.value, message.timestamp)
+        else:
+            self.deliveries.apply(message.value)
+
+    @property
+    def ready(self) -> bool:
+        return self._follower.ready
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._follower.follow(), name="push-view")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._follower.stop()
+
+    async def wait_past(self, topic: str, partition: int, offset: int, timeout: float) -> bool:
+        """Wait until this replica has read the record just written at `offset`."""
+        return await self._follower.wait_past(TopicPartition(topic, partition), offset, timeout)

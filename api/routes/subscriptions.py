@@ -1,0 +1,175 @@
+"""Webhook and chat-robot subscriptions (admin only), kept in a compacted Kafka topic.
+
+A write is answered once Kafka has it *and* this replica has read it back, so a GET right
+after a POST or DELETE sees it. Secrets never come back: answers are SubscriptionPublic
+(URL reduced to scheme and host, secret replaced by `signed`), and nothing here logs a body.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
+
+from api.deps import Admin, PublisherDep, PushViewDep, SettingsDep
+from api.errors import ApiError
+from api.models import ErrorResponse
+from api.publisher import KafkaUnavailable
+from api.push.models import Delivery, Subscription, SubscriptionPublic
+from streams.topics import SUBSCRIPTIONS
+
+
+async def _loaded(push_view: PushViewDep, _caller: Admin) -> None:
+    """Until the topic is read, "no such id" and the list would be guesses: answer 503
+    (after the key check, so an unauthenticated caller learns nothing)."""
+    if not push_view.ready:
+        raise ApiError(
+            503, "NOT_READY", "subscriptions are still loading", headers={"Retry-After": "5"}
+        )
+
+
+router = APIRouter(tags=["subscriptions"], dependencies=[Depends(_loaded)])
+
+_SUBSCRIPTION_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+SubscriptionId = Annotated[str, Path(pattern=_SUBSCRIPTION_ID, description="The subscription id.")]
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "No or unknown API key."},
+    403: {"model": ErrorResponse, "description": "Subscriptions need the admin role."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Still loading, or Kafka did not take the change; retry.",
+    },
+}
+_UNKNOWN: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "No such subscription."}
+}
+
+
+class SubscriptionRequest(Subscription):
+    """A new subscription; `id` may be left out (one is made up)."""
+
+    id: str | None = Field(  # type: ignore[assignment]
+        default=None, pattern=_SUBSCRIPTION_ID, description="Letters, digits, '.', '_', '-'."
+    )
+
+
+async def _write(
+    publisher: PublisherDep,
+    push_view: PushViewDep,
+    settings: SettingsDep,
+    subscription_id: str,
+    value: bytes | None,
+) -> None:
+    topic = SUBSCRIPTIONS.name(settings.namespace)
+    try:
+        [written] = await publisher.publish(topic, [(subscription_id.encode(), value)])
+    except KafkaUnavailable as exc:
+        raise ApiError(
+            503, "KAFKA_UNAVAILABLE", f"{exc}; nothing was changed", headers={"Retry-After": "5"}
+        ) from exc
+    await push_view.wait_past(
+        topic, written.partition, written.offset, settings.publish_timeout.total_seconds()
+    )
+
+
+@router.post(
+    "/v1/subscriptions",
+    status_code=201,
+    response_model=SubscriptionPublic,
+    responses={
+        **_ERRORS,
+        409: {"model": ErrorResponse, "description": "A subscription with this id exists."},
+        422: {"model": ErrorResponse, "description": "The subscription is not valid."},
+    },
+    summary="Subscribe a webhook or chat robot to alert events",
+)
+async def create_subscription(
+    request: SubscriptionRequest,
+    publisher: PublisherDep,
+    push_view: PushViewDep,
+    settings: SettingsDep,
+    _caller: Admin,
+) -> SubscriptionPublic:
+    subscription_id = request.id or f"sub-{secrets.token_hex(6)}"
+    if push_view.subscriptions.get(subscription_id) is not None:
+        raise ApiError(
+            409, "SUBSCRIPTION_EXISTS", f"subscription {subscription_id} exists; delete it first"
+        )
+    try:  # validated already; this only fills in the id
+        subscription = Subscription.model_validate({**request.to_config(), "id": subscription_id})
+    except PydanticValidationError as exc:  # pragma: no cover - same rules as the request
+        raise ApiError(422, "INVALID_SUBSCRIPTION", exc.errors()[0]["msg"]) from None
+    await _write(publisher, push_view, settings, subscription_id, _stored(subscription))
+    return subscription.public()
+
+
+def _stored(subscription: Subscription) -> bytes:
+    """The record of the subscriptions topic: everything, secrets included (see TopicSpec)."""
+    return json.dumps(subscription.to_config(), ensure_ascii=False).encode("utf-8")
+
+
+@router.get(
+    "/v1/subscriptions",
+    response_model=list[SubscriptionPublic],
+    responses=_ERRORS,
+    summary="Every subscription (URLs masked, secrets never shown)",
+)
+async def list_subscriptions(push_view: PushViewDep, _caller: Admin) -> list[SubscriptionPublic]:
+    return [s.public() for s in push_view.subscriptions.all()]
+
+
+@router.get(
+    "/v1/subscriptions/{subscription_id}",
+    response_model=SubscriptionPublic,
+    responses={**_ERRORS, **_UNKNOWN},
+    summary="One subscription (URL masked, secret never shown)",
+)
+async def get_subscription(
+    subscription_id: SubscriptionId, push_view: PushViewDep, _caller: Admin
+) -> SubscriptionPublic:
+    subscription = push_view.subscriptions.get(subscription_id)
+    if subscription is None:
+        raise ApiError(404, "UNKNOWN_SUBSCRIPTION", f"no subscription {subscription_id}")
+    return subscription.public()
+
+
+@router.delete(
+    "/v1/subscriptions/{subscription_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**_ERRORS, **_UNKNOWN},
+    summary="Stop pushing to a subscription",
+)
+async def delete_subscription(
+    subscription_id: SubscriptionId,
+    publisher: PublisherDep,
+    push_view: PushViewDep,
+    settings: SettingsDep,
+    _caller: Admin,
+) -> Response:
+    if push_view.subscriptions.get(subscription_id) is None:
+        raise ApiError(404, "UNKNOWN_SUBSCRIPTION", f"no subscription {subscription_id}")
+    await _write(publisher, push_view, settings, subscription_id, None)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/subscriptions/{subscription_id}/deliveries",
+    response_model=list[Delivery],
+    responses={**_ERRORS, **_UNKNOWN},
+    summary="The delivery log of a subscription, newest first: every attempt and outcome",
+)
+async def list_deliveries(
+    subscription_id: SubscriptionId,
+    push_view: PushViewDep,
+    _caller: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Delivery]:
+    if push_view.subscriptions.get(subscription_id) is None:
+        raise ApiError(404, "UNKNOWN_SUBSCRIPTION", f"no subscription {subscription_id}")
+    return push_view.deliveries.entries(subscription_id)[:limit]
