@@ -14,7 +14,7 @@ from datetime import datetime
 
 from complaints.rules import SurgePolicy
 from complaints.surge import SurgeKey, SurgeSignal, Verdict
-from streams.records import AssessedEvent
+from streams.records import CATEGORY_LABELS, SOURCE_LABELS, AssessedEvent, Category, Source
 
 #: Chinese labels of the dimensions, for alert texts and the dashboard.
 DIMENSION_LABELS: dict[str, str] = {
@@ -26,6 +26,16 @@ DIMENSION_LABELS: dict[str, str] = {
     "carrier": "承运商",
     "channel": "渠道",
 }
+
+
+def key_label(dimension: str, value: str) -> str:
+    """A surge key as operators read it: 批次 B2511-07, 类别 物流, 渠道 社交媒体."""
+    shown = value
+    if dimension == "category" and value in Category.__members__.values():
+        shown = CATEGORY_LABELS[Category(value)]
+    elif dimension == "channel" and value in Source.__members__.values():
+        shown = SOURCE_LABELS[Source(value)]
+    return f"{DIMENSION_LABELS.get(dimension, dimension)} {shown}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +122,8 @@ def summarize_surge(
 ) -> SurgeSummary:
     """The alert-facing summary of a verdict on `key`, with its window's sample."""
     minutes = verdict.scan * policy.window_seconds // 60
-    label = DIMENSION_LABELS.get(key.dimension, key.dimension)
     detail = (
-        f"{label} {key.value}：{minutes} 分钟内 {verdict.count} 条负面反馈，"
+        f"{key_label(key.dimension, key.value)}：{minutes} 分钟内 {verdict.count} 条负面反馈，"
         f"基线预期 {verdict.expected:.1f} 条（{verdict.ratio:.1f} 倍）"
     )
     return SurgeSummary(

@@ -29,6 +29,7 @@ from complaints.surge_sample import (
     SurgeSample,
     SurgeSummary,
     add_to_sample,
+    key_label,
     summarize_surge,
 )
 from streams.records import (
@@ -165,10 +166,11 @@ def surge_signal(summary: SurgeSummary, judged: Verdict, policy: SurgePolicy) ->
     change = SignalChange.CLEARED if cleared else SignalChange.RAISED
     announced = "closed" if cleared else str(judged.state.announced)
     digest = hashlib.sha256(f"{subject}|{change.value}|{announced}".encode()).hexdigest()
-    label = DIMENSION_LABELS.get(key.dimension, key.dimension)
-    title = (f"{label} {key.value} 集中投诉已回落" if cleared else f"集中投诉 · {summary.detail}")[
-        :200
-    ]
+    title = (
+        f"{key_label(key.dimension, key.value)} 集中投诉已回落"
+        if cleared
+        else f"集中投诉 · {summary.detail}"
+    )[:200]
     new_key = judged.reason is SurgeReason.NEW_KEY
     why = (
         Cue(

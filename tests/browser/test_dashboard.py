@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from streams.records import Source
 from tests.conftest import ApiServer, SettingsFactory, Worker
-from tests.factories import make_event
+from tests.factories import make_event, now_utc
 from tests.integration.support import eventually, short_sla_rules
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！电话13812345678"
 LATE = "说好的次日达，结果等了三天还没到，有点失望"
 LATER = "屏幕又黑了，已经第三次找你们了，到底管不管"
+HOT = "新手机发热严重，充电就烫手，客服还敷衍"
 
 pytestmark = pytest.mark.browser
 
@@ -159,4 +160,42 @@ def test_a_wrong_key_asks_for_a_key(browser: Browser, service: ApiServer) -> Non
     page.goto(f"{service.url}/#key=kesu_not_a_real_key")
     expect(page.locator("#login")).to_be_visible(timeout=15_000)
     expect(page.locator("#login-error")).to_contain_text("密钥无效")
+    page.close()
+
+
+def test_surges_and_the_delay_map_show_what_is_happening(
+    browser: Browser, service: ApiServer
+) -> None:
+    """A batch with a burst of complaints and a late parcel: both panels say so, in Chinese."""
+    moment = now_utc()  # one instant: the burst falls into one surge window
+    posts = [
+        make_event(Source.SOCIAL, author=f"用户{n}", text=HOT, batch="B-UI-1", at=moment)
+        for n in range(6)
+    ]
+    parcel = make_event(
+        Source.LOGISTICS, order_id="SO-UI-1", customer_id="cust-ship", region="华南-广州"
+    )
+    for source, body in (("social", posts), ("logistics", [parcel])):
+        response = httpx.post(
+            f"{service.url}/v1/events/{source}",
+            json=body,
+            headers=service.headers("ingest"),
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+
+    def shown(path: str) -> bool:
+        body = httpx.get(f"{service.url}{path}", headers=service.headers("viewer"), timeout=10)
+        return bool(body.json()["items"])
+
+    eventually(lambda: shown("/v1/surges") and shown("/v1/logistics/delays"), timeout=90)
+
+    page = _open(browser, service, "viewer")
+    expect(page.locator("#surges-panel")).to_be_visible(timeout=15_000)
+    expect(page.locator("#surges")).to_contain_text("批次 B-UI-1")
+    row = page.locator("#delays tbody tr", has_text="华南-广州")
+    expect(row).to_contain_text("顺达快运")
+    expect(row.locator("td").nth(2)).to_have_text("1")  # one delayed order
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "dashboard-surges-delays.png"), full_page=True)
     page.close()

@@ -122,3 +122,11 @@ def test_only_known_dimensions_are_surge_keys(text: str) -> None:
 def test_keys_parse_back() -> None:
     assert parse_key("region:华东-上海") == SurgeKey("region", "华东-上海")
     assert case_key_of(SurgeKey("carrier", "顺达快运")) == "surge:carrier:顺达快运"
+
+
+def test_keys_read_in_chinese() -> None:
+    from complaints.surge_sample import key_label
+
+    assert key_label("category", "logistics") == "类别 物流"
+    assert key_label("channel", "social") == "渠道 社交媒体"
+    assert key_label("batch", "B2511-07") == "批次 B2511-07"
