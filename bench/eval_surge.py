@@ -3,8 +3,8 @@
 One run, one seeded traffic (bench/surge_traffic.py), four detectors on the same counts:
 
 - project: complaints/surge.py with the shipped rules (complaints/rules.yaml `surge:`);
-- project + season: the same with `daily_profile` estimated from the warm-up week's total
-  counts by hour (not from the generator's true curves, which differ per key);
+- project, one level all day: the same without each key's own daily rhythm
+  (`profile_half_life: null`) — what the rhythm is worth;
 - naive, FA-matched: alarm when a window's count >= T, T the smallest fixed threshold whose
   false alarms in the warm-up week (no bursts there) stay within 1 per 100 key-weeks — the
   honest way to pick T without seeing the scored weeks;
@@ -54,7 +54,6 @@ from surge_traffic import BANDS, MULTIPLIERS, NEW_KEY_RATES, Burst, Traffic, gen
 
 from complaints.rules import SurgePolicy, load_rules  # noqa: E402
 from complaints.surge import SurgeSignal, initialize, update, verdict  # noqa: E402
-from complaints.surge_baseline import daily_profile_from  # noqa: E402
 from complaints.surge_stats import tail_probability  # noqa: E402
 
 GOAL_BAND = 10.0  # expected contacts per window during the burst
@@ -319,8 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         traffic = generate(seed=args.seed, keys=2000, weeks=4, bursts_per_cell=30)
     generated = time.perf_counter() - began
-    profile = daily_profile_from(traffic.hourly_totals(traffic.warmup))
-    seasonal = SurgePolicy.model_validate(policy.model_dump() | {"daily_profile": profile})
+    flat = SurgePolicy.model_validate(policy.model_dump() | {"profile_half_life": None})
     print(
         f"surge evaluation — seed {args.seed}, {'quick' if args.quick else 'full'}: "
         f"{sum(1 for k in traffic.keys if not k.name.startswith('new'))} keys + "
@@ -330,16 +328,14 @@ def main(argv: list[str] | None = None) -> int:
         f"(traffic generated in {generated:.1f} s)"
     )
     results = [evaluate("project", project_detector(policy, traffic), traffic, policy)]
-    results.append(evaluate("project + season", project_detector(seasonal, traffic), traffic, seasonal))  # fmt: skip
+    results.append(evaluate("project, flat day", project_detector(flat, traffic), traffic, flat))
     fa_t = fa_matched_threshold(traffic, policy)
     results.append(evaluate(f"naive T={fa_t} FA-matched", naive_detector(fa_t, policy), traffic, policy))  # fmt: skip
     threes = [i for i, b in enumerate(traffic.bursts) if b.multiplier == 3 and not b.new_key]
     target = len([i for i in threes if i in results[0].caught]) / len(threes)
     rc_t = recall_matched_threshold(traffic, policy, target)
     results.append(evaluate(f"naive T={rc_t} recall-matched", naive_detector(rc_t, policy), traffic, policy))  # fmt: skip
-    notes = [
-        f"daily profile from the warm-up week: night/peak = {min(profile):.2f}/{max(profile):.2f}"
-    ]
+    notes = [f"rhythm: each key's own (half-life {policy.profile_half_life}) vs one level all day"]
     report(traffic, results, policy, notes)
     print(f"\ntotal {time.perf_counter() - began:.1f} s")
     return 0

@@ -245,10 +245,11 @@ class SurgePolicy(Frozen):
         description="Tumbling window first, then longer scans, each a multiple of the first.",
     )
     half_life: Duration = Field(
-        default=timedelta(days=1), description="Age at which a window weighs half in the baseline."
+        default=timedelta(hours=12),
+        description="Age at which a window weighs half in the baseline.",
     )
     open_score: float = Field(
-        default=5.5, gt=0, le=15, description="-log10 of the tail probability that opens a surge."
+        default=4.0, gt=0, le=15, description="-log10 of the tail probability that opens a surge."
     )
     stay_score: float = Field(
         default=2.0, gt=0, le=15, description="-log10 p that still counts as 'high' once open."
@@ -276,7 +277,7 @@ class SurgePolicy(Frozen):
         default=0.02, gt=0, description="Floor of any expected count per window."
     )
     dispersion: float = Field(
-        default=1.5,
+        default=2.5,
         ge=1,
         le=100,
         description="Variance floor as a multiple of the mean: complaints come in clusters.",
@@ -287,6 +288,15 @@ class SurgePolicy(Frozen):
     daily_profile: tuple[float, ...] | None = Field(
         default=None,
         description="24 relative hourly weights (local time) of all negative contacts; None: off.",
+    )
+    profile_half_life: Duration | None = Field(
+        default=timedelta(days=7),
+        description="Memory of each key's own daily rhythm (None: one level all day).",
+    )
+    profile_prior: float = Field(
+        default=20.0,
+        gt=0,
+        description="Pseudo-contacts per hour pulling a key's rhythm to daily_profile (or flat).",
     )
     timezone: str = "Asia/Shanghai"
     dimensions: tuple[SurgeDimension, ...] = Field(default=_ALL_DIMENSIONS, min_length=1)
@@ -363,6 +373,8 @@ class SurgePolicy(Frozen):
             raise ValueError("stay_score: must not exceed open_score (hysteresis)")
         if self.half_life < self.windows[0]:
             raise ValueError("half_life: must be at least one window")
+        if self.profile_half_life is not None and self.profile_half_life < timedelta(days=1):
+            raise ValueError("profile_half_life: a daily rhythm needs at least a day of memory")
         return self
 
     @property

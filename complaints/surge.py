@@ -8,9 +8,11 @@ calibrated exactly where it matters: at 0.5 expected, 4 contacts are z = 5 but h
 p = 2e-3. We keep the EWMA mean and variance (complaints/surge_baseline.py) and turn them into an
 upper-tail probability: Poisson when the variance is at most the mean (the floor), a negative
 binomial with the same mean and variance when the key is over-dispersed (complaints/surge_stats.py).
-The score is -log10 p. A surge opens at `open_score` (5: p <= 1e-5, about one chance in 100
-key-weeks of 15-minute windows with three scans each), when the count is also at least
-`min_count` and `min_ratio` x expected (an operator does not need "+20 % on a huge key").
+The score is -log10 p. A surge opens at `open_score` (4: p <= 1e-4 under a variance of at
+least `dispersion` (2.5) x the mean — clusters of related contacts make small keys' tails
+heavy, and the floor is what keeps their rare cluster of five from alarming), when the count is
+also at least `min_count` and `min_ratio` x expected (an operator does not need "+20 % on a
+huge key"). Both were chosen on bench/eval_surge.py's tuning seed and checked on held-out ones.
 
 Scans. Besides the tumbling window itself, the sums of the last 2 and 4 windows are tested
 (`windows: [15m, 30m, 1h]`): a 3x rise on a key of 3 per window is seldom improbable in one
@@ -26,8 +28,9 @@ after `close_after` windows without a high one, and no new surge opens on the ke
 `cooldown` windows after that. Closing needs a verdict after the quiet windows: the shell calls
 `verdict` on each contact and on a periodic tick (count 0 for a silent window).
 
-Seasonality. `daily_profile` (24 hourly weights) scales expectations by time of day; off when
-None. bench/eval_surge.py measures it with and without.
+Seasonality. Each key learns its own rhythm by local hour (complaints/surge_profile.py), around
+the shared `daily_profile` (flat when None): expectations follow the key's day, so a busy
+afternoon is not a surge and a 3x night is. bench/eval_surge.py measures it.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ from complaints.surge_baseline import (
     count_before,
     initialize,
     level_at,
-    season_factor,
     update,
     window_index,
     window_start_at,
@@ -171,7 +173,7 @@ def _scans(state: SurgeState, count: int, index: int, policy: SurgePolicy) -> li
     scans: list[_Scan] = []
     total, mean, variance, current_above = 0, 0.0, 0.0, False
     for back in range(max(lengths)):
-        window_mean, window_variance = level.expected(season_factor(index - back, policy), policy)
+        window_mean, window_variance = level.expected(level.factor(index - back, policy), policy)
         window_count = count if back == 0 else count_before(state, index, back)
         if back == 0:
             current_above = window_count > window_mean

@@ -25,10 +25,9 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from complaints import surge_profile
 from complaints.rules import SurgePolicy
 from complaints.surge_stats import score_of, tail_probability
 
@@ -50,17 +49,27 @@ class SurgeState:
     announced: int = 0  # window count last announced (opened or growing)
     last_high: int | None = None  # last window whose count was still high during the surge
     closed: int | None = None  # window in which the last surge closed (for the cooldown)
+    hour_contacts: tuple[float, ...] = ()  # decayed contacts by local hour (surge_profile)
+    hour_windows: tuple[float, ...] = ()  # decayed windows by local hour
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SurgeState:
-        """The state `to_json` wrote; ValueError for anything else."""
+        """The state `to_json` wrote (or wrote before the hourly profile); ValueError otherwise."""
         data = json.loads(text)
-        if not isinstance(data, dict) or set(data) != set(cls.__slots__):
+        profile = {"hour_contacts", "hour_windows"}
+        if not isinstance(data, dict) or not set(cls.__slots__) - profile <= set(data) <= set(
+            cls.__slots__
+        ):
             raise ValueError("not a SurgeState")
         data["recent"] = tuple(_int(c) for c in data["recent"])
+        for name in profile:
+            hours = tuple(_finite(h) for h in data.get(name, ()))
+            if len(hours) not in (0, surge_profile.HOURS):
+                raise ValueError(f"{name} must hold 24 hours")
+            data[name] = hours
         for name in ("mean", "dispersion"):
             if not isinstance(data[name], int | float) or not math.isfinite(data[name]):
                 raise ValueError(f"{name} must be a finite number")
@@ -70,6 +79,12 @@ class SurgeState:
         for name in ("first", "last", "opened", "last_high", "closed"):
             data[name] = None if data[name] is None else _int(data[name])
         return cls(**data)
+
+
+def _finite(value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return float(value)
 
 
 def _int(value: Any) -> int:
@@ -90,19 +105,6 @@ def window_index(window_start: datetime, policy: SurgePolicy) -> int:
 
 def window_start_at(index: int, policy: SurgePolicy) -> datetime:
     return datetime.fromtimestamp(index * policy.window_seconds, UTC)
-
-
-def season_factor(index: int, policy: SurgePolicy) -> float:
-    """The daily-profile weight of a window (1.0 when seasonality is off)."""
-    if policy.daily_profile is None:
-        return 1.0
-    return float(_hour_weight(index, policy.window_seconds, policy.timezone, policy.daily_profile))
-
-
-@lru_cache(maxsize=8192)
-def _hour_weight(index: int, seconds: int, zone: str, profile: tuple[float, ...]) -> float:
-    middle = datetime.fromtimestamp(index * seconds + seconds / 2, UTC).astimezone(ZoneInfo(zone))
-    return profile[middle.hour]
 
 
 def _alpha(policy: SurgePolicy) -> float:
@@ -139,11 +141,17 @@ def _decayed(state: SurgeState, gap: int, alpha: float) -> tuple[float, float, i
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """A key's baseline as it stands before window `index`: deseasonalised mean, dispersion."""
+    """A key's baseline as it stands before window `index`: deseasonalised mean, dispersion,
+    and its hourly weights (None: flat)."""
 
     mean: float
     dispersion: float
     young: bool
+    shape: tuple[float, ...] | None = None
+
+    def factor(self, index: int, policy: SurgePolicy) -> float:
+        """The weight of window `index`'s hour of day in this key's rhythm (1.0 when flat)."""
+        return surge_profile.weight_at(self.shape, index, policy)
 
     def expected(self, factor: float, policy: SurgePolicy) -> tuple[float, float]:
         """(expected count, its variance) of a window with season weight `factor`; the variance
@@ -157,15 +165,25 @@ def level_at(state: SurgeState, index: int, policy: SurgePolicy) -> Level:
     """The baseline for judging window `index` (empty windows since the last fold count as 0)."""
     gap = 0 if state.last is None else index - state.last - 1
     mean, dispersion, _ = _decayed(state, gap, _alpha(policy))
-    return _level(mean, dispersion, state.first, index, policy)
+    return _level(mean, dispersion, state.first, index, policy, _profile(state))
+
+
+def _profile(state: SurgeState) -> surge_profile.Profile:
+    return state.hour_contacts, state.hour_windows
 
 
 def _level(
-    mean: float, dispersion: float, first: int | None, index: int, policy: SurgePolicy
+    mean: float,
+    dispersion: float,
+    first: int | None,
+    index: int,
+    policy: SurgePolicy,
+    profile: surge_profile.Profile,
 ) -> Level:
     warmup = policy.warmup.total_seconds() / policy.window_seconds
     young = first is None or index - first < warmup
-    return Level(max(mean, policy.new_key_prior) if young else mean, dispersion, young)
+    shape = surge_profile.weights(profile, policy)
+    return Level(max(mean, policy.new_key_prior) if young else mean, dispersion, young, shape)
 
 
 def update(
@@ -180,8 +198,9 @@ def update(
     gap = 0 if state.last is None else index - state.last - 1
     mean, dispersion, windows = _decayed(state, gap, alpha)
     first = index if state.first is None else state.first
-    factor = season_factor(index, policy)
-    expected, variance = _level(mean, dispersion, first, index, policy).expected(factor, policy)
+    level = _level(mean, dispersion, first, index, policy, _profile(state))
+    factor = level.factor(index, policy)
+    expected, variance = level.expected(factor, policy)
     ceiling = expected + policy.clip_sd * math.sqrt(variance)
     value = float(count)
     if count > ceiling and (
@@ -196,6 +215,12 @@ def update(
     dispersion += weight * (residual - dispersion)
     keep = max(policy.scan_lengths) - 1
     recent = ((count,) + (0,) * min(gap, keep) + state.recent)[:keep]
+    # The rhythm learns the clipped value only inside an open surge: a young key's first
+    # windows are clipped against the prior, which says nothing about its hours.
+    rhythm_value = value if state.opened is not None else float(count)
+    hour_contacts, hour_windows = surge_profile.fold(
+        _profile(state), state.last, index, rhythm_value, policy
+    )
     return SurgeState(
         mean=mean,
         dispersion=dispersion,
@@ -207,6 +232,8 @@ def update(
         announced=state.announced,
         last_high=state.last_high,
         closed=state.closed,
+        hour_contacts=hour_contacts,
+        hour_windows=hour_windows,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from datetime import timedelta
@@ -24,6 +25,7 @@ from complaints.surge import (
     verdict,
 )
 from complaints.surge_baseline import daily_profile_from, level_at, window_index
+from complaints.surge_profile import hour_of
 from complaints.surge_sample import SurgeSample, add_to_sample, summarize_surge, top_keywords
 from complaints.surge_stats import tail_probability
 from streams.records import Category, ShipmentStatus, Source
@@ -68,8 +70,11 @@ DAY = 96
 
 
 def _seen(mean: float) -> SurgeState:
-    """A key seen once, the window before T0, at its usual rate: not a brand-new key."""
-    return update(initialize(), round(mean), T0 - W, POLICY)
+    """A key seen for the day before T0 at its usual rate: not a brand-new key."""
+    state = initialize()
+    for back in range(DAY, 0, -1):
+        state = update(state, round(mean), T0 - back * W, POLICY)
+    return state
 
 
 class TestVerdict:
@@ -103,7 +108,7 @@ class TestVerdict:
         state, _ = _run(_noisy(3, 4.0, 3 * DAY), state=_seen(4))
         at = T0 + 3 * DAY * W
         signals = []
-        for count in (25, 26, 38, 39, 60):  # one window, contacts arriving
+        for count in (30, 31, 45, 46, 70):  # one window, contacts arriving
             v = verdict(state, count, at, POLICY)
             signals.append(v.signal)
             state = v.state
@@ -162,24 +167,35 @@ class TestBaseline:
         state, _ = _run(_noisy(6, 5.0, 7 * DAY))
         assert 4.5 < state.mean < 5.5
 
-    def test_empty_windows_fold_as_zeros_in_closed_form(self) -> None:
-        """Skipping 50 windows equals folding 50 zero counts one by one."""
-        start, _ = _run(_noisy(7, 3.0, 3 * DAY))
-        jumped = update(start, 4, T0 + (3 * DAY + 50) * W, POLICY)
+    @pytest.mark.parametrize("rhythm", [False, True])
+    def test_empty_windows_fold_as_zeros_in_closed_form(self, rhythm: bool) -> None:
+        """Skipping 50 windows equals folding 50 zero counts one by one: exactly with one level
+        all day; with the key's own rhythm the gap's hours are counted exactly and its decay
+        taken at the middle, so the weights (and the mean, through them) agree closely."""
+        policy = POLICY if rhythm else POLICY.model_copy(update={"profile_half_life": None})
+        start, _ = _run(_noisy(7, 3.0, 3 * DAY), policy)
+        jumped = update(start, 4, T0 + (3 * DAY + 50) * W, policy)
         stepped = start
         for number in range(3 * DAY, 3 * DAY + 50):
-            stepped = update(stepped, 0, T0 + number * W, POLICY)
-        stepped = update(stepped, 4, T0 + (3 * DAY + 50) * W, POLICY)
-        assert jumped.mean == pytest.approx(stepped.mean, rel=1e-9)
+            stepped = update(stepped, 0, T0 + number * W, policy)
+        stepped = update(stepped, 4, T0 + (3 * DAY + 50) * W, policy)
+        assert jumped.mean == pytest.approx(stepped.mean, rel=1e-3 if rhythm else 1e-9)
         assert jumped.windows == stepped.windows and jumped.recent[0] == 4
+        assert jumped.hour_windows == pytest.approx(stepped.hour_windows, rel=1e-2, abs=1e-3)
+        assert jumped.hour_contacts == pytest.approx(stepped.hour_contacts, rel=1e-3)
 
     def test_update_is_idempotent_per_window(self) -> None:
         state = update(initialize(), 3, T0, POLICY)
         assert update(state, 99, T0, POLICY) == state
 
-    def test_a_surge_barely_moves_the_baseline(self) -> None:
-        state, _ = _run(_noisy(8, 5.0, 3 * DAY) + [40] * 8)
-        assert state.mean < 6.0
+    def test_a_surge_moves_the_baseline_far_less_than_its_counts(self) -> None:
+        """Surge windows are folded clipped to clip_sd: the level moves under half as far
+        as the same counts folded as they are."""
+        counts = _noisy(8, 5.0, 3 * DAY) + [40] * 8
+        before, _ = _run(counts[: 3 * DAY])
+        clipped, _ = _run(counts)
+        unclipped, _ = _run(counts, POLICY.model_copy(update={"clip_sd": 1e6}))
+        assert 0 < clipped.mean - before.mean < (unclipped.mean - before.mean) / 2
 
     def test_state_round_trips_through_json(self) -> None:
         state, _ = _run([*_noisy(9, 4.0, DAY), 30, 30])
@@ -210,6 +226,59 @@ class TestBaseline:
         ]  # fmt: skip
         assert tail_probability(15, mean, variance) == pytest.approx(sum(pmf[15:]), rel=1e-6)
         assert tail_probability(2, 3, 3) == 1.0
+
+
+def _rhythm(hour: int) -> float:
+    """A call-centre day: ten times busier at 10:00-18:00 than at night."""
+    return 2.0 if 10 <= hour < 18 else 0.2 if hour < 7 else 0.8
+
+
+class TestOwnRhythm:
+    """Each key learns its own hours (complaints/surge_profile.py)."""
+
+    def _series(self, days: int, seed: int) -> list[int]:
+        rng = random.Random(seed)
+        return [_poisson(rng, 20.0 * _rhythm(self._hour(n))) for n in range(days * DAY)]
+
+    @staticmethod
+    def _hour(number: int) -> int:
+        return hour_of(
+            window_index(T0 + number * W, POLICY), POLICY.window_seconds, POLICY.timezone
+        )
+
+    def test_a_busy_afternoon_is_no_surge_and_a_busy_night_is(self) -> None:
+        """With one level all day the afternoon peak alarms and a night burst of 30 per window
+        (7x the night, 1.5x the daily average) goes unseen; the key's own rhythm gets both right."""
+        warm = self._series(8, seed=11)
+        night = next(n for n in range(7 * DAY, 8 * DAY) if self._hour(n) == 2)
+        counts = warm[:night] + [_poisson(random.Random(n), 30.0) for n in range(night, night + 4)]
+        flat = POLICY.model_copy(update={"profile_half_life": None})
+        _, said_rhythm = _run(counts, state=_seen(20))
+        _, said_flat = _run(counts, flat, state=_seen(20))
+        opened_rhythm = [n for n, s in said_rhythm if s is SurgeSignal.SURGE_OPENED]
+        opened_flat = [n for n, s in said_flat if s is SurgeSignal.SURGE_OPENED]
+        assert len(opened_rhythm) == 1 and night <= opened_rhythm[0] < night + 4  # during it
+        assert all(n < night for n in opened_flat)  # the flat level alarmed on busy days only
+        assert any(10 <= self._hour(n) < 18 for n in opened_flat)
+
+    def test_the_weights_follow_a_busy_key_and_stay_on_the_prior_for_a_small_one(self) -> None:
+        busy, _ = _run(self._series(7, seed=12), state=_seen(20))
+        index = window_index(T0, POLICY)
+        shape = level_at(busy, index, POLICY).shape
+        assert shape is not None and shape[3] < 0.4 and shape[14] > 1.6  # truth: 0.2, 1.95
+        rng = random.Random(13)
+        small, _ = _run([_poisson(rng, 0.05 * _rhythm(self._hour(n))) for n in range(7 * DAY)])
+        small_shape = level_at(small, index, POLICY).shape
+        assert small_shape is not None and all(0.6 < w < 1.6 for w in small_shape)
+
+    def test_a_state_written_before_the_rhythm_still_reads(self) -> None:
+        state, _ = _run(_noisy(9, 4.0, DAY))
+        old = {k: v for k, v in json.loads(state.to_json()).items() if not k.startswith("hour_")}
+        read = SurgeState.from_json(json.dumps(old))
+        assert read.hour_contacts == () and read.mean == state.mean
+        assert level_at(read, window_index(T0, POLICY), POLICY).shape is None
+        with pytest.raises(ValueError):
+            SurgeState.from_json(json.dumps(old | {"hour_windows": [1.0] * 23}))
 
 
 class TestKeys:
