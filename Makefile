@@ -58,8 +58,9 @@ install: $(INSTALLED) $(KAFKA_JARS) ## Create .venv and fetch the Kafka jars (do
 run: install ## Start Kafka, the worker and the API here (Ctrl-C stops all)
 	$(BIN)/kesu run
 
-test: install browser-deps promtool-deps ## Run every test (unit, real-broker integration, headless Chromium, promtool)
+test: install browser-deps promtool-deps ## Run every test (unit, real-broker integration, headless Chromium, promtool) and check the shipped scorer rebuilds byte for byte
 	$(BIN)/pytest
+	$(BIN)/python bench/tune_scorer.py --check > /dev/null
 
 test-unit: install ## Run only the tests that need no broker
 	$(BIN)/pytest tests/unit

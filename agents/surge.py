@@ -11,6 +11,13 @@ Thin, three parts around complaints.surge_track:
 
 Outputs are acknowledged by Kafka before the table is written; a replayed input yields the
 same signal id, which the engine drops.
+
+Why a plain table holding each key's current window, not a Faust windowed table: the baseline
+must fold every closed window exactly once, in order, inside the stream. A windowed table hands
+closed windows to `on_window_close` from a background expiry task, and windows that expire
+across a crash or rebalance are dropped without the callback (faust-streaming/faust#193, open),
+so a baseline would silently miss them. Here the window arithmetic is the pure core's
+(complaints/surge_baseline.window_index) and the table's changelog restores it exactly.
 """
 
 from __future__ import annotations

@@ -335,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     target = len([i for i in threes if i in results[0].caught]) / len(threes)
     rc_t = recall_matched_threshold(traffic, policy, target)
     results.append(evaluate(f"naive T={rc_t} recall-matched", naive_detector(rc_t, policy), traffic, policy))  # fmt: skip
-    notes = [f"rhythm: each key's own (half-life {policy.profile_half_life}) vs one level all day"]
+    memory = policy.profile_half_life
+    days = "off" if memory is None else f"half-life {memory.total_seconds() / 86400:g} days"
+    notes = [f"rhythm: each key's own ({days}) vs one level all day"]
     report(traffic, results, policy, notes)
     print(f"\ntotal {time.perf_counter() - began:.1f} s")
     return 0

