@@ -71,9 +71,7 @@ class SurgeState:
                 raise ValueError(f"{name} must hold 24 hours")
             data[name] = hours
         for name in ("mean", "dispersion"):
-            if not isinstance(data[name], int | float) or not math.isfinite(data[name]):
-                raise ValueError(f"{name} must be a finite number")
-            data[name] = float(data[name])
+            data[name] = _finite(data[name])
         for name in ("windows", "announced"):
             data[name] = _int(data[name])
         for name in ("first", "last", "opened", "last_high", "closed"):
