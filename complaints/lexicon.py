@@ -160,6 +160,7 @@ class Cues(_File):
 class NegativityWeights(Frozen):
     snownlp: float
     text_model: float
+    text_model_turn: float
     negative_terms: float
     positive_terms: float
     emotion_terms: float

@@ -2,7 +2,8 @@
 
 Pure. ``negativity = sigmoid(bias + sum(weight * feature))`` (scoring.yaml `negativity`), with
 features: snownlp's -logit(polarity) (clipped), the character model's logit of "negative"
-(complaints.textmodel, clipped), log(1 + negative word weight), log(1 + positive word weight),
+(complaints.textmodel, clipped), how far that logit moves when the model reads only what follows
+a turn (好吃，就是太咸了: the customer's point is the part after 就是; 0 without a turn), log(1 + negative word weight), log(1 + positive word weight),
 log(1 + negative-emotion cue weight), and 0/1 flags for insults, threats, repeat contact,
 waiting, ！！ and ？？ runs, negative and positive emoji, an enquiry, service speech. snownlp alone
 misreads complaints with few sentiment words ("等了2个多小时也是醉了": 0.98); the words and
@@ -21,6 +22,7 @@ from complaints.signals import Signals
 class Features(NamedTuple):
     snownlp: float
     text_model: float
+    text_model_turn: float
     negative_terms: float
     positive_terms: float
     emotion_terms: float
@@ -43,20 +45,25 @@ _FLAGS = Features._fields[Features._fields.index("insult") :]
 def features_of(
     polarity: float,
     text_logit: float,
+    text_logit_after_turn: float | None,
     negative_terms: float,
     positive_terms: float,
     emotion_terms: float,
     signals: Signals,
     clip: float,
 ) -> Features:
-    """The model's inputs: polarity (0-1), the text model's logit (already clipped), the word
-    weights, and the signals found."""
+    """The model's inputs: polarity (0-1), the text model's logit of the whole text and of what
+    follows its turns (None without a turn; both already clipped), the word weights, and the
+    signals found."""
     flags = {name: signals.has(name) for name in _FLAGS}
     flags["emoji_negative"] = any(signals.has(e) for e in _NEGATIVE_EMOJI)
     p = min(max(polarity, 1e-12), 1 - 1e-12)
     return Features(
         snownlp=max(-clip, min(clip, log((1 - p) / p))),
         text_model=text_logit,
+        text_model_turn=0.0
+        if text_logit_after_turn is None
+        else text_logit_after_turn - text_logit,
         negative_terms=log1p_(negative_terms),
         positive_terms=log1p_(positive_terms),
         emotion_terms=log1p_(emotion_terms),

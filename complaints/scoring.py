@@ -110,14 +110,15 @@ class Scorer:
             model.emotion,
         )
         emotion_words = sum(c.weight for c in emotions.cues)
-        # After a turn (虽然…但是…) snownlp reads what the customer means, not the concession.
-        # The text model reads the whole text: on the tuning data, weighing its grams around
-        # turns (or reading only what follows them) fitted worse (bench/tune_scorer.py).
+        # After a turn (虽然…但是…) snownlp reads what the customer means, not the concession;
+        # the text model reads both, and the combination weighs the difference.
         after = ctx.after_turns()
-        meant = polarity.sentiment(after[: limits.chunk_chars]) if after.strip() else pol
+        has_turn = bool(after.strip())
+        meant = polarity.sentiment(after[: limits.chunk_chars]) if has_turn else pol
         features = features_of(
             meant,
             text_logit(scored, lx.textmodel),
+            text_logit(after, lx.textmodel) if has_turn else None,
             terms.negative,
             terms.positive,
             emotion_words,
