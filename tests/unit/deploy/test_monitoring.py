@@ -85,3 +85,19 @@ def test_promtool_accepts_the_rules() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 7 rules found" in result.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason="promtool not installed (Debian's `prometheus` package; `make test` installs it)",
+)
+def test_promtool_accepts_the_compose_prometheus_config() -> None:
+    """deploy/prometheus/prometheus.yml (the Compose monitoring profile) loads, rules included."""
+    result = subprocess.run(
+        ["promtool", "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 1 rule files found" in result.stdout
