@@ -11,12 +11,11 @@ import asyncio
 import contextlib
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
+from api.push.follower import Follower
 from complaints.delay_map import DelayCell, DelayMap
-from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.metrics import LOGISTICS_DELAY_HOURS, LOGISTICS_ORDERS
 from kesu.settings import Settings
 from streams.records import DelayMapEntry
@@ -26,76 +25,34 @@ log = logging.getLogger(__name__)
 
 
 class DelayView:
-    """In-memory delay map, fed by one background consumer task."""
+    """In-memory delay map, fed by one background follower task."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
         self.map = DelayMap()
-        self._read_to: dict[TopicPartition, int] = {}
-        self._caught_up = asyncio.Event()
+        self._follower = Follower(
+            settings, (DELAY_MAP,), self._apply, name="api-delays", after_batch=self._export
+        )
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="delay-view")
+        self._task = asyncio.create_task(self._follower.follow(), name="delay-view")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._follower.stop()
 
     @property
     def ready(self) -> bool:
-        return self._caught_up.is_set()
+        return self._follower.ready
 
     def cells(self) -> list[DelayCell]:
         return self.map.cells()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._consume()
-            except (KafkaError, KafkaNotConfigured, OSError) as exc:
-                log.warning("delay view lost Kafka (%s); retrying in 2 s", type(exc).__name__)
-                await asyncio.sleep(2)
-
-    async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            **aiokafka_options(self._settings),
-            client_id=f"{self._settings.namespace}-api-delays",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        try:
-            topic = DELAY_MAP.name(self._settings.namespace)
-            partitions = [TopicPartition(topic, p) for p in range(DELAY_MAP.partitions)]
-            consumer.assign(partitions)
-            for tp in partitions:
-                if tp in self._read_to:
-                    consumer.seek(tp, self._read_to[tp])
-                else:
-                    await consumer.seek_to_beginning(tp)
-            targets = await consumer.end_offsets(partitions)
-            while True:
-                batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-                for tp, messages in batch.items():
-                    for message in messages:
-                        self._read_to[tp] = message.offset + 1
-                        self._apply(message.key, message.value)
-                if batch:
-                    self._export()
-                if not self._caught_up.is_set():
-                    positions = {tp: await consumer.position(tp) for tp in targets}
-                    if all(positions[tp] >= end for tp, end in targets.items()):
-                        self._caught_up.set()
-                        self._export()
-        finally:
-            await consumer.stop()
-
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
-        order_id = (key or b"").decode("utf-8", "replace")
+    def _apply(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        order_id, value = (message.key or b"").decode("utf-8", "replace"), message.value
         if value is None:
             self.map.apply(order_id, None)
             return

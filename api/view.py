@@ -17,12 +17,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
+from api.push.follower import Follower
 from complaints.kpis import AlertTimes, ContactBook
-from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.settings import Settings
 from streams.records import Alert, AlertEvent, AlertStatus, AssessedEvent, Transition
 from streams.topics import ASSESSMENTS, LIFECYCLE
@@ -47,90 +46,42 @@ class AlertView:
     """In-memory projection of the alert topics; fed by one background consumer task."""
 
     def __init__(self, settings: Settings, *, history: int = 20_000) -> None:
-        self._settings = settings
         self.alerts: dict[str, Alert] = {}
         self.timelines: dict[str, list[AlertEvent]] = {}
         self.times: dict[str, AlertTimes] = {}
         self.contacts = ContactBook()
         self._lifecycle = LIFECYCLE.name(settings.namespace)
-        self._assessments = ASSESSMENTS.name(settings.namespace)
         self._next: dict[int, int] = {}  # lifecycle partition -> next offset (the feed position)
-        self._read_to: dict[TopicPartition, int] = {}  # every assigned partition -> next offset
         self._recent: deque[StreamItem] = deque(maxlen=history)
         self._subscribers: set[asyncio.Queue[StreamItem]] = set()
-        self._caught_up = asyncio.Event()
+        # Partition counts come from the topic table (ensure_topics refuses a mismatch).
+        self._follower = Follower(settings, (LIFECYCLE, ASSESSMENTS), self._apply, name="api-view")
         self._task: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="alert-view")
+        self._task = asyncio.create_task(self._follower.follow(), name="alert-view")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._follower.stop()
 
     @property
     def ready(self) -> bool:
         """True once everything that was on the topics at start has been read."""
-        return self._caught_up.is_set()
-
-    async def wait_ready(self, timeout: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._caught_up.wait(), timeout)
-        return self.ready
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._consume()
-            except (KafkaError, KafkaNotConfigured, OSError) as exc:
-                log.warning("alert view lost Kafka (%s); retrying in 2 s", type(exc).__name__)
-                await asyncio.sleep(2)
-
-    async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            **aiokafka_options(self._settings),
-            client_id=f"{self._settings.namespace}-api-view",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        try:
-            # Partition counts come from the topic table (ensure_topics refuses a mismatch).
-            partitions = [
-                TopicPartition(spec.name(self._settings.namespace), p)
-                for spec in (LIFECYCLE, ASSESSMENTS)
-                for p in range(spec.partitions)
-            ]
-            consumer.assign(partitions)
-            for tp in partitions:  # resume where we were after a reconnect, else from the start
-                if tp in self._read_to:
-                    consumer.seek(tp, self._read_to[tp])
-                else:
-                    await consumer.seek_to_beginning(tp)
-            targets = await consumer.end_offsets(partitions)
-            while True:
-                batch = await consumer.getmany(timeout_ms=500, max_records=2000)
-                for tp, messages in batch.items():
-                    for message in messages:
-                        self._read_to[tp] = message.offset + 1
-                        if tp.topic == self._lifecycle:
-                            self._apply_lifecycle(tp.partition, message.offset, message.value)
-                        else:
-                            self._apply_contact(message.value)
-                if not self._caught_up.is_set():
-                    positions = {tp: await consumer.position(tp) for tp in targets}
-                    if all(positions[tp] >= end for tp, end in targets.items()):
-                        self._caught_up.set()
-                        log.info("alert view caught up: %d alerts", len(self.alerts))
-        finally:
-            await consumer.stop()
+        return self._follower.ready
 
     # -- applying records -----------------------------------------------------------------
+
+    def _apply(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        if message.topic == self._lifecycle:
+            self._apply_lifecycle(message.partition, message.offset, message.value)
+        else:
+            self._apply_contact(message.value)
 
     def _apply_contact(self, value: bytes | None) -> None:
         try:

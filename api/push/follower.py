@@ -1,7 +1,8 @@
 """Reads whole topics from the beginning, without a consumer group, and keeps following them.
 
-The shell around the books of api/push/books.py: every API replica and the notifier read the
-subscriptions and delivery-log topics this way, so state survives restarts and replicas agree.
+The one consumer loop behind every projection kesu rebuilds from Kafka: the alert view, the
+delay map, and the push books (every API replica and the notifier read the subscriptions and
+delivery-log topics this way), so state survives restarts and replicas agree.
 `catch_up()` reads up to the end offsets as of the call, which is what makes a write visible
 to whoever waits for it (read-your-writes) and lets the notifier see every subscription that
 was acknowledged before the lifecycle records it is about to route.
@@ -21,22 +22,31 @@ from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.settings import Settings
 from streams.topics import TopicSpec
 
-__all__ = ["Apply", "Follower"]
+__all__ = ["AfterBatch", "Apply", "Follower"]
 
 log = logging.getLogger(__name__)
 
 #: Called with each record read, in offset order per partition.
 Apply = Callable[[ConsumerRecord[bytes, bytes]], None]
+#: Called after each batch of records has been applied.
+AfterBatch = Callable[[], None]
 
 
 class Follower:
     """One assigned consumer over `specs`; call `catch_up` or `follow`, never both at once."""
 
     def __init__(
-        self, settings: Settings, specs: Sequence[TopicSpec], apply: Apply, *, name: str
+        self,
+        settings: Settings,
+        specs: Sequence[TopicSpec],
+        apply: Apply,
+        *,
+        name: str,
+        after_batch: AfterBatch | None = None,
     ) -> None:
         self._settings = settings
         self._apply = apply
+        self._after_batch = after_batch
         self._name = name
         self._partitions = [
             TopicPartition(spec.name(settings.namespace), p)
@@ -85,6 +95,8 @@ class Follower:
                 self._apply(message)
                 self.read_to[tp] = message.offset + 1
         if batch:
+            if self._after_batch is not None:
+                self._after_batch()
             async with self._moved:
                 self._moved.notify_all()
 
@@ -94,7 +106,9 @@ class Follower:
         targets = await consumer.end_offsets(self._partitions)
         while await self._behind(consumer, targets):
             await self._read_once(consumer, timeout_ms=200)
-        self._caught_up.set()
+        if not self._caught_up.is_set():
+            self._caught_up.set()
+            log.info("%s caught up: %d record(s) read", self._name, sum(self.read_to.values()))
 
     @staticmethod
     async def _behind(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
