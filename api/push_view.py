@@ -13,6 +13,8 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from api.push.books import DeliveryBook, SubscriptionBook
 from api.push.follower import Follower
+from api.push.sealing import Sealer
+from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
 from streams.topics import DELIVERIES, SUBSCRIPTIONS
 
@@ -21,7 +23,9 @@ class PushView:
     """The books of api/push/books.py, fed by one background follower task."""
 
     def __init__(self, settings: Settings) -> None:
-        self.subscriptions = SubscriptionBook()
+        #: Seals what the API writes to the subscriptions topic and opens what it reads.
+        self.sealer = Sealer(ensure_callback_secret(settings).encode())
+        self.subscriptions = SubscriptionBook(self.sealer)
         self.deliveries = DeliveryBook()
         self._subscriptions_topic = SUBSCRIPTIONS.name(settings.namespace)
         self._follower = Follower(

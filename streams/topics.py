@@ -229,8 +229,8 @@ SUBSCRIPTIONS = TopicSpec(
     partitions=1,
     retention=None,
     key="subscription id",
-    value="Subscription with its URL and secret (a credential: restrict read access); "
-    "a tombstone deletes it (compacted)",
+    value="Subscription; its URL and secret sealed (AES-GCM, key derived from the callback "
+    "secret: api/push/sealing.py); a tombstone deletes it (compacted)",
     compacted=True,
 )
 DELIVERIES = TopicSpec(

@@ -2,6 +2,7 @@
 
 Pure. No Kafka: `api/push/follower.py` feeds these with (key, value, timestamp) records, so
 every API replica and the notifier hold the same books after reading the same topics.
+Subscription records are opened with the shared Sealer (api/push/sealing.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import deque
 from pydantic import ValidationError
 
 from api.push.models import Delivery, DeliveryOutcome, Subscription
+from api.push.sealing import Sealer, UnreadableSubscription
 
 __all__ = ["FINAL_OUTCOMES", "DeliveryBook", "SubscriptionBook"]
 
@@ -26,7 +28,8 @@ FINAL_OUTCOMES = frozenset(
 class SubscriptionBook:
     """Subscriptions by id, from the compacted subscriptions topic (a tombstone deletes one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sealer: Sealer) -> None:
+        self._sealer = sealer
         self._by_id: dict[str, Subscription] = {}
         self._since: dict[str, int] = {}
 
@@ -40,9 +43,9 @@ class SubscriptionBook:
             self._since.pop(subscription_id, None)
             return
         try:
-            subscription = Subscription.model_validate_json(value)
-        except ValidationError:
-            log.warning("unreadable subscription record %.64s skipped", subscription_id)
+            subscription = self._sealer.read(subscription_id, value)
+        except UnreadableSubscription as exc:
+            log.warning("unreadable subscription record %.64s skipped: %s", subscription_id, exc)
             return
         self._by_id[subscription_id] = subscription
         self._since.setdefault(subscription_id, timestamp_ms)

@@ -32,6 +32,7 @@ from api.push.dispatch import notify
 from api.push.follower import Follower
 from api.push.links import make_links
 from api.push.models import Delivery, DeliveryOutcome, delivery_id_for
+from api.push.sealing import Sealer
 from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.local_keys import ensure_callback_secret
 from kesu.metrics import PUSH_SKIPPED
@@ -78,12 +79,11 @@ class Notifier:
         self._clock = clock
         self._client_factory = client_factory
         self._policy = retry_policy(settings)
-        self.subscriptions = SubscriptionBook()
+        callback_secret = ensure_callback_secret(settings).encode()
+        self.subscriptions = SubscriptionBook(Sealer(callback_secret))
         self.deliveries = DeliveryBook(keep_per_subscription=0)  # only `done` is needed here
         self._links_for = functools.partial(
-            make_links,
-            base_url=settings.base_url,
-            callback_secret=ensure_callback_secret(settings).encode(),
+            make_links, base_url=settings.base_url, callback_secret=callback_secret
         )
         self._deliveries_topic = DELIVERIES.name(settings.namespace)
         self._dlq_topic = PUSH_DLQ.name(settings.namespace)

@@ -7,7 +7,6 @@ after a POST or DELETE sees it. Secrets never come back: answers are Subscriptio
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Annotated
 
@@ -104,13 +103,9 @@ async def create_subscription(
         subscription = Subscription.model_validate({**request.to_config(), "id": subscription_id})
     except PydanticValidationError as exc:  # pragma: no cover - same rules as the request
         raise ApiError(422, "INVALID_SUBSCRIPTION", exc.errors()[0]["msg"]) from None
-    await _write(publisher, push_view, settings, subscription_id, _stored(subscription))
+    stored = push_view.sealer.stored(subscription)
+    await _write(publisher, push_view, settings, subscription_id, stored)
     return subscription.public()
-
-
-def _stored(subscription: Subscription) -> bytes:
-    """The record of the subscriptions topic: everything, secrets included (see TopicSpec)."""
-    return json.dumps(subscription.to_config(), ensure_ascii=False).encode("utf-8")
 
 
 @router.get(

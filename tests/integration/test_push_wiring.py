@@ -29,7 +29,7 @@ from kesu.broker import free_port
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
 from streams.records import ActionKind, Source
-from streams.topics import LIFECYCLE, PUSH_DLQ
+from streams.topics import LIFECYCLE, PUSH_DLQ, SUBSCRIPTIONS
 from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
 from tests.factories import make_event, now_utc
 from tests.integration.support import KesuProcess, eventually, read_all, settings_env
@@ -194,6 +194,16 @@ class TestSubscriptionsApi:
         secret_part = JSON_SECRET.removeprefix("whsec_")
         for text in (listed.text, one.text):
             assert secret_part not in text and "/hook" not in text
+
+    def test_the_subscriptions_topic_holds_no_secret_or_url_path(self, stack: Stack) -> None:
+        """Sealed at rest: reading kesu.push.subscriptions gives neither secret nor path."""
+        records = read_all(stack.broker.bootstrap, [SUBSCRIPTIONS.name(stack.settings.namespace)])
+        values = [r.value for r in records if r.value is not None]
+        assert len(values) >= 4  # the fixture's subscriptions, at least
+        secret_part = JSON_SECRET.removeprefix("whsec_").encode()
+        for value in values:
+            assert secret_part not in value and b"/hook" not in value
+            assert json.loads(value)["url"].startswith("sealed:v1:")
 
     @pytest.mark.parametrize(
         ("change", "needle"),

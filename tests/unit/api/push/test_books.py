@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from api.push import Delivery, DeliveryOutcome, PushFormat
+from api.push import Delivery, DeliveryOutcome, PushFormat, Subscription
 from api.push.books import DeliveryBook, SubscriptionBook
+from api.push.sealing import Sealer
 from streams.records import Transition
-from tests.unit.api.push.samples import JSON_SECRET, T0, subscription
+from tests.unit.api.push.samples import CALLBACK_SECRET, JSON_SECRET, T0, subscription
+
+SEALER = Sealer(CALLBACK_SECRET)
+
+
+def _sub(sub_id: str) -> Subscription:
+    return subscription(PushFormat.JSON, url="https://hooks.example.com/a", id=sub_id)
 
 
 def _record(sub_id: str, url: str = "https://hooks.example.com/a") -> bytes:
-    sub = subscription(PushFormat.JSON, url=url, id=sub_id)
-    return json.dumps(sub.to_config()).encode()
+    return SEALER.stored(subscription(PushFormat.JSON, url=url, id=sub_id))
 
 
 class TestSubscriptionBook:
     def test_the_latest_record_wins_and_a_tombstone_deletes(self) -> None:
-        book = SubscriptionBook()
+        book = SubscriptionBook(SEALER)
         book.apply(b"s1", _record("s1"), 1000)
         book.apply(b"s2", _record("s2"), 2000)
         book.apply(b"s1", _record("s1", url="https://hooks.example.com/b"), 3000)
@@ -30,7 +36,7 @@ class TestSubscriptionBook:
         assert book.get("s2") is None
 
     def test_a_subscription_receives_from_its_first_record_on(self) -> None:
-        book = SubscriptionBook()
+        book = SubscriptionBook(SEALER)
         book.apply(b"s1", _record("s1"), 1000)
         book.apply(b"s1", _record("s1"), 5000)  # an update keeps the start
         assert book.since_ms("s1") == 1000
@@ -39,10 +45,18 @@ class TestSubscriptionBook:
         assert book.since_ms("s1") == 7000
 
     def test_unreadable_records_are_skipped(self) -> None:
-        book = SubscriptionBook()
+        book = SubscriptionBook(SEALER)
         book.apply(b"s1", b"{not json", 1)
         book.apply(None, _record("s2"), 1)
+        book.apply(b"s3", Sealer(b"another-callback-secret").stored(_sub("s3")), 1)
         assert book.all() == []
+
+    def test_records_from_before_sealing_still_read(self) -> None:
+        book = SubscriptionBook(SEALER)
+        book.apply(b"s1", json.dumps(_sub("s1").to_config()).encode(), 1)
+        s1 = book.get("s1")
+        assert s1 is not None and s1.secret is not None
+        assert s1.secret.get_secret_value() == JSON_SECRET
 
 
 def _delivery(outcome: DeliveryOutcome, attempts: int, record_id: str = "al-1:1") -> Delivery:
