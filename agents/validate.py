@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -45,6 +45,7 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
         key_type=str,
         value_type=int,
         help="First-seen event ids (source:event_id -> occurred_at epoch seconds).",
+        extra_topic_configs=seen_changelog_config(settings),
     )
 
     async def reject(
@@ -106,6 +107,22 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
             except Exception as exc:
                 log_failure("dedupe", message, exc)
                 await reject(processing_failed(exc), message, None)
+
+
+def seen_changelog_config(settings: Settings) -> dict[str, str]:
+    """The seen-ids changelog forgets what can no longer come back as a duplicate.
+
+    An event older than `max_event_age` (plus the clock-skew allowance) is dead-lettered by
+    validation before dedupe ever sees it, so a seen id is needed that long after it was
+    written, not forever: the changelog is compacted and also deleted after that (plus a day of
+    margin), which bounds its size and the time a new worker spends recovering it. Faust sets
+    this when it creates the topic; an existing one is altered by hand (README).
+    """
+    keep = settings.max_event_age + settings.max_future_skew + timedelta(days=1)
+    return {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(int(keep.total_seconds() * 1000)),
+    }
 
 
 def _origin_text(message: faust.types.Message) -> str:

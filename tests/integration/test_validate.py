@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from kesu.settings import Settings
 from streams.records import DeadLetter, Source
@@ -206,3 +208,20 @@ def test_duplicate_across_a_worker_restart_yields_one_clean_event(
         kafka_broker.bootstrap, settings.namespace, [topic, VALID.name(settings.namespace)]
     )
     assert _ids(read_all(kafka_broker.bootstrap, [clean_topic])).count(event["event_id"]) == 1
+
+
+def test_the_seen_ids_changelog_forgets_after_the_event_age_limit(
+    kafka_broker: Broker, pipeline: Worker
+) -> None:
+    """Compacted and deleted after max_event_age + skew + a day: its size stays bounded."""
+    settings = pipeline.settings
+    topic = f"{settings.namespace}-seen-events-changelog"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+    try:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    [configs] = [by_name[topic] for by_name in described.values() if topic in by_name]
+    keep = settings.max_event_age + settings.max_future_skew + timedelta(days=1)
+    assert configs["cleanup.policy"]["value"] == "compact,delete", configs
+    assert configs["retention.ms"]["value"] == str(int(keep.total_seconds() * 1000))
