@@ -43,7 +43,11 @@ def register(
     inputs = bytes_topic(app, changes_name, checks_name, partitions=LOGISTICS_CHANGES.partitions)
     # Stored as JSON text: strict records read back only in JSON mode.
     orders = app.Table(
-        "orders", partitions=LOGISTICS_CHANGES.partitions, key_type=str, value_type=str
+        "orders",
+        partitions=LOGISTICS_CHANGES.partitions,
+        key_type=str,
+        value_type=str,
+        extra_topic_configs=orders_changelog_config(rules),
     )
     index = DueIndex()
 
@@ -125,3 +129,17 @@ def _change(raw: bytes | None) -> LogisticsChange:
     if not isinstance(record, LogisticsChange):
         raise TypeError(f"expected a logistics change, got {type(record).__name__}")
     return record
+
+
+def orders_changelog_config(rules: RuleBook) -> dict[str, str]:
+    """The orders changelog forgets an order silent for `logistics.forget_after`.
+
+    Every change rewrites the order's entry, so only orders nobody has written about for that
+    long (delivered, or abandoned by the carrier's feed) expire; Faust sets this when it creates
+    the topic. A worker's local store keeps them until its state is rebuilt from the topic.
+    """
+    keep = rules.logistics.forget_after
+    return {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(int(keep.total_seconds() * 1000)),
+    }

@@ -417,6 +417,13 @@ class LogisticsPolicy(Frozen):
     status_actions: dict[ShipmentStatus, tuple[str, ...]] = Field(
         default_factory=dict, description="Extra actions for a status, e.g. lost: [补发或退款]."
     )
+    forget_after: Duration = Field(
+        default=timedelta(days=45),
+        description=(
+            "An order silent this long is forgotten: the orders changelog deletes it, so the "
+            "topic (and a new worker's recovery) stays bounded. Longer than every bucket bound."
+        ),
+    )
 
     @field_validator("buckets")
     @classmethod
@@ -441,6 +448,17 @@ class LogisticsPolicy(Frozen):
         if set(tiers) != wanted:
             raise ValueError("must give a tier for exactly delayed, exception and lost")
         return tiers
+
+    @model_validator(mode="after")
+    def _remembered_past_every_bucket(self) -> Self:
+        bounds = [b.up_to for b in self.buckets if b.up_to is not None]
+        longest = max(bounds, default=timedelta(0))
+        if self.forget_after <= longest + timedelta(days=1):
+            raise ValueError(
+                "forget_after must exceed the largest bucket bound by more than a day: an "
+                "order must not be forgotten before its last overdue check"
+            )
+        return self
 
     def bucket_for(self, delay: timedelta) -> DelayBucket:
         """The bucket a delay falls in (the first whose bound it stays under)."""

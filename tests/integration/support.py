@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from pydantic import SecretStr
 
 from complaints.durations import format_duration
@@ -272,3 +272,15 @@ def rules_with(directory: Path, change: dict[str, Any], version: str = "test-rul
     path = directory / "rules.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def topic_config(bootstrap: str, topic: str) -> dict[str, str]:
+    """The topic's configuration as the broker reports it (only values that differ from the
+    broker's defaults)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    [configs] = [by_name[topic] for by_name in described.values() if topic in by_name]
+    return {name: str(entry["value"]) for name, entry in configs.items()}

@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 import yaml
 
-from complaints.rules import DEFAULT_RULES
+from complaints.rules import DEFAULT_RULES, load_rules
 from streams.records import AlertEvent, AlertKind, Source, Transition
 from streams.topics import LIFECYCLE, RAW
 from tests.conftest import ApiServer, Broker, SettingsFactory, WorkerFactory
 from tests.factories import make_event, now_utc, to_bytes
-from tests.integration.support import eventually, publish, read_all, read_until
+from tests.integration.support import eventually, publish, read_all, read_until, topic_config
 
 REGION, CARRIER = "华东-上海", "顺达快运"
 
@@ -248,3 +248,8 @@ def test_delay_wave_lost_parcel_delivery_and_silence_become_exactly_the_right_al
     (alert,) = [e.alert for e in records if e.alert.kind is AlertKind.CHURN]
     assert (alert.tier, alert.rule_id) == (3, "churn-silent")
     assert alert.churn is not None and alert.churn.reasons
+
+    # -- the orders changelog forgets orders silent for logistics.forget_after -----------------
+    orders = topic_config(kafka_broker.bootstrap, f"{namespace}-orders-changelog")
+    forget_ms = int(load_rules(settings.rules_file).logistics.forget_after.total_seconds() * 1000)
+    assert orders["cleanup.policy"] == "compact,delete" and orders["retention.ms"] == str(forget_ms)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from kesu.settings import Settings
 from streams.records import DeadLetter, Source
@@ -18,7 +17,13 @@ from streams.topics import CLEAN, DLQ, RAW, VALID
 from tests import hostile
 from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.factories import make_event, to_bytes
-from tests.integration.support import publish, read_all, read_until, wait_caught_up
+from tests.integration.support import (
+    publish,
+    read_all,
+    read_until,
+    topic_config,
+    wait_caught_up,
+)
 
 #: Larger than the broker's default max message size: only reachable over HTTP.
 _KAFKA_MAX = 1024 * 1024
@@ -215,13 +220,7 @@ def test_the_seen_ids_changelog_forgets_after_the_event_age_limit(
 ) -> None:
     """Compacted and deleted after max_event_age + skew + a day: its size stays bounded."""
     settings = pipeline.settings
-    topic = f"{settings.namespace}-seen-events-changelog"
-    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
-    try:
-        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
-    finally:
-        admin.close()
-    [configs] = [by_name[topic] for by_name in described.values() if topic in by_name]
+    configs = topic_config(kafka_broker.bootstrap, f"{settings.namespace}-seen-events-changelog")
     keep = settings.max_event_age + settings.max_future_skew + timedelta(days=1)
-    assert configs["cleanup.policy"]["value"] == "compact,delete", configs
-    assert configs["retention.ms"]["value"] == str(int(keep.total_seconds() * 1000))
+    assert configs["cleanup.policy"] == "compact,delete", configs
+    assert configs["retention.ms"] == str(int(keep.total_seconds() * 1000))
