@@ -393,13 +393,17 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def rules_check(file: Path) -> None:
-    """Validate a rules FILE; print each problem with the field it is in, exit 1 if any."""
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def rules_check(file: Path | None) -> None:
+    """Validate a rules FILE (default: the rules in effect, KESU_RULES_FILE or the shipped
+    ones); print each problem with the field it is in, exit 1 if any."""
     from datetime import UTC, datetime
 
-    from complaints.rules import BusinessHours, RulesError, load_rules
+    from complaints.rules import DEFAULT_RULES, BusinessHours, RulesError, load_rules
 
+    file = file or _settings().rules_file or DEFAULT_RULES
     try:
         book = load_rules(file)
     except RulesError as exc:
