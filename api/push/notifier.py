@@ -1,12 +1,15 @@
 """The notifier: lifecycle records in, webhook and robot deliveries out, every attempt logged.
 
 Its own consumer group (`<namespace>-notifier`) on kesu.alerts.lifecycle. For each batch it
-first catches up the subscriptions and delivery-log topics, then routes and delivers every
-record (records of one alert in order, different alerts concurrently), writes every attempt
-to the delivery log and every give-up to the push DLQ, and commits the batch's offsets only
-after Kafka has acknowledged all of those. A restart therefore re-reads at most one batch,
-and the delivery log (read back on start) says which (subscription, record) pairs are done:
-they are skipped, so nothing is pushed twice to the same subscription.
+first catches up the subscriptions and delivery-log topics, then starts every delivery in the
+background: the records of one alert reach one subscription in order, everything else runs
+side by side, so one failing or hanging receiver delays only its own deliveries, never the
+other subscribers'. Every attempt goes to the delivery log and every give-up to the push DLQ;
+an offset is committed only once every delivery of that record and of all before it has
+finished and Kafka has acknowledged its log entries (api/push/inflight.py). A restart
+therefore re-reads only unfinished records, and the delivery log (read back on start) says
+which (subscription, record) pairs are done: they are skipped, so nothing is pushed twice to
+the same subscription.
 
 A subscription receives the records published after it was created (Kafka timestamps), so a
 new subscription is not flooded with history and a re-created notifier group is harmless.
@@ -30,8 +33,9 @@ from api.push.books import FINAL_OUTCOMES, DeliveryBook, SubscriptionBook
 from api.push.delivery import Clock, OnRecord, RetryPolicy, make_client
 from api.push.dispatch import notify
 from api.push.follower import Follower
+from api.push.inflight import InFlight
 from api.push.links import make_links
-from api.push.models import Delivery, DeliveryOutcome, delivery_id_for
+from api.push.models import Delivery, DeliveryOutcome, Subscription, delivery_id_for
 from api.push.sealing import Sealer
 from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.local_keys import ensure_callback_secret
@@ -45,6 +49,8 @@ __all__ = ["Notifier", "notifier_group", "retry_policy"]
 log = logging.getLogger(__name__)
 
 _BATCH = 200
+#: Records whose deliveries may still be running before the notifier stops reading more.
+_MAX_IN_FLIGHT = 2000
 
 
 def notifier_group(settings: Settings) -> str:
@@ -139,15 +145,7 @@ class Notifier:
                 len(self.deliveries.done),
             )
             self.ready.set()
-            while True:
-                batch = await consumer.getmany(timeout_ms=1000, max_records=_BATCH)
-                if not batch:
-                    continue
-                await books.catch_up()
-                await self._handle(batch, producer, client)
-                await consumer.commit(
-                    {tp: messages[-1].offset + 1 for tp, messages in batch.items()}
-                )
+            await self._consume(consumer, books, functools.partial(self._record, producer), client)
         finally:
             self.ready.clear()
             with contextlib.suppress(Exception):
@@ -158,57 +156,98 @@ class Notifier:
                 await books.stop()
             await client.aclose()
 
-    # -- one batch ------------------------------------------------------------------------
+    # -- routing and delivering -----------------------------------------------------------
 
-    async def _handle(
+    async def _consume(
         self,
-        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-        producer: AIOKafkaProducer,
-        client: httpx.AsyncClient,
-    ) -> None:
-        chains: dict[str, list[tuple[AlertEvent, int]]] = {}
-        for messages in batch.values():
-            for message in messages:
-                try:
-                    event = AlertEvent.model_validate_json(message.value or b"")
-                except ValidationError:
-                    log.warning(
-                        "unreadable lifecycle record at %s/%s skipped",
-                        message.partition,
-                        message.offset,
-                    )
-                    continue
-                chains.setdefault(event.alert_id, []).append((event, message.timestamp))
-        record = functools.partial(self._record, producer)
-        async with asyncio.TaskGroup() as group:
-            for chain in chains.values():
-                group.create_task(self._send_in_order(chain, client, record))
-
-    async def _send_in_order(
-        self,
-        chain: list[tuple[AlertEvent, int]],
-        client: httpx.AsyncClient,
+        consumer: AIOKafkaConsumer,
+        books: Follower,
         record: OnRecord,
+        client: httpx.AsyncClient,
     ) -> None:
-        for event, timestamp_ms in chain:
-            wanted = []
-            for subscription in self.subscriptions.all():
-                if timestamp_ms < self.subscriptions.since_ms(subscription.id):
-                    continue  # published before the subscription existed
-                if delivery_id_for(subscription.id, event.record_id) in self.deliveries.done:
-                    PUSH_SKIPPED.inc()
-                    continue
-                wanted.append(subscription)
-            if wanted:
-                await notify(
-                    wanted,
-                    event,
-                    client=client,
-                    clock=self._clock,
-                    links_for=self._links_for,
-                    policy=self._policy,
-                    on_record=record,
-                )
+        """Read, start every delivery in the background, commit what has finished, forever.
+
+        Deliveries of one alert to one subscription run in order; everything else runs
+        side by side, so a receiver that fails or hangs delays only its own chain. At most
+        `_MAX_IN_FLIGHT` records wait for their deliveries: beyond that the partitions pause
+        (the consumer keeps polling, so it stays in its group).
+        """
+        inflight = InFlight()
+        chains: dict[tuple[str, str], asyncio.Task[None]] = {}
+        async with asyncio.TaskGroup() as deliveries:
+            while True:
+                assigned = consumer.assignment()
+                if len(inflight) >= _MAX_IN_FLIGHT:
+                    consumer.pause(*assigned)
+                else:
+                    consumer.resume(*assigned)
+                batch = await consumer.getmany(timeout_ms=1000, max_records=_BATCH)
+                if batch:
+                    await books.catch_up()  # every subscription acknowledged before these records
+                    for tp, messages in batch.items():
+                        for message in messages:
+                            self._dispatch(
+                                tp, message, deliveries, inflight, chains, record, client
+                            )
+                done = inflight.committable()
+                if done:
+                    await consumer.commit(done)
+
+    def _dispatch(
+        self,
+        tp: TopicPartition,
+        message: ConsumerRecord[bytes, bytes],
+        deliveries: asyncio.TaskGroup,
+        inflight: InFlight,
+        chains: dict[tuple[str, str], asyncio.Task[None]],
+        record: OnRecord,
+        client: httpx.AsyncClient,
+    ) -> None:
+        """Start one record's deliveries (synchronously: the record is fully held on return)."""
+        inflight.read(tp, message.offset)
+        try:
+            event = AlertEvent.model_validate_json(message.value or b"")
+        except ValidationError:
+            log.warning(
+                "unreadable lifecycle record at %s/%s skipped", message.partition, message.offset
+            )
+            return
+        for subscription in self.subscriptions.all():
+            if message.timestamp < self.subscriptions.since_ms(subscription.id):
+                continue  # published before the subscription existed
+            key = (event.alert_id, subscription.id)
+            task = deliveries.create_task(
+                self._deliver_in_turn(chains.get(key), subscription, event, record, client)
+            )
+            chains[key] = task
+            inflight.hold(tp, message.offset)
+            task.add_done_callback(
+                functools.partial(_finished, inflight, chains, key, tp, message.offset)
+            )
+
+    async def _deliver_in_turn(
+        self,
+        previous: asyncio.Task[None] | None,
+        subscription: Subscription,
+        event: AlertEvent,
+        record: OnRecord,
+        client: httpx.AsyncClient,
+    ) -> None:
+        """Deliver after this alert's previous record reached this subscription (or gave up)."""
+        if previous is not None:
+            await asyncio.wait([previous])
+        if delivery_id_for(subscription.id, event.record_id) in self.deliveries.done:
+            PUSH_SKIPPED.inc()  # delivered before a restart, or a duplicate lifecycle record
+            return
+        await notify(
+            [subscription],
+            event,
+            client=client,
+            clock=self._clock,
+            links_for=self._links_for,
+            policy=self._policy,
+            on_record=record,
+        )
 
     async def _record(self, producer: AIOKafkaProducer, entry: Delivery) -> None:
         """Log one delivery entry (and a give-up to the push DLQ); return once Kafka has it."""
@@ -220,6 +259,19 @@ class Notifier:
         await asyncio.gather(*sent)
         if entry.outcome in FINAL_OUTCOMES:
             self.deliveries.done.add(entry.delivery_id)
+
+
+def _finished(
+    inflight: InFlight,
+    chains: dict[tuple[str, str], asyncio.Task[None]],
+    key: tuple[str, str],
+    tp: TopicPartition,
+    offset: int,
+    task: asyncio.Task[None],
+) -> None:
+    inflight.release(tp, offset)
+    if chains.get(key) is task:
+        del chains[key]
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

@@ -84,6 +84,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     process: bool = False
+    gate: threading.Event | None = None  # when set: hold the answer until the test opens it
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Receiver:
         self.alerts: dict[str, str] = {}  # alert_id -> case_key, for the callback route
         self.actions: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.gates: dict[int, threading.Event] = {}  # id(request) -> its reply's gate
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,6 +128,9 @@ class Receiver:
                     time.monotonic(),
                 )
                 status, headers, answer, delay = receiver.handle(request)
+                gate = receiver.gates.pop(id(request), None)
+                if gate is not None:
+                    gate.wait(timeout=120)
                 time.sleep(delay)
                 try:
                     self.send_response(status)
@@ -157,6 +162,8 @@ class Receiver:
             if request.path.startswith("/v1/callbacks/actions/"):
                 return (*self._callback(request), 0.0)
             reply = self.script.popleft() if self.script else None
+            if reply is not None and reply.gate is not None:
+                self.gates[id(request)] = reply.gate
         if reply is not None and not reply.process:
             return reply.status, reply.headers, reply.body, reply.delay
         status, body = self._platform(request)
