@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
@@ -27,6 +27,15 @@ def bytes_topic(app: faust.App, *names: str, **extra: Any) -> faust.TopicT:
         value_serializer="raw",
         **extra,
     )
+
+
+def expiring_changelog(keep: timedelta) -> dict[str, str]:
+    """Topic configs for a table changelog that is compacted and also forgets after `keep`
+    (Faust applies them when it creates the topic)."""
+    return {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(int(keep.total_seconds() * 1000)),
+    }
 
 
 def origin_of(message: faust.types.Message) -> KafkaOrigin:

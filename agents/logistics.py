@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 import faust
 
 from agents.due_index import DueIndex, register_due_timer
-from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
+from agents.kafka_io import (
+    bytes_topic,
+    dead_letter_message,
+    expiring_changelog,
+    log_failure,
+    processing_failed,
+)
 from agents.sending import send_confirmed
 from complaints.logistics import OrderState, Tracked, check_overdue, map_entry, next_check, track
 from complaints.rules import RuleBook
@@ -138,8 +144,4 @@ def orders_changelog_config(rules: RuleBook) -> dict[str, str]:
     long (delivered, or abandoned by the carrier's feed) expire; Faust sets this when it creates
     the topic. A worker's local store keeps them until its state is rebuilt from the topic.
     """
-    keep = rules.logistics.forget_after
-    return {
-        "cleanup.policy": "compact,delete",
-        "retention.ms": str(int(keep.total_seconds() * 1000)),
-    }
+    return expiring_changelog(rules.logistics.forget_after)

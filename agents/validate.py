@@ -17,7 +17,13 @@ from typing import Any
 
 import faust
 
-from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
+from agents.kafka_io import (
+    bytes_topic,
+    dead_letter_message,
+    expiring_changelog,
+    log_failure,
+    processing_failed,
+)
 from agents.sending import send_confirmed
 from kesu.metrics import EVENTS_IN
 from kesu.settings import Settings
@@ -118,11 +124,7 @@ def seen_changelog_config(settings: Settings) -> dict[str, str]:
     margin), which bounds its size and the time a new worker spends recovering it. Faust sets
     this when it creates the topic; an existing one is altered by hand (README).
     """
-    keep = settings.max_event_age + settings.max_future_skew + timedelta(days=1)
-    return {
-        "cleanup.policy": "compact,delete",
-        "retention.ms": str(int(keep.total_seconds() * 1000)),
-    }
+    return expiring_changelog(settings.max_event_age + settings.max_future_skew + timedelta(days=1))
 
 
 def _origin_text(message: faust.types.Message) -> str:

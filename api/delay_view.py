@@ -7,8 +7,6 @@ group, keeps the latest line per order (a tombstone removes it), and exports the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from aiokafka import ConsumerRecord
@@ -32,16 +30,11 @@ class DelayView:
         self._follower = Follower(
             settings, (DELAY_MAP,), self._apply, name="api-delays", after_batch=self._export
         )
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follower.follow(), name="delay-view")
+        self._follower.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
         await self._follower.stop()
 
     @property

@@ -6,9 +6,6 @@ group), so a subscription created on one replica is listed by all, and survives 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from aiokafka import ConsumerRecord, TopicPartition
 
 from api.push.books import DeliveryBook, SubscriptionBook
@@ -31,7 +28,6 @@ class PushView:
         self._follower = Follower(
             settings, (SUBSCRIPTIONS, DELIVERIES), self._apply, name="api-push-view"
         )
-        self._task: asyncio.Task[None] | None = None
 
     def _apply(self, message: ConsumerRecord[bytes, bytes]) -> None:
         if message.topic == self._subscriptions_topic:
@@ -44,13 +40,9 @@ class PushView:
         return self._follower.ready
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follower.follow(), name="push-view")
+        self._follower.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
         await self._follower.stop()
 
     async def wait_past(self, topic: str, partition: int, offset: int, timeout: float) -> bool:

@@ -11,7 +11,6 @@ which is what makes `Last-Event-ID` resume exact.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -56,18 +55,13 @@ class AlertView:
         self._subscribers: set[asyncio.Queue[StreamItem]] = set()
         # Partition counts come from the topic table (ensure_topics refuses a mismatch).
         self._follower = Follower(settings, (LIFECYCLE, ASSESSMENTS), self._apply, name="api-view")
-        self._task: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follower.follow(), name="alert-view")
+        self._follower.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
         await self._follower.stop()
 
     @property

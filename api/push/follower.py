@@ -54,6 +54,7 @@ class Follower:
             for p in range(spec.partitions)
         ]
         self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
         self.read_to: dict[TopicPartition, int] = {}  # next offset to read, per partition
         self._moved = asyncio.Condition()
         self._caught_up = asyncio.Event()
@@ -78,7 +79,20 @@ class Follower:
         self._consumer = consumer
         return consumer
 
+    def start(self) -> None:
+        """`follow` in a background task, until `stop`."""
+        self._task = asyncio.create_task(self.follow(), name=self._name)
+
     async def stop(self) -> None:
+        """End the background task, if any, and close the consumer."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close()
+
+    async def _close(self) -> None:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
@@ -127,7 +141,7 @@ class Follower:
             except (KafkaError, KafkaNotConfigured, OSError) as exc:
                 log.warning("%s lost Kafka (%s); retrying in 2 s", self._name, type(exc).__name__)
                 with contextlib.suppress(KafkaError, OSError):
-                    await self.stop()
+                    await self._close()
                 await asyncio.sleep(2)
 
     async def wait_past(self, tp: TopicPartition, offset: int, timeout: float) -> bool:
