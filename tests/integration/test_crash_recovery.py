@@ -1,0 +1,283 @@
+"""R1 smoke of ../shared/test-plan.md: SIGKILL the worker mid-stream, restart it, and check that
+no accepted event was lost and no alert change became visible twice.
+
+A thousand mixed events (tier-1 threats, some followed by a second contact; tier-2 faults; calm
+texts; hostile records) go to the raw topics. When a random share (10–90 %) of them has been
+assessed, the worker is killed -9 and restarted 1–3 s later. Afterwards:
+
+- lost = 0: every good event has an assessment, every hostile record a dead letter carrying its
+  exact bytes;
+- every customer with a complaint has exactly one alert, opened once, holding every one of its
+  contacts and no extra ones;
+- visible_dup = 0: copies of a lifecycle record (at-least-once may re-send one) are identical, so a
+  receiver that de-duplicates on `record_id` sees each change once, and versions run 1..n.
+
+The seed is printed; `KESU_CRASH_SEED=<n>` replays a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+
+from streams.records import AlertEvent, AlertKind, AssessedEvent, DeadLetter, Source, Transition
+from streams.topics import ASSESSMENTS, CLEAN, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
+from tests import hostile
+from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
+from tests.factories import make_event, to_bytes
+from tests.integration.support import eventually, publish, read_all, wait_caught_up
+
+THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！"
+SECOND_CONTACT = "我已经是第三次打电话了，到现在还是没人处理，太失望了"
+FAULT = "手机用了三天就黑屏，开不了机，麻烦帮忙看看怎么修"
+CALM = ("谢谢你们，师傅很专业，问题解决了", "请问发票什么时候能开好？", "收到了，包装很好")
+
+THREAT_CUSTOMERS = 150  # one alert each; the first third also call a second time
+FAULT_CUSTOMERS = 150
+CALM_EVENTS = 600
+HOSTILE_RECORDS = 50
+
+
+def _stream(rng: random.Random) -> tuple[list[tuple[bytes, bytes]], dict[str, list[str]]]:
+    """The raw call records (keyed by customer, so one customer's calls stay in order) in a
+    shuffled interleaving, and per customer expected to have an alert the ids of its contacts."""
+    calls: dict[str, list[dict[str, object]]] = {}
+    for n in range(THREAT_CUSTOMERS):
+        texts = [THREAT, SECOND_CONTACT] if n % 3 == 0 else [THREAT]
+        calls[f"crash-threat-{n}"] = [make_event(Source.CALL, text=text) for text in texts]
+    for n in range(FAULT_CUSTOMERS):
+        calls[f"crash-fault-{n}"] = [make_event(Source.CALL, text=FAULT)]
+    for n in range(CALM_EVENTS):
+        calls[f"crash-calm-{n}"] = [make_event(Source.CALL, text=CALM[n % len(CALM)])]
+    for customer, events in calls.items():
+        for event in events:
+            event["customer_id"] = customer
+    turns = [customer for customer, events in calls.items() for _ in events]
+    rng.shuffle(turns)
+    pending = {customer: iter(events) for customer, events in calls.items()}
+    records = [(customer.encode(), to_bytes(next(pending[customer]))) for customer in turns]
+    contacts = {
+        customer: [str(event["event_id"]) for event in events]
+        for customer, events in calls.items()
+        if not customer.startswith("crash-calm-")
+    }
+    return records, contacts
+
+
+def _hostile_records() -> list[tuple[bytes | None, bytes]]:
+    # Records the broker itself refuses (over 1 MiB) never become accepted input.
+    cases = [case for case in hostile.cases() if case.payload and len(case.payload) < 512 * 1024]
+    return [(None, cases[n % len(cases)].payload or b"") for n in range(HOSTILE_RECORDS)]
+
+
+class _Progress:
+    """Counts distinct event ids on the assessments topic as they arrive."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic)]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning(*partitions)
+        self.seen: set[str] = set()
+
+    def count(self) -> int:
+        for batch in self.consumer.poll(timeout_ms=200).values():
+            self.seen.update(AssessedEvent.model_validate_json(r.value).event_id for r in batch)
+        return len(self.seen)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+@contextmanager
+def _task_stacks_on_timeout(worker: Worker) -> Iterator[None]:
+    """If a wait times out, ask the worker for every asyncio task's stack (mode's SIGUSR1
+    handler writes them to its log) and put the log's tail into the failure."""
+    try:
+        yield
+    except AssertionError as exc:
+        if worker.process is not None:
+            worker.process.signal(signal.SIGUSR1)
+            time.sleep(5)
+        raise AssertionError(f"{exc}\n--- worker log ---\n{worker.output()[-30000:]}") from exc
+
+
+def _wait_settled(bootstrap: str, group: str, stages: list[list[str]]) -> None:
+    """Wait stage by stage until the worker has committed everything on its input topics."""
+    for topics in stages:
+        wait_caught_up(bootstrap, group, topics, timeout=180)
+
+
+def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
+    kafka_broker: Broker,
+    make_settings: SettingsFactory,
+    worker_factory: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    seed = int(os.environ.get("KESU_CRASH_SEED") or random.randrange(1 << 32))
+    print(f"KESU_CRASH_SEED={seed}")
+    rng = random.Random(seed)
+    settings = make_settings()
+    ns = settings.namespace
+    good, contacts = _stream(rng)
+    bad = _hostile_records()
+    good_ids = {str(json.loads(value)["event_id"]) for _, value in good}
+
+    worker = worker_factory(settings)
+    progress = _Progress(kafka_broker.bootstrap, ASSESSMENTS.name(ns))
+    try:
+        raw = RAW[Source.CALL].name(ns)
+        publish(kafka_broker.bootstrap, raw, [*good[: len(good) // 2], *bad])
+        publish(kafka_broker.bootstrap, raw, good[len(good) // 2 :])
+        kill_at = int(os.environ.get("KESU_CRASH_AT") or len(good_ids) * rng.uniform(0.1, 0.9))
+        eventually(
+            lambda: progress.count() >= kill_at,
+            timeout=180,
+            interval=0.05,
+            what=f"{kill_at} assessed events",
+        )
+        worker.kill()
+        killed_at = progress.count()
+        time.sleep(rng.uniform(1, 3))
+        restarted = time.monotonic()
+        worker.start()
+        with _task_stacks_on_timeout(worker):
+            eventually(
+                lambda: progress.count() > killed_at or progress.count() == len(good_ids),
+                timeout=180,
+                what="the first assessment after the restart",
+            )
+            recovery = time.monotonic() - restarted
+            eventually(
+                lambda: progress.count() == len(good_ids),
+                timeout=300,
+                what=f"all {len(good_ids)} events assessed",
+            )
+    finally:
+        progress.close()
+    _wait_settled(
+        kafka_broker.bootstrap,
+        ns,
+        [
+            [raw, VALID.name(ns)],
+            [CLEAN[Source.CALL].name(ns)],
+            [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)],
+        ],
+    )
+
+    assessed = [
+        AssessedEvent.model_validate_json(r.value)
+        for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
+    ]
+    assert {a.event_id for a in assessed} == good_ids, "an accepted event was lost"
+    letters = [
+        DeadLetter.model_validate_json(r.value)
+        for r in read_all(kafka_broker.bootstrap, [DLQ.name(ns)])
+    ]
+    lettered = Counter(hashlib.sha256(letter.original.to_bytes()).hexdigest() for letter in letters)
+    wanted = Counter(hashlib.sha256(value).hexdigest() for _, value in bad)
+    assert all(lettered[digest] >= n for digest, n in wanted.items()), "a dead letter was lost"
+
+    lifecycle = [
+        AlertEvent.model_validate_json(r.value)
+        for r in read_all(kafka_broker.bootstrap, [LIFECYCLE.name(ns)])
+    ]
+    copies: dict[str, set[str]] = defaultdict(set)
+    for record in lifecycle:
+        copies[record.record_id].add(record.model_dump_json())
+    conflicting = sorted(rid for rid, variants in copies.items() if len(variants) > 1)
+    assert conflicting == [], f"copies of one record_id differ: {conflicting[:5]}"
+
+    timelines: dict[str, list[AlertEvent]] = defaultdict(list)
+    for record_id in copies:
+        record = AlertEvent.model_validate_json(next(iter(copies[record_id])))
+        timelines[record.alert_id].append(record)
+    for alert_id, timeline in timelines.items():
+        versions = sorted(r.version for r in timeline)
+        assert versions == list(range(1, len(versions) + 1)), f"{alert_id}: versions {versions}"
+        opened = [r for r in timeline if r.transition is Transition.OPENED]
+        assert len(opened) == 1, f"{alert_id} opened {len(opened)} times"
+
+    complaint_alerts: dict[str, list[AlertEvent]] = defaultdict(list)
+    for timeline in timelines.values():
+        latest = max(timeline, key=lambda r: r.version)
+        if latest.alert.kind is AlertKind.COMPLAINT:
+            complaint_alerts[latest.alert.customer_id or ""].append(latest)
+    assert set(complaint_alerts) == set(contacts), "an alert is missing or a calm text opened one"
+    wrong = {
+        customer: (alerts[0].alert.contacts, alerts[0].alert.event_ids)
+        for customer, alerts in complaint_alerts.items()
+        if len(alerts) != 1
+        or alerts[0].alert.contacts != len(contacts[customer])
+        or sorted(alerts[0].alert.event_ids) != sorted(contacts[customer])
+    }
+    assert wrong == {}, (
+        f"alerts whose contacts differ from what was sent: {list(wrong.items())[:5]}"
+    )
+
+    raw_dup = len(lifecycle) - len(copies)
+    print(
+        f"killed after {killed_at}/{len(good_ids)} assessed; recovery (restart → first new "
+        f"assessment) {recovery:.1f} s; lifecycle records {len(lifecycle)}, raw_dup {raw_dup}, "
+        f"visible_dup 0; assessments {len(assessed)} for {len(good_ids)} events"
+    )
+
+
+def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committed(
+    kafka_broker: Broker,
+    make_settings: SettingsFactory,
+    worker_factory: WorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """While Faust restores tables it fetches from every assigned partition; a partition the
+    group never committed is not sought back afterwards, so records already waiting there were
+    skipped (faust-streaming's recovery + aiokafka's seek_to_committed ignore 'no offset')."""
+    settings = make_settings()
+    ns = settings.namespace
+    worker = worker_factory(settings)
+    calls = [make_event(Source.CALL, customer_id=f"warm-{n}", text=THREAT) for n in range(20)]
+    publish(
+        kafka_broker.bootstrap,
+        RAW[Source.CALL].name(ns),
+        [(str(e["customer_id"]).encode(), to_bytes(e)) for e in calls],
+    )
+    _wait_settled(
+        kafka_broker.bootstrap,
+        ns,
+        [
+            [RAW[Source.CALL].name(ns), VALID.name(ns)],
+            [CLEAN[Source.CALL].name(ns)],
+            [ASSESSMENTS.name(ns)],
+        ],
+    )
+    worker.stop()
+
+    # The social topic has never carried a record, so the group has no offset for it.
+    posts = [make_event(Source.SOCIAL, text=FAULT) for _ in range(12)]
+    publish(
+        kafka_broker.bootstrap,
+        RAW[Source.SOCIAL].name(ns),
+        [(str(p["event_id"]).encode(), to_bytes(p)) for p in posts],
+    )
+    fresh_disk = settings.model_copy(update={"data_dir": tmp_path / "new-disk"})
+    restarted = worker_factory(fresh_disk)
+    with _task_stacks_on_timeout(restarted):
+        eventually(
+            lambda: {
+                AssessedEvent.model_validate_json(r.value).event_id
+                for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
+            }
+            >= {str(p["event_id"]) for p in posts},
+            timeout=90,
+            what="the posts that waited on a never-committed partition to be assessed",
+        )
