@@ -1,6 +1,8 @@
 """R1 smoke of ../shared/test-plan.md: SIGKILL the worker mid-stream, restart it, and check that
 no accepted event was lost and no alert change became visible twice.
 
+R1 and R4 (two workers, one killed for good) share the stream and the checks.
+
 A thousand mixed events (tier-1 threats, some followed by a second contact; tier-2 faults; calm
 texts; hostile records) go to the raw topics. When a random share (10–90 %) of them has been
 assessed, the worker is killed -9 and restarted 1–3 s later. Afterwards:
@@ -28,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.records import AlertEvent, AlertKind, AssessedEvent, DeadLetter, Source, Transition
@@ -100,16 +103,19 @@ class _Progress:
 
 
 @contextmanager
-def _task_stacks_on_timeout(worker: Worker) -> Iterator[None]:
-    """If a wait times out, ask the worker for every asyncio task's stack (mode's SIGUSR1
-    handler writes them to its log) and put the log's tail into the failure."""
+def _task_stacks_on_timeout(workers: Worker | list[Worker]) -> Iterator[None]:
+    """If a wait times out, ask each worker for every asyncio task's stack (mode's SIGUSR1
+    handler writes them to its log) and put the logs' tails into the failure."""
+    workers = workers if isinstance(workers, list) else [workers]
     try:
         yield
     except AssertionError as exc:
-        if worker.process is not None:
-            worker.process.signal(signal.SIGUSR1)
-            time.sleep(5)
-        raise AssertionError(f"{exc}\n--- worker log ---\n{worker.output()[-30000:]}") from exc
+        for worker in workers:
+            if worker.process is not None:
+                worker.process.signal(signal.SIGUSR1)
+        time.sleep(5)
+        logs = "\n".join(f"--- worker log ---\n{w.output()[-20000:]}" for w in workers)
+        raise AssertionError(f"{exc}\n{logs}") from exc
 
 
 def _wait_settled(bootstrap: str, group: str, stages: list[list[str]]) -> None:
@@ -118,12 +124,17 @@ def _wait_settled(bootstrap: str, group: str, stages: list[list[str]]) -> None:
         wait_caught_up(bootstrap, group, topics, timeout=180)
 
 
+@pytest.mark.parametrize("after_kill", ["restart", "survivor"])
 def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
     kafka_broker: Broker,
     make_settings: SettingsFactory,
     worker_factory: WorkerFactory,
     tmp_path: Path,
+    after_kill: str,
 ) -> None:
+    """`restart`: the only worker is killed and started again 1–3 s later (R1).
+    `survivor`: one of two workers is killed and stays down; the other must take over its
+    partitions and tables and finish the stream (R4)."""
     seed = int(os.environ.get("KESU_CRASH_SEED") or random.randrange(1 << 32))
     print(f"KESU_CRASH_SEED={seed}")
     rng = random.Random(seed)
@@ -133,7 +144,10 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
     bad = _hostile_records()
     good_ids = {str(json.loads(value)["event_id"]) for _, value in good}
 
-    worker = worker_factory(settings)
+    victim = worker_factory(settings)
+    others = []
+    if after_kill == "survivor":
+        others.append(worker_factory(settings.model_copy(update={"data_dir": tmp_path / "w2"})))
     progress = _Progress(kafka_broker.bootstrap, ASSESSMENTS.name(ns))
     try:
         raw = RAW[Source.CALL].name(ns)
@@ -146,23 +160,27 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
             interval=0.05,
             what=f"{kill_at} assessed events",
         )
-        worker.kill()
+        victim.kill()
         killed_at = progress.count()
-        time.sleep(rng.uniform(1, 3))
-        restarted = time.monotonic()
-        worker.start()
-        with _task_stacks_on_timeout(worker):
+        if after_kill == "restart":
+            time.sleep(rng.uniform(1, 3))
+        resumed = time.monotonic()
+        if after_kill == "restart":
+            victim.start()
+            others.append(victim)
+        with _task_stacks_on_timeout(others):
             eventually(
                 lambda: progress.count() > killed_at or progress.count() == len(good_ids),
                 timeout=180,
-                what="the first assessment after the restart",
+                what="the first assessment after the kill",
             )
-            recovery = time.monotonic() - restarted
+            recovery = time.monotonic() - resumed
             eventually(
                 lambda: progress.count() == len(good_ids),
                 timeout=300,
                 what=f"all {len(good_ids)} events assessed",
             )
+            finished = time.monotonic() - resumed
     finally:
         progress.close()
     _wait_settled(
@@ -174,7 +192,22 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
             [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)],
         ],
     )
+    figures = _check_nothing_lost_nothing_twice(kafka_broker, ns, good_ids, bad, contacts)
+    print(
+        f"{after_kill}: killed after {killed_at}/{len(good_ids)} assessed; from the "
+        f"{'restart' if after_kill == 'restart' else 'kill'}: first new assessment "
+        f"{recovery:.1f} s, all assessed {finished:.1f} s; {figures}"
+    )
 
+
+def _check_nothing_lost_nothing_twice(
+    kafka_broker: Broker,
+    ns: str,
+    good_ids: set[str],
+    bad: list[tuple[bytes | None, bytes]],
+    contacts: dict[str, list[str]],
+) -> str:
+    """The trial's pass criteria; returns the figures for the report line."""
     assessed = [
         AssessedEvent.model_validate_json(r.value)
         for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
@@ -226,10 +259,9 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
     )
 
     raw_dup = len(lifecycle) - len(copies)
-    print(
-        f"killed after {killed_at}/{len(good_ids)} assessed; recovery (restart → first new "
-        f"assessment) {recovery:.1f} s; lifecycle records {len(lifecycle)}, raw_dup {raw_dup}, "
-        f"visible_dup 0; assessments {len(assessed)} for {len(good_ids)} events"
+    return (
+        f"lifecycle records {len(lifecycle)}, raw_dup {raw_dup}, visible_dup 0; "
+        f"assessments {len(assessed)} for {len(good_ids)} events"
     )
 
 
@@ -273,11 +305,13 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
     restarted = worker_factory(fresh_disk)
     with _task_stacks_on_timeout(restarted):
         eventually(
-            lambda: {
-                AssessedEvent.model_validate_json(r.value).event_id
-                for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
-            }
-            >= {str(p["event_id"]) for p in posts},
+            lambda: (
+                {
+                    AssessedEvent.model_validate_json(r.value).event_id
+                    for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
+                }
+                >= {str(p["event_id"]) for p in posts}
+            ),
             timeout=90,
             what="the posts that waited on a never-committed partition to be assessed",
         )
