@@ -14,7 +14,7 @@ KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:
 KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
 
 PHONY_EXTRA := browser-deps promtool-deps
-.PHONY: help install run test test-unit lint fmt schemas readme eval eval-surge bench clean $(PHONY_EXTRA)
+.PHONY: help install run test test-unit reliability lint fmt schemas readme eval eval-surge bench clean $(PHONY_EXTRA)
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ test: install browser-deps promtool-deps ## Run every test (unit, real-broker in
 
 test-unit: install ## Run only the tests that need no broker
 	$(BIN)/pytest tests/unit
+
+reliability: install ## Crash trials of ../shared/test-plan.md (R1 worker kill -9 + restart, R4 one of two workers killed); not part of `make test`
+	$(BIN)/pytest -m reliability -s tests/integration/test_crash_recovery.py
 
 lint: install ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .

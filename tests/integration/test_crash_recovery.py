@@ -1,7 +1,6 @@
-"""R1 smoke of ../shared/test-plan.md: SIGKILL the worker mid-stream, restart it, and check that
-no accepted event was lost and no alert change became visible twice.
-
-R1 and R4 (two workers, one killed for good) share the stream and the checks.
+"""Crash trials R1 and R4 of ../shared/test-plan.md (`make reliability`): SIGKILL a worker
+mid-stream and check that no accepted event was lost and no alert change became visible twice;
+and the deterministic reproduction of the defect they found (in `make test`, strict xfail).
 
 A thousand mixed events (tier-1 threats, some followed by a second contact; tier-2 faults; calm
 texts; hostile records) go to the raw topics. When a random share (10–90 %) of them has been
@@ -124,6 +123,7 @@ def _wait_settled(bootstrap: str, group: str, stages: list[list[str]]) -> None:
         wait_caught_up(bootstrap, group, topics, timeout=180)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("after_kill", ["restart", "survivor"])
 def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
     kafka_broker: Broker,
@@ -265,15 +265,21 @@ def _check_nothing_lost_nothing_twice(
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect, not fixed yet: records waiting on a never-committed partition are "
+    "skipped when a worker rebuilds its tables (README, Guarantees)",
+)
 def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committed(
     kafka_broker: Broker,
     make_settings: SettingsFactory,
     worker_factory: WorkerFactory,
     tmp_path: Path,
 ) -> None:
-    """While Faust restores tables it fetches from every assigned partition; a partition the
-    group never committed is not sought back afterwards, so records already waiting there were
-    skipped (faust-streaming's recovery + aiokafka's seek_to_committed ignore 'no offset')."""
+    """While Faust restores tables it also reads stream partitions and drops what it read; it
+    then seeks each stream partition back to its committed offset, but aiokafka's
+    seek_to_committed leaves a partition without one where it is, so the records waiting there
+    are skipped. Strict xfail: it turns red the day the defect is fixed."""
     settings = make_settings()
     ns = settings.namespace
     worker = worker_factory(settings)
@@ -312,6 +318,6 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
                 }
                 >= {str(p["event_id"]) for p in posts}
             ),
-            timeout=90,
+            timeout=45,
             what="the posts that waited on a never-committed partition to be assessed",
         )
