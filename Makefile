@@ -65,7 +65,7 @@ test: install browser-deps promtool-deps ## Run every test (unit, real-broker in
 test-unit: install ## Run only the tests that need no broker
 	$(BIN)/pytest tests/unit
 
-reliability: install ## Crash trials of ../shared/test-plan.md (R1 worker kill -9 + restart, R4 one of two workers killed); not part of `make test`
+reliability: install ## Crash trials of ../shared/test-plan.md (R1 worker kill -9 + restart, R4 one of two workers killed) and the known-defect reproduction; not part of `make test`
 	$(BIN)/pytest -m reliability -s tests/integration/test_crash_recovery.py
 
 lint: install ## ruff check, ruff format --check, mypy

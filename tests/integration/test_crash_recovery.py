@@ -1,6 +1,6 @@
 """Crash trials R1 and R4 of ../shared/test-plan.md (`make reliability`): SIGKILL a worker
 mid-stream and check that no accepted event was lost and no alert change became visible twice;
-and the deterministic reproduction of the defect they found (in `make test`, strict xfail).
+and a reproduction of the defect they found.
 
 A thousand mixed events (tier-1 threats, some followed by a second contact; tier-2 faults; calm
 texts; hostile records) go to the raw topics. When a random share (10–90 %) of them has been
@@ -265,10 +265,12 @@ def _check_nothing_lost_nothing_twice(
     )
 
 
+@pytest.mark.reliability
 @pytest.mark.xfail(
-    strict=True,
-    reason="known defect, not fixed yet: records waiting on a never-committed partition are "
-    "skipped when a worker rebuilds its tables (README, Guarantees)",
+    strict=False,
+    reason="known defect, not fixed yet: records waiting on a never-committed partition can be "
+    "skipped when a worker rebuilds its tables (README, Guarantees); timing decides whether "
+    "this run hits it (XFAIL: reproduced, XPASS: not this time)",
 )
 def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committed(
     kafka_broker: Broker,
@@ -279,7 +281,8 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
     """While Faust restores tables it also reads stream partitions and drops what it read; it
     then seeks each stream partition back to its committed offset, but aiokafka's
     seek_to_committed leaves a partition without one where it is, so the records waiting there
-    are skipped. Strict xfail: it turns red the day the defect is fixed."""
+    are skipped — when the restored worker read them during the restore, which depends on
+    timing: it reproduced on the development machine every time, not in a fresh-clone run."""
     settings = make_settings()
     ns = settings.namespace
     worker = worker_factory(settings)
