@@ -1,8 +1,11 @@
 """What routes depend on, as annotated types: settings, the Kafka publisher, the alert view,
-and `require(role)` — the API key of the caller, checked against the role the route needs."""
+the current time, and `require(role)` — the API key of the caller, checked against the role
+the route needs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -38,6 +41,27 @@ def _push_view(request: Request) -> PushView:
     return view
 
 
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def api_clock() -> Clock:
+    """The API's clock, the one place routes read the time; tests override this dependency."""
+    return _utc_now
+
+
+ClockDep = Annotated[Clock, Depends(api_clock)]
+
+
+def _current_time(clock: ClockDep) -> datetime:
+    return clock()
+
+
+#: The time of the request, from the API's clock.
+NowDep = Annotated[datetime, Depends(_current_time)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 PushViewDep = Annotated[PushView, Depends(_push_view)]
 PublisherDep = Annotated[EventPublisher, Depends(_publisher)]

@@ -19,6 +19,7 @@ import uvicorn
 
 from api.app import create_app
 from api.auth import Role, add_key
+from api.deps import Clock, api_clock
 from kesu.broker import BrokerAddress, LocalKafka, free_port
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
@@ -125,11 +126,14 @@ def worker_factory(tmp_path: Path) -> Iterator[WorkerFactory]:
 class ApiServer:
     """The real FastAPI app under uvicorn, in a thread, on a loopback port, with one key per role."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.keys = provision_keys(settings)
+        app = create_app(settings)
+        if clock is not None:  # the API's time, for tests of expiry and windows
+            app.dependency_overrides[api_clock] = lambda: clock
         config = uvicorn.Config(
-            create_app(settings),
+            app,
             host="127.0.0.1",
             port=settings.api_port,
             log_level="warning",
@@ -168,11 +172,11 @@ def provision_keys(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def api_factory() -> Iterator[Callable[[Settings], ApiServer]]:
+def api_factory() -> Iterator[Callable[..., ApiServer]]:
     servers: list[ApiServer] = []
 
-    def factory(settings: Settings) -> ApiServer:
-        server = ApiServer(settings).start()
+    def factory(settings: Settings, *, clock: Clock | None = None) -> ApiServer:
+        server = ApiServer(settings, clock=clock).start()
         servers.append(server)
         return server
 

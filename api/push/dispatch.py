@@ -22,8 +22,9 @@ from streams.records import AlertEvent
 
 __all__ = ["LinksFor", "filtered", "notify"]
 
-#: Builds the links of one message, e.g. functools.partial(make_links, base_url=…, callback_secret=…).
-LinksFor = Callable[[AlertEvent, Subscription], Links]
+#: Builds the links of one message sent at a time, e.g.
+#: lambda event, sub, now: make_links(event, sub, base_url=…, callback_secret=…, issued_at=now).
+LinksFor = Callable[[AlertEvent, Subscription, datetime], Links]
 
 
 def filtered(
@@ -74,7 +75,7 @@ async def notify(
                 results[index] = filtered(subscription, event, reason, now)
                 await record_delivery(on_record, results[index])
                 continue
-            links = links_for(event, subscription) if links_for else None
+            links = links_for(event, subscription, now) if links_for else None
             tasks[index] = group.create_task(
                 deliver(
                     subscription,

@@ -1,13 +1,15 @@
 """The links a message carries: the alert's dashboard page and signed action callbacks.
 
-Pure. Tokens expire a fixed time after the *event* (not after the send), so every retry of a
-delivery renders the same links and a JSON body is byte-identical across retries.
+Pure. Tokens expire a fixed time after the message is first sent (`issued_at`, not the event:
+a card for an event days old must still arrive with buttons that work); the dispatcher renders
+the links once per delivery, so every retry of it carries the same links and a JSON body is
+byte-identical across retries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from api.push.models import Subscription
@@ -45,12 +47,14 @@ def make_links(
     *,
     base_url: str,
     callback_secret: bytes,
+    issued_at: datetime,
     ttl: timedelta = DEFAULT_TOKEN_TTL,
     alert_path: str = "/#alert={alert_id}",
 ) -> Links:
     """Dashboard link and one signed `…/v1/callbacks/actions/{token}` URL per offered action.
 
     Args:
+        issued_at: when the message is first sent; the buttons work for `ttl` after it.
         base_url: the service's public address as on-call phones reach it, e.g.
             "https://kesu.example.com".
         alert_path: where the dashboard shows one alert (the page reads `#alert=<id>`);
@@ -58,7 +62,7 @@ def make_links(
     """
     base = base_url.rstrip("/")
     alert = event.alert
-    expires_at = event.at + ttl
+    expires_at = issued_at + ttl
     actions = {
         kind: base
         + "/v1/callbacks/actions/"

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from api.push.books import FINAL_OUTCOMES, DeliveryBook, SubscriptionBook
 from api.push.delivery import Clock, OnRecord, RetryPolicy, make_client
-from api.push.dispatch import notify
+from api.push.dispatch import LinksFor, notify
 from api.push.follower import Follower
 from api.push.inflight import InFlight
 from api.push.links import make_links
@@ -88,8 +88,12 @@ class Notifier:
         callback_secret = ensure_callback_secret(settings).encode()
         self.subscriptions = SubscriptionBook(Sealer(callback_secret))
         self.deliveries = DeliveryBook(keep_per_subscription=0)  # only `done` is needed here
-        self._links_for = functools.partial(
-            make_links, base_url=settings.base_url, callback_secret=callback_secret
+        self._links_for: LinksFor = lambda event, subscription, now: make_links(
+            event,
+            subscription,
+            base_url=settings.base_url,
+            callback_secret=callback_secret,
+            issued_at=now,
         )
         self._deliveries_topic = DELIVERIES.name(settings.namespace)
         self._dlq_topic = PUSH_DLQ.name(settings.namespace)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query
 
-from api.deps import Operator, PublisherDep, SettingsDep, ViewDep, Viewer
+from api.deps import NowDep, Operator, PublisherDep, SettingsDep, ViewDep, Viewer
 from api.errors import ApiError
 from api.models import ActionAccepted, ActionRequest, AlertDetail, AlertPage, ErrorResponse
 from api.present import present_alert, present_entry
@@ -50,10 +50,6 @@ _READ_ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "No or unknown API key."},
     403: {"model": ErrorResponse, "description": "The key's role may not do this."},
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _matches(
@@ -107,6 +103,7 @@ def _after_cursor(cursor: str) -> tuple[datetime, str]:
 async def list_alerts(
     view: ViewDep,
     _caller: Viewer,
+    now: NowDep,
     kind: Annotated[
         AlertKind | None,
         Query(description="complaint, surge, logistics_delay or churn."),
@@ -138,7 +135,6 @@ async def list_alerts(
     else:
         chosen_after = chosen
     page = chosen_after[:limit]
-    now = _now()
     more = len(chosen_after) > limit
     return AlertPage(
         items=[present_alert(a, now) for a in page],
@@ -151,11 +147,11 @@ async def list_alerts(
 async def status(
     view: ViewDep,
     _caller: Viewer,
+    now: NowDep,
     window_hours: Annotated[
         float, Query(gt=0, le=24 * 7, description="Look-back for counts and means.")
     ] = 24,
 ) -> dict[str, object]:
-    now = _now()
     window = timedelta(hours=window_hours)
     return {
         "generated_at": now.isoformat(),
@@ -173,12 +169,12 @@ async def status(
     responses={**_READ_ERRORS, 404: {"model": ErrorResponse, "description": "No such alert."}},
     summary="One alert with its full timeline",
 )
-async def get_alert(alert_id: str, view: ViewDep, _caller: Viewer) -> AlertDetail:
+async def get_alert(alert_id: str, view: ViewDep, _caller: Viewer, now: NowDep) -> AlertDetail:
     alert = view.alerts.get(alert_id)
     if alert is None:
         raise ApiError(404, "UNKNOWN_ALERT", f"no alert {alert_id[:40]}")
     return AlertDetail(
-        alert=present_alert(alert, _now()),
+        alert=present_alert(alert, now),
         timeline=[present_entry(r) for r in view.timelines.get(alert_id, [])],
     )
 
@@ -212,6 +208,7 @@ async def act_on_alert(
     publisher: PublisherDep,
     settings: SettingsDep,
     caller: Operator,
+    now: NowDep,
     request: ActionRequest | None = None,
     idempotency_key: Annotated[
         str | None,
@@ -242,7 +239,7 @@ async def act_on_alert(
         case_key=alert.case_key,
         kind=kind,
         actor=caller.name,
-        at=_now(),
+        at=now,
         assignee=details.assignee,
         comment=details.comment,
         satisfied=details.satisfied,

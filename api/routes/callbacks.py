@@ -10,12 +10,12 @@ reason code and never shows a stack trace.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import PublisherDep, SettingsDep, ViewDep
+from api.deps import NowDep, PublisherDep, SettingsDep, ViewDep
 from api.publisher import KafkaUnavailable
 from api.push.callbacks import action_from_token
 from api.push.formats.text import mask_customer
@@ -104,24 +104,24 @@ def _summary(alert: Alert) -> str:
     return " · ".join(parts)
 
 
-def _verify(token: str, view: AlertView, secret: bytes) -> tuple[AlertAction, Alert]:
+def _verify(token: str, view: AlertView, secret: bytes, now: datetime) -> tuple[AlertAction, Alert]:
     """The action a genuine token stands for and its alert; raises InvalidToken."""
 
     def case_key_of(alert_id: str) -> str | None:
         alert = view.alerts.get(alert_id)
         return alert.case_key if alert else None
 
-    action = action_from_token(token, secret=secret, case_key_of=case_key_of, now=datetime.now(UTC))
+    action = action_from_token(token, secret=secret, case_key_of=case_key_of, now=now)
     return action, view.alerts[action.alert_id]
 
 
 def _check(
-    token: str, request: Request, view: AlertView
+    token: str, request: Request, view: AlertView, now: datetime
 ) -> tuple[AlertAction, Alert] | HTMLResponse:
     if not view.ready:
         return _refused(503, "NOT_READY", "服务正在启动，请稍后刷新。")
     try:
-        action, alert = _verify(token, view, request.app.state.callback_secret)
+        action, alert = _verify(token, view, request.app.state.callback_secret, now)
     except InvalidToken as exc:
         status, message = _REFUSALS[exc.reason]
         return _refused(status, exc.reason.value, message)
@@ -136,8 +136,8 @@ def _check(
     responses=_PAGES,
     summary="Confirmation page of a card's action button (does not act)",
 )
-async def confirm_page(token: str, request: Request, view: ViewDep) -> HTMLResponse:
-    checked = _check(token, request, view)
+async def confirm_page(token: str, request: Request, view: ViewDep, now: NowDep) -> HTMLResponse:
+    checked = _check(token, request, view, now)
     if isinstance(checked, HTMLResponse):
         return checked
     action, alert = checked
@@ -162,9 +162,14 @@ async def confirm_page(token: str, request: Request, view: ViewDep) -> HTMLRespo
     summary="Carry out a card's action button (the same action as the API's)",
 )
 async def act_from_card(
-    token: str, request: Request, view: ViewDep, publisher: PublisherDep, settings: SettingsDep
+    token: str,
+    request: Request,
+    view: ViewDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> HTMLResponse:
-    checked = _check(token, request, view)
+    checked = _check(token, request, view, now)
     if isinstance(checked, HTMLResponse):
         return checked
     action, alert = checked

@@ -7,13 +7,13 @@ Same records and limits as the Kafka path; a request is accepted whole or not at
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
 from api.body import read_bounded, require_json
-from api.deps import Ingester, PublisherDep, SettingsDep
+from api.deps import Ingester, NowDep, PublisherDep, SettingsDep
 from api.errors import ApiError
 from api.models import ErrorResponse, IngestAccepted, ItemRejection
 from api.publisher import EventPublisher, KafkaUnavailable
@@ -91,6 +91,7 @@ async def ingest_events(
     settings: SettingsDep,
     publisher: PublisherDep,
     _caller: Ingester,
+    now: NowDep,
 ) -> IngestAccepted:
     """Validate events of one source and publish them to its raw topic.
 
@@ -98,14 +99,18 @@ async def ingest_events(
     index), so a retry of the corrected request is always safe: event ids de-duplicate.
     """
     try:
-        return await _ingest(source, request, settings, publisher)
+        return await _ingest(source, request, settings, publisher, now)
     except ApiError as exc:
         HTTP_INGEST_REQUESTS.labels(str(exc.status)).inc()
         raise
 
 
 async def _ingest(
-    source_name: str, request: Request, settings: Settings, publisher: EventPublisher
+    source_name: str,
+    request: Request,
+    settings: Settings,
+    publisher: EventPublisher,
+    now: datetime,
 ) -> IngestAccepted:
     if source_name not in Source._value2member_map_:
         raise ApiError(
@@ -130,7 +135,7 @@ async def _ingest(
         raise ApiError(
             400, RejectReason.NOT_AN_OBJECT.value, "send a JSON object or an array of objects"
         )
-    checked = check_batch(source, value, datetime.now(UTC), limits, settings.http_max_batch)
+    checked = check_batch(source, value, now, limits, settings.http_max_batch)
     if checked.problem is not None:
         raise ApiError(
             _status_for(checked.problem), checked.problem.reason.value, checked.problem.message

@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import ViewDep, Viewer
+from api.deps import Clock, ClockDep, ViewDep, Viewer
 from api.present import present_alert, present_entry
 from api.view import StreamItem
 from streams.records import Category
@@ -37,10 +36,10 @@ def _wanted(
     )
 
 
-def _event(item: StreamItem) -> str:
+def _event(item: StreamItem, clock: Clock) -> str:
     payload = {
         "entry": present_entry(item.record).model_dump(mode="json"),
-        "alert": present_alert(item.record.alert, datetime.now(UTC)).model_dump(mode="json"),
+        "alert": present_alert(item.record.alert, clock()).model_dump(mode="json"),
     }
     return f"id: {item.position}\nevent: alert\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
@@ -60,6 +59,7 @@ async def alert_stream(
     request: Request,
     view: ViewDep,
     _caller: Viewer,
+    clock: ClockDep,
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
     category: Category | None = None,
     region: str | None = None,
@@ -75,7 +75,7 @@ async def alert_stream(
                 yield "event: reset\ndata: {}\n\n"
             for item in backlog:
                 if _wanted(item, tier, category, region):
-                    yield _event(item)
+                    yield _event(item, clock)
             while not await request.is_disconnected():
                 try:
                     item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
@@ -83,7 +83,7 @@ async def alert_stream(
                     yield ": keep-alive\n\n"
                     continue
                 if _wanted(item, tier, category, region):
-                    yield _event(item)
+                    yield _event(item, clock)
         finally:
             view.unsubscribe(queue)
 

@@ -294,7 +294,9 @@ async def _deliver(
     records: list[Delivery] | None = None,
     base_url: str = "https://kesu.example.com",
 ) -> Delivery:
-    links = make_links(event, sub, base_url=base_url, callback_secret=CALLBACK_SECRET)
+    links = make_links(
+        event, sub, base_url=base_url, callback_secret=CALLBACK_SECRET, issued_at=now_utc()
+    )
     return await deliver(
         sub,
         event,
@@ -632,8 +634,8 @@ async def test_notify_routes_filters_and_delivers_concurrently(
         make_alert_event(),
         client=client,
         clock=now_utc,
-        links_for=lambda event, sub: make_links(
-            event, sub, base_url=receiver.base, callback_secret=CALLBACK_SECRET
+        links_for=lambda event, sub, now: make_links(
+            event, sub, base_url=receiver.base, callback_secret=CALLBACK_SECRET, issued_at=now
         ),
         sleep=RecordingSleep(),
         on_record=records.append,

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -393,6 +393,30 @@ class TestCallbacks:
             )
             assert page.status_code == 410
             assert "EXPIRED" in page.text and "Traceback" not in page.text
+
+    def test_buttons_expire_72_hours_after_the_card_was_sent_by_the_apis_clock(
+        self, stack: Stack
+    ) -> None:
+        """An API whose clock reads 71 h after the send still shows the page; at 73 h it is gone."""
+        link = _card_link(stack, "resolve")
+        sent = datetime.fromtimestamp(int(stack.hooks("ok")[0].headers["webhook-timestamp"]), UTC)
+        path = link.removeprefix(stack.api.url)
+        for hours, status in ((71, 200), (73, 410)):
+            later = ApiServer(
+                stack.settings.model_copy(update={"api_port": free_port()}),
+                clock=lambda hours=hours: sent + timedelta(hours=hours),
+            ).start()
+            try:
+                eventually(
+                    lambda later=later: (
+                        httpx.get(f"{later.url}/readyz", timeout=10).status_code == 200
+                    ),
+                    what="the second API ready",
+                )
+                page = httpx.get(f"{later.url}{path}", timeout=30)
+            finally:
+                later.stop()
+            assert page.status_code == status, page.text
 
     def test_a_tampered_token_is_not_found(self, stack: Stack) -> None:
         link = _card_link(stack, "resolve")

@@ -13,11 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from api.push import (
+    InvalidToken,
     Links,
     Mention,
     OutgoingRequest,
     PushFormat,
     Subscription,
+    TokenFailure,
     make_links,
     render,
     verify_action_token,
@@ -45,7 +47,7 @@ BASE = "https://kesu.example.com"
 
 
 def _links(event: AlertEvent, sub: Subscription) -> Links:
-    return make_links(event, sub, base_url=BASE, callback_secret=CALLBACK_SECRET)
+    return make_links(event, sub, base_url=BASE, callback_secret=CALLBACK_SECRET, issued_at=NOW)
 
 
 def _render(
@@ -339,7 +341,7 @@ class TestCardContent:
         assert list(_links(event, subscription()).actions) == [ActionKind.RESOLVE]
 
     def test_action_links_carry_verifiable_tokens(self) -> None:
-        """Each action link's token verifies for its alert's case and expires 72 h after the event."""
+        """Each action link's token verifies for its alert's case and expires 72 h after sending."""
         event = make_alert_event()
         links = _links(event, subscription(PushFormat.FEISHU))
         for kind, url in links.actions.items():
@@ -352,7 +354,30 @@ class TestCardContent:
                 event.alert_id,
                 "card:sub-feishu",
             )
-            assert claims.expires_at == int((event.at + timedelta(hours=72)).timestamp())
+            assert claims.expires_at == int((NOW + timedelta(hours=72)).timestamp())
+
+    def test_a_card_for_an_old_event_arrives_with_working_buttons(self) -> None:
+        """Buttons count their lifetime from the send, not from the event (4 days old here)."""
+        event = make_alert_event(at=T0)
+        sent = T0 + timedelta(days=4)
+        sub = subscription(PushFormat.DINGTALK)
+        links = make_links(
+            event, sub, base_url=BASE, callback_secret=CALLBACK_SECRET, issued_at=sent
+        )
+        token = links.actions[ActionKind.ACKNOWLEDGE].rsplit("/", 1)[1]
+        for clicked in (sent, sent + timedelta(hours=71)):
+            claims = verify_action_token(
+                token, secret=CALLBACK_SECRET, case_key=event.alert.case_key, now=clicked
+            )
+            assert claims.kind is ActionKind.ACKNOWLEDGE
+        with pytest.raises(InvalidToken) as expired:
+            verify_action_token(
+                token,
+                secret=CALLBACK_SECRET,
+                case_key=event.alert.case_key,
+                now=sent + timedelta(hours=73),
+            )
+        assert expired.value.reason is TokenFailure.EXPIRED
 
 
 class TestTextTools:
