@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.delay_view import DelayView
 from api.errors import install_error_handlers
 from api.gauges import refresh_forever
+from api.guard import RequestGuard
 from api.keystore import KeyStore
 from api.publisher import EventPublisher
 from api.push_view import PushView
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, settings=settings)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(stream.router)  # before /v1/alerts/{alert_id}

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query
+from pydantic import AwareDatetime
 
 from api.deps import NowDep, Operator, PublisherDep, SettingsDep, ViewDep, Viewer
 from api.errors import ApiError
@@ -89,9 +90,12 @@ def _cursor(alert: Alert) -> str:
 def _after_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         moment, alert_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(moment), alert_id
+        when = datetime.fromisoformat(moment)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "BAD_CURSOR", "cursor is not one this API returned") from exc
+    if when.tzinfo is None:  # ours always carry their offset
+        raise ApiError(400, "BAD_CURSOR", "cursor is not one this API returned")
+    return when, alert_id
 
 
 @router.get(
@@ -118,8 +122,15 @@ async def list_alerts(
     region: str | None = None,
     channel: Source | None = None,
     customer: Annotated[str | None, Query(description="customer_id")] = None,
-    since: Annotated[datetime | None, Query(description="opened at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="opened before (ISO 8601)")] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="opened at or after (ISO 8601 with offset, e.g. 2026-12-01T00:00:00+08:00)"
+        ),
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="opened before (ISO 8601 with offset)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> AlertPage:

@@ -103,6 +103,9 @@ async def ingest_events(
     except ApiError as exc:
         HTTP_INGEST_REQUESTS.labels(str(exc.status)).inc()
         raise
+    except Exception:
+        HTTP_INGEST_REQUESTS.labels("500").inc()  # counted before the framework answers 500
+        raise
 
 
 async def _ingest(
