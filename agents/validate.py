@@ -27,6 +27,8 @@ from agents.kafka_io import (
     processing_failed,
 )
 from agents.sending import send_confirmed
+from complaints.identifiers import without_personal_identifiers
+from kesu.local_keys import pseudonym_key
 from kesu.metrics import EVENTS_IN
 from kesu.settings import Settings
 from streams.codec import Limits, Rejection, decode_event, decode_valid, encode_record
@@ -42,6 +44,7 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
     """Add the validate and dedupe agents (and the seen-ids table) to `app`."""
     namespace = settings.namespace
     limits = worker_limits(settings)
+    identifiers_key = pseudonym_key(settings)
 
     raw = bytes_topic(app, *(RAW[source].name(namespace) for source in Source), allow_empty=True)
     valid = bytes_topic(app, VALID.name(namespace), partitions=VALID.partitions)
@@ -82,6 +85,7 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
                 if isinstance(result, Rejection):
                     await reject(result, message, source)
                     continue
+                result = without_personal_identifiers(result, identifiers_key)
                 await send_confirmed(
                     app,
                     VALID.name(namespace),

@@ -31,7 +31,7 @@ from api.routes import (
     surges,
 )
 from api.view import AlertView
-from kesu.local_keys import ensure_callback_secret
+from kesu.local_keys import ensure_callback_secret, pseudonym_key
 from kesu.settings import Settings
 
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.view = AlertView(settings)
         app.state.push_view = PushView(settings)
         app.state.callback_secret = ensure_callback_secret(settings).encode()
+        app.state.pseudonym_key = pseudonym_key(settings)
         await app.state.view.start()
         app.state.delays = DelayView(settings)
         await app.state.delays.start()

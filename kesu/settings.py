@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     )
     callback_secret: SecretStr | None = Field(
         default=None,
-        description="HMAC key that signs the action buttons of chat cards; unset: generated once into <data_dir>.",
+        description="HMAC key that signs the action buttons of chat cards and keys the pseudonyms of personal data found in identifiers; every worker, API and notifier must share it; unset: generated once into <data_dir>.",
     )
     http_max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, description="Largest accepted request body, in bytes."
