@@ -17,6 +17,7 @@ from api.errors import install_error_handlers
 from api.gauges import refresh_forever
 from api.guard import RequestGuard
 from api.keystore import KeyStore
+from api.openapi import install_openapi
 from api.publisher import EventPublisher
 from api.push_view import PushView
 from api.routes import (
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestGuard, settings=settings)
     app.include_router(health.router)
     app.include_router(ingest.router)

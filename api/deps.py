@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import ApiKey, Role, authenticate, permits
 from api.errors import ApiError
@@ -68,10 +69,22 @@ PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
 ViewDep = Annotated[AlertView, Depends(_view)]
 
 
+#: Declares the API key in the OpenAPI document (clients and schemathesis send it from there);
+#: checking it is api.guard's and `require`'s.
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key made with `kesu keys add NAME --role ROLE`: Authorization: Bearer <key>.",
+)
+
+
 def require(role: Role) -> Any:
     """A dependency yielding the caller's ApiKey if it holds `role` (401/403 with a reason otherwise)."""
 
-    async def caller(request: Request) -> ApiKey:
+    async def caller(
+        request: Request,
+        _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> ApiKey:
         found = getattr(request.state, "api_key", None)  # authenticated by api.guard already
         if isinstance(found, ApiKey):
             return _permitted(found, role)
