@@ -33,7 +33,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.records import AlertEvent, AlertKind, AssessedEvent, DeadLetter, Source, Transition
-from streams.topics import ASSESSMENTS, CLEAN, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
+from streams.topics import ASSESSMENTS, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
 from tests import hostile
 from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.factories import make_event, to_bytes
@@ -188,7 +188,6 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
         ns,
         [
             [raw, VALID.name(ns)],
-            [CLEAN[Source.CALL].name(ns)],
             [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)],
         ],
     )
@@ -311,7 +310,6 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
         ns,
         [
             [RAW[Source.CALL].name(ns), VALID.name(ns)],
-            [CLEAN[Source.CALL].name(ns)],
             [ASSESSMENTS.name(ns)],
         ],
     )
