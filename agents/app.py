@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from agents import churn, clocks, ingest, logistics, respond, surge
+from agents import churn, clocks, crashpoints, ingest, logistics, respond, surge
 from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
@@ -48,4 +48,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     surge.register(app, settings, rules, clock)
     logistics.register(app, settings, rules, clock)
     churn.register(app, settings, rules, clock)
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode's signature types
+    async def _revoked(_app: faust.App, revoked: Any, **_: Any) -> None:
+        crashpoints.reached("rebalance")  # R2 trials only (agents/crashpoints.py)
+
     return app

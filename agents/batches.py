@@ -33,6 +33,7 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from faust.streams import _current_event
 
+from agents import crashpoints
 from agents.kafka_io import log_failure, processing_failed
 from agents.sending import PERMANENT, cause_of
 from kesu.metrics import BATCH_EVENTS, KAFKA_SEND_REFUSED, KAFKA_SEND_RETRIES
@@ -133,7 +134,9 @@ async def consume_in_batches(
     take = stream.noack_take  # type: ignore[attr-defined]  # Stream has it; StreamT does not say
     async for events in take(max_events, within):
         batch = Batch(app, dlq_topic, clock)
-        for event in events:
+        for index, event in enumerate(events):
+            if index == len(events) // 2:
+                crashpoints.reached("mid-batch", name)
             set_current(event)
             batch.current = event
             try:
@@ -142,6 +145,7 @@ async def consume_in_batches(
                 log_failure(name, event.message, exc)
                 batch.dead_letter(event, processing_failed(exc))
         await deliver(app, batch, name)
+        crashpoints.reached("after-produce", name)
         for event, table, key, value in batch.writes:
             set_current(event)
             if value is _DELETE:
@@ -149,6 +153,8 @@ async def consume_in_batches(
             else:
                 table[key] = value
         set_current(None)
+        if batch.writes:
+            crashpoints.reached("after-changelog", name)
         if after_batch is not None:
             result = after_batch(batch)
             if asyncio.iscoroutine(result):
