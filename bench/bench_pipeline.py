@@ -221,7 +221,7 @@ def main() -> None:
         cluster.prime()
         _say(f"broker: Kafka {address.kafka_version} on {address.bootstrap} (pid {address.pid})")
 
-        result["ceiling"] = [ceiling.measure()]
+        result["ceiling"] = [{"when": "start", **ceiling.measure()}]
         _say(
             "machine ceiling, 1 → 2 processes of plain snownlp: "
             f"{result['ceiling'][0]['one_process_texts_per_s']} → "
@@ -276,6 +276,9 @@ def main() -> None:
             )
 
         if "scaling" in args.parts:
+            if "ladder" in args.parts or "latency" in args.parts:  # the load may have changed
+                result["ceiling"].append({"when": "before scaling", **ceiling.measure()})
+                _say(f"\nmachine ceiling again, before scaling: ×{result['ceiling'][-1]['ceiling']}")
             _say(f"\nscaling: {args.scaling_events:,}-event backlog, {args.partitions} partitions")
             backlog = (
                 corpus
@@ -292,7 +295,7 @@ def main() -> None:
                 work=work,
                 progress=_say,
             )
-            ceiling_now = result["ceiling"][0]["ceiling"]
+            ceiling_now = result["ceiling"][-1]["ceiling"]
             base = runs[0].rate
             result["scaling"] = {
                 "partitions": args.partitions,
@@ -331,7 +334,7 @@ def main() -> None:
             )
 
         if not args.quick:
-            result["ceiling"].append(ceiling.measure())
+            result["ceiling"].append({"when": "end", **ceiling.measure()})
             _say(f"\nmachine ceiling again at the end: ×{result['ceiling'][-1]['ceiling']}")
     finally:
         ceiling.close()

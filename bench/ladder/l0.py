@@ -1,7 +1,8 @@
 """Rung L0: the broker's own ceiling, with Kafka's JVM perf tools (context only).
 
-ProducerPerformance writes N records of the corpus's mean size (acks=all) to a 4-partition
-topic, then ConsumerPerformance reads them back. The tools live in the `kafka-tools` jar,
+ProducerPerformance writes N records (at least 100,000: fewer measure the JVM's start) of the
+corpus's mean size (acks=all) to a 4-partition topic, then ConsumerPerformance reads them back
+(its fetch rate, without the group join). The tools live in the `kafka-tools` jar,
 which the broker's classpath (deploy/kafka/lib, from deploy/kafka/pom.xml) does not include:
 on first use it is fetched from Maven Central into bench/.kafka-tools/ (git-ignored) with
 `mvn dependency:copy`, the same version as the broker. Without Maven or a network, L0 is
@@ -78,6 +79,7 @@ def _java(jar: Path, *args: str) -> tuple[str, float]:
 
 
 def measure_l0(cluster: Cluster, records: int, record_size: int) -> dict[str, Any]:
+    records = max(records, 100_000)
     try:
         jar = tools_jar()
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -117,7 +119,7 @@ def measure_l0(cluster: Cluster, records: int, record_size: int) -> dict[str, An
         consumed = None
         lines = [line for line in out2.splitlines() if line.count(",") >= 9]
         if len(lines) >= 2:
-            consumed = float(lines[-1].split(",")[5])
+            consumed = float(lines[-1].split(",")[9])  # fetch.nMsg.sec: without the group join
         if produced is None or consumed is None:
             return {"skipped": f"could not read the tools' output: {out[-300:]} {out2[-300:]}"}
         return {
