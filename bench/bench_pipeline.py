@@ -278,7 +278,9 @@ def main() -> None:
         if "scaling" in args.parts:
             if "ladder" in args.parts or "latency" in args.parts:  # the load may have changed
                 result["ceiling"].append({"when": "before scaling", **ceiling.measure()})
-                _say(f"\nmachine ceiling again, before scaling: ×{result['ceiling'][-1]['ceiling']}")
+                _say(
+                    f"\nmachine ceiling again, before scaling: ×{result['ceiling'][-1]['ceiling']}"
+                )
             _say(f"\nscaling: {args.scaling_events:,}-event backlog, {args.partitions} partitions")
             backlog = (
                 corpus
