@@ -174,7 +174,8 @@ def _hostile(rng: random.Random, like: dict[str, Any], tag: str, now: datetime) 
     kind = rng.randrange(5)
     event = dict(like, event_id=f"bad-{tag}")
     if kind == 0:
-        return json.dumps(event, ensure_ascii=False).encode()[:-7]  # truncated: NOT_JSON
+        # truncated: NOT_JSON, or NOT_UTF8 when the cut splits a character
+        return json.dumps(event, ensure_ascii=False).encode()[:-7]
     if kind == 1:
         event.pop("occurred_at")  # MISSING_FIELD
     elif kind == 2:
