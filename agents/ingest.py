@@ -30,6 +30,7 @@ import faust
 from aiokafka.partitioner import murmur2
 
 from agents.batches import Batch, consume_in_batches
+from agents.bench_scores import text_scorer
 from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.contacts import assess_contact
 from complaints.identifiers import without_personal_identifiers
@@ -68,6 +69,7 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
     clean_names = {source: CLEAN[source].name(namespace) for source in Source}
     assessments = ASSESSMENTS.name(namespace)
     changes, activity = LOGISTICS_CHANGES.name(namespace), CHURN_ACTIVITY.name(namespace)
+    scorer = text_scorer(settings.bench_scores)  # score_text unless a benchmark says otherwise
     inputs = bytes_topic(
         app,
         *(RAW[source].name(namespace) for source in Source),
@@ -96,7 +98,7 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
             batch.send(activity, key=record.customer_id.encode(), value=body)
         else:
             started = time.perf_counter()
-            contact = assess_contact(record)
+            contact = assess_contact(record, scorer)
             SCORING_SECONDS.observe(time.perf_counter() - started)
             if contact is not None:
                 batch.send(assessments, key=contact.case_key.encode(), value=encode_record(contact))
