@@ -17,7 +17,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from complaints.durations import Duration
-from streams.records import Category, ClockKind, Emotion, ShipmentStatus, Source, TierNumber
+from streams.records import (
+    Category,
+    ClockKind,
+    Emotion,
+    ParentOutcome,
+    ShipmentStatus,
+    Source,
+    TierNumber,
+)
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
 
@@ -317,6 +325,27 @@ class SurgePolicy(Frozen):
     example_chars: int = Field(
         default=140, ge=20, le=1000, description="Example texts are shortened to this length."
     )
+    new_key_history: Duration = Field(
+        default=timedelta(days=1),
+        description=(
+            "Day-one quiet: a key with no history of its own (a new key) opens an incident on "
+            "its own only once kesu has watched for this long (since the first window of any "
+            "key it has heard of); before that it can only join an incident an established key "
+            "opened. 0s: new keys always may."
+        ),
+    )
+    specificity: tuple[SurgeDimension, ...] = Field(
+        default=("sku", "batch", "product", "carrier", "region", "category", "channel"),
+        description="Most specific first: an incident is named by the most specific key that "
+        "explains it (SKU ⊂ batch ⊂ product; a carrier or region before a whole category).",
+    )
+    explain_share: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description="A key explains an incident when its contacts cover this share of the "
+        "incident's members; the most specific such key names it.",
+    )
 
     @field_validator("windows")
     @classmethod
@@ -375,7 +404,18 @@ class SurgePolicy(Frozen):
             raise ValueError("half_life: must be at least one window")
         if self.profile_half_life is not None and self.profile_half_life < timedelta(days=1):
             raise ValueError("profile_half_life: a daily rhythm needs at least a day of memory")
+        if set(self.specificity) != set(_ALL_DIMENSIONS) or len(self.specificity) != len(
+            _ALL_DIMENSIONS
+        ):
+            raise ValueError("specificity: must rank every dimension exactly once")
+        if self.new_key_history.total_seconds() < 0:
+            raise ValueError("new_key_history: must not be negative")
         return self
+
+    def specificity_rank(self, dimension: str) -> int:
+        """0 for the most specific dimension."""
+        ranked: list[str] = list(self.specificity)
+        return ranked.index(dimension)
 
     @property
     def window_seconds(self) -> int:
@@ -405,6 +445,33 @@ class DelayBucket(Frozen):
     )
 
 
+class WavePolicy(Frozen):
+    """A logistics wave: many orders of one region x carrier delayed at once (issue #16).
+
+    One parent alert stands for them (the orders' own alerts become its members), so a hub
+    outage is one incident to handle with the carrier, not one push per parcel.
+    """
+
+    min_orders: int = Field(
+        default=5, ge=2, le=10_000, description="Orders of one region x carrier that open a wave."
+    )
+    within: Duration = Field(
+        default=timedelta(hours=2), description="…whose delays began within this long."
+    )
+    tier: Tier = Field(default=2, description="An owner to work with the carrier, within 24 h.")
+    actions: tuple[str, ...] = Field(
+        default=("联系承运商核实", "批量发放延误补偿"),
+        description="What the wave's alert asks for (shown as its compensation actions).",
+    )
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be longer than zero")
+        return value
+
+
 class LogisticsPolicy(Frozen):
     """When a shipment becomes a proactive alert, at which tier, and what it is compensated."""
 
@@ -417,6 +484,7 @@ class LogisticsPolicy(Frozen):
     status_actions: dict[ShipmentStatus, tuple[str, ...]] = Field(
         default_factory=dict, description="Extra actions for a status, e.g. lost: [补发或退款]."
     )
+    wave: WavePolicy = Field(default_factory=WavePolicy)
     forget_after: Duration = Field(
         default=timedelta(days=45),
         description=(
@@ -529,6 +597,50 @@ class ChurnPolicy(Frozen):
         return value
 
 
+# -- parent incidents: surges and logistics waves that absorb their members (issue #16) ------
+
+
+ParentKind = Literal["surge", "logistics_wave"]
+
+
+def _default_on_resolve() -> dict[ParentKind, ParentOutcome]:
+    return {"surge": ParentOutcome.HAND_BACK, "logistics_wave": ParentOutcome.RESOLVE}
+
+
+class GroupingPolicy(Frozen):
+    """How parent incidents list their members and what resolving them does to the members."""
+
+    max_members: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="Member cases, events and orders listed on a parent (member_count counts "
+        "all). Members past it are not held back by the parent nor resolved with it.",
+    )
+    examples: int = Field(default=3, ge=0, le=20, description="Masked member texts shown.")
+    window_members: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Contacts of one window a surge key keeps to list when it opens (later "
+        "ones it reports one by one); bounds the surge table's entries.",
+    )
+    on_resolve: dict[ParentKind, ParentOutcome] = Field(
+        default_factory=_default_on_resolve,
+        description="What a person resolving the parent does to its members: resolve them "
+        "with it, or hand them back to their own handling. Closing a parent (or a surge "
+        "going quiet) always hands back.",
+    )
+
+    @field_validator("on_resolve")
+    @classmethod
+    def _every_kind(cls, value: dict[ParentKind, ParentOutcome]) -> dict[ParentKind, ParentOutcome]:
+        missing = {"surge", "logistics_wave"} - set(value)
+        if missing:
+            raise ValueError(f"must say what happens for {', '.join(sorted(missing))}")
+        return value
+
+
 # -- the book --------------------------------------------------------------------------------
 
 
@@ -544,6 +656,7 @@ class RuleBook(Frozen):
     surge: SurgePolicy = Field(default_factory=SurgePolicy)
     logistics: LogisticsPolicy = Field(default_factory=_default_logistics)
     churn: ChurnPolicy = Field(default_factory=ChurnPolicy)
+    grouping: GroupingPolicy = Field(default_factory=GroupingPolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -540,6 +540,7 @@ class Transition(StrEnum):
     FOLLOW_UP_RECORDED = "follow_up_recorded"
     REOPENED = "reopened"
     CLOSED = "closed"
+    HANDED_BACK = "handed_back"  # its parent incident ended: the alert is handled on its own again
 
 
 TRANSITION_LABELS: dict[Transition, str] = {
@@ -560,6 +561,7 @@ TRANSITION_LABELS: dict[Transition, str] = {
     Transition.FOLLOW_UP_RECORDED: "已回访",
     Transition.REOPENED: "重新打开",
     Transition.CLOSED: "已关闭",
+    Transition.HANDED_BACK: "转回单独处理",
 }
 
 
@@ -725,6 +727,63 @@ class ChurnDetail(Frozen):
     reasons: tuple[str, ...] = Field(default=(), description="Which rules fired (Chinese).")
 
 
+class GroupFacet(Frozen):
+    """One more key along which an incident's burst shows (issue #16: one cause, one surge)."""
+
+    dimension: str = Field(description="product, sku, batch, category, region, carrier or channel.")
+    value: str = Field(min_length=1, max_length=200)
+    count: int = Field(ge=0, description="Negative contacts in the key's deciding scan.")
+    expected: float = Field(ge=0, description="What the key's baseline expected for that scan.")
+    ratio: float = Field(ge=0)
+    explains: bool = Field(
+        description="The key's contacts cover most of the incident's members (else it only "
+        "rose alongside, e.g. a whole channel)."
+    )
+
+
+class ParentOutcome(StrEnum):
+    """What resolving a parent incident does to its members (rules.yaml `grouping.on_resolve`)."""
+
+    RESOLVE = "resolve"  # the members are resolved with it
+    HAND_BACK = "hand_back"  # the members return to their own handling
+
+
+class GroupDetail(Frozen):
+    """A parent incident (a surge or a logistics wave) and the members it stands for (issue #16).
+
+    Lists are bounded (rules.yaml `grouping.max_members`), first members first; `member_count`
+    counts every member. While the parent is open, the notifier holds back the members' own
+    pushes (their `case_key` is in `member_case_keys`); they stay visible in the API.
+    """
+
+    member_kind: Lax[AlertKind] = Field(
+        default=AlertKind.COMPLAINT,
+        description="Which alerts of a member case the parent stands for: complaint for a "
+        "surge, logistics_delay for a wave.",
+    )
+    member_case_keys: tuple[str, ...] = Field(
+        default=(), description="Cases of the members (bounded), first members first."
+    )
+    member_count: int = Field(default=0, ge=0, description="Every member, also past the bound.")
+    member_event_ids: tuple[str, ...] = Field(
+        default=(), description="Event ids of the members' contacts (bounded)."
+    )
+    member_order_ids: tuple[str, ...] = Field(
+        default=(), description="For a logistics wave: the delayed orders (bounded)."
+    )
+    examples: tuple[str, ...] = Field(
+        default=(), description="Masked texts of members, the most intense first."
+    )
+    intensity: int = Field(default=0, ge=0, le=100, description="Highest intensity of a member.")
+    facets: tuple[GroupFacet, ...] = Field(
+        default=(), description="The other keys the same burst shows on."
+    )
+    on_resolve: Lax[ParentOutcome] = Field(
+        default=ParentOutcome.HAND_BACK,
+        description="What resolving the parent does to its members (closing it always hands back).",
+    )
+
+
 class DelayState(StrEnum):
     """How a shipment counts on the delay map (one state per order, the worst first)."""
 
@@ -786,12 +845,82 @@ class Signal(Frozen):
     surge: SurgeDetail | None = None
     delay: DelayDetail | None = None
     churn: ChurnDetail | None = None
+    group: GroupDetail | None = Field(
+        default=None, description="Set on a parent incident (surge, logistics wave)."
+    )
 
     @model_validator(mode="after")
     def _not_a_complaint(self) -> Signal:
         if self.kind is AlertKind.COMPLAINT:
             raise ValueError("complaints come from contacts, not signals")
         return self
+
+
+class SurgeChange(StrEnum):
+    """What a surge key tells the grouping stage."""
+
+    OPENED = "opened"  # the key's count became improbable
+    GREW = "grew"  # reached `growth` x the count last announced
+    JOINED = "joined"  # one more contact while the key is surging
+    CLOSED = "closed"  # quiet again
+
+
+class GroupMember(Frozen):
+    """One contact a surge key counted: who (the case) and which event."""
+
+    case_key: str = Field(min_length=1, max_length=200)
+    event_id: str = Field(min_length=1, max_length=128)
+    at: Timestamp
+    intensity: int = Field(default=0, ge=0, le=100)
+    keys: tuple[str, ...] = Field(
+        default=(),
+        description="Every surge key the contact counts toward: one burst's keys share contacts.",
+    )
+
+
+class SurgeReport(Frozen):
+    """What one surge key says to the grouping stage (one partition sees every key's reports).
+
+    Keys of one burst live in different partitions of the surge table; the grouping stage
+    merges the reports whose members overlap into one incident (issue #16: one cause, one surge).
+    """
+
+    report_id: Identifier = Field(description="Deterministic: a replayed report is one report.")
+    key: str = Field(min_length=3, max_length=250, description="dimension:value")
+    change: Lax[SurgeChange]
+    at: Timestamp = Field(description="Event time of the evidence.")
+    opened_at: Timestamp = Field(description="Start of the window the key's surge opened in.")
+    first_seen: Timestamp = Field(
+        description="Start of the key's first window: how long kesu has watched this key."
+    )
+    detail: SurgeDetail = Field(description="The key's numbers as of this report.")
+    variance: float = Field(ge=0, description="Variance of the deciding scan's count.")
+    members: tuple[GroupMember, ...] = Field(
+        default=(), description="Contacts counted since the key's previous report (bounded)."
+    )
+
+
+class GroupNotice(Frozen):
+    """A parent incident ended: what becomes of its members in one member case.
+
+    The engine sends one per member case (keyed by it, so it reaches that case's partition);
+    the id derives from the parent, the case and the outcome, so a replay is one notice.
+    """
+
+    notice_id: Identifier
+    case_key: str = Field(min_length=1, max_length=200)
+    parent_alert_id: str
+    parent_title: str = Field(max_length=200)
+    member_kind: Lax[AlertKind]
+    outcome: Lax[ParentOutcome]
+    event_ids: tuple[str, ...] = Field(
+        default=(), description="The parent's member events: alerts holding one are members."
+    )
+    order_ids: tuple[str, ...] = Field(
+        default=(), description="For a wave: its orders; delay alerts about them are members."
+    )
+    at: Timestamp
+    actor: str | None = None
 
 
 class Alert(Frozen):
@@ -844,6 +973,15 @@ class Alert(Frozen):
     surge: SurgeDetail | None = None
     delay: DelayDetail | None = None
     churn: ChurnDetail | None = None
+    tracks: Lax[AlertKind] | None = Field(
+        default=None,
+        description="The detected condition this alert follows (its signals update it); it "
+        "stays when a complaint joins and the kind becomes complaint.",
+    )
+    group: GroupDetail | None = Field(
+        default=None,
+        description="Set on a parent incident: the members it stands for (issue #16).",
+    )
 
 
 class AlertEvent(Frozen):

@@ -17,9 +17,11 @@ from streams.records import (
     CustomerActivity,
     DeadLetter,
     DelayMapEntry,
+    GroupNotice,
     LogisticsChange,
     Signal,
     Source,
+    SurgeReport,
     Tick,
 )
 
@@ -140,6 +142,14 @@ SIGNALS = TopicSpec(
     key="case_key",
     value=f"{Signal.__name__}: a detected condition (surge, logistics delay, churn) raised or cleared",
 )
+NOTICES = TopicSpec(
+    stage="engine",
+    entity="notices",
+    partitions=PIPELINE_PARTITIONS,
+    retention=timedelta(days=7),
+    key="case_key",
+    value=f"{GroupNotice.__name__}: a parent incident ended; resolve or hand back its members in this case",
+)
 # -- surge detection: negative contacts re-keyed by surge key ("batch:B2511-07") -------------
 
 SURGE_CONTACTS = TopicSpec(
@@ -157,6 +167,16 @@ SURGE_TICKS = TopicSpec(
     retention=timedelta(days=1),
     key="surge key, dimension:value",
     value=f"{Tick.__name__} (case_key = the surge key): judge an open surge's quiet window",
+)
+#: One partition: the grouping stage must see every surge key's reports and every order's
+#: delay to merge one cause into one incident. Both are rare next to contacts.
+GROUP_REPORTS = TopicSpec(
+    stage="grouping",
+    entity="reports",
+    partitions=1,
+    retention=timedelta(days=7),
+    key="the constant 'groups'",
+    value=f"{SurgeReport.__name__} from a surge key, or a logistics_delay {Signal.__name__} of one order",
 )
 LIFECYCLE = TopicSpec(
     stage="alerts",
@@ -259,8 +279,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ACTIONS,
     TICKS,
     SIGNALS,
+    NOTICES,
     SURGE_CONTACTS,
     SURGE_TICKS,
+    GROUP_REPORTS,
     LIFECYCLE,
     ALERT_STATE,
     LOGISTICS_CHANGES,
