@@ -1,9 +1,11 @@
-"""The response engine's shell: contacts, actions, clock ticks and signals -> alert lifecycle.
+"""The response engine's shell: contacts, actions, clock ticks, signals and notices -> lifecycle.
 
-Thin: parse, call complaints.engine.decide, publish, store. The four input topics are keyed
-by case and co-partitioned with the `cases` table. Outputs are acknowledged by Kafka before
-the table is written: a crash in between replays the input, and decide() then produces the
-very same records (same alert_id:version), which consumers de-duplicate.
+Thin: parse, call complaints.engine.decide, publish, store. The five input topics are keyed
+by case and co-partitioned with the `cases` table. A parent incident that ends tells each of
+its member cases (other partitions) through `kesu.engine.notices`, which this agent reads too.
+Outputs are acknowledged by Kafka before the table is written: a crash in between replays the
+input, and decide() then produces the very same records (same alert_id:version) and notices
+(same notice_id), which consumers de-duplicate.
 """
 
 from __future__ import annotations
@@ -22,8 +24,17 @@ from complaints.rules import RuleBook
 from kesu.metrics import ALERT_TRANSITIONS, ENGINE_SUPPRESSED
 from kesu.settings import Settings
 from streams.codec import Rejection, encode_record
-from streams.records import AlertAction, AssessedEvent, RejectReason, Signal, Tick
-from streams.topics import ACTIONS, ALERT_STATE, ASSESSMENTS, DLQ, LIFECYCLE, SIGNALS, TICKS
+from streams.records import AlertAction, AssessedEvent, GroupNotice, RejectReason, Signal, Tick
+from streams.topics import (
+    ACTIONS,
+    ALERT_STATE,
+    ASSESSMENTS,
+    DLQ,
+    LIFECYCLE,
+    NOTICES,
+    SIGNALS,
+    TICKS,
+)
 
 
 def register(
@@ -36,7 +47,9 @@ def register(
         ACTIONS.name(namespace): AlertAction,
         TICKS.name(namespace): Tick,
         SIGNALS.name(namespace): Signal,
+        NOTICES.name(namespace): GroupNotice,
     }
+    notices = NOTICES.name(namespace)
     inputs = bytes_topic(app, *models, partitions=ASSESSMENTS.partitions)
     lifecycle, state_topic, dlq = (
         LIFECYCLE.name(namespace),
@@ -77,6 +90,10 @@ def register(
                     await send_confirmed(app, lifecycle, key=record.alert_id.encode(), value=body)
                     await send_confirmed(app, state_topic, key=record.alert_id.encode(), value=body)
                     ALERT_TRANSITIONS.labels(record.transition.value, str(record.alert.tier)).inc()
+                for notice in decision.notices:
+                    await send_confirmed(
+                        app, notices, key=notice.case_key.encode(), value=encode_record(notice)
+                    )
                 if decision.suppressed is not None:
                     ENGINE_SUPPRESSED.labels(decision.suppressed.value).inc()
                 if decision.state == state:

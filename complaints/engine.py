@@ -8,6 +8,7 @@ provable downstream (sinks de-duplicate on alert_id:version).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -39,8 +40,11 @@ from streams.records import (
     AlertStatus,
     AssessedEvent,
     ClockKind,
+    Compensation,
     Cue,
     FollowUp,
+    GroupNotice,
+    ParentOutcome,
     Signal,
     SignalChange,
     SlaClock,
@@ -48,10 +52,13 @@ from streams.records import (
     Transition,
 )
 
-Input = AssessedEvent | AlertAction | Tick | Signal
+Input = AssessedEvent | AlertAction | Tick | Signal | GroupNotice
 
 REPEAT_RULE = "repeat-complainant"
 CHURN_AFTER_COMPLAINT_RULE = "churn-after-complaint"
+#: A proactive alert a customer complained about says so in its title.
+COMPLAINED_PREFIX = "客户投诉 · "
+_RUNGS = ("basic", "emotional", "relationship")
 #: Deadlines in lifecycle details are shown in the operators' time zone.
 _DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")
 _KEYWORDS_KEPT = 10
@@ -71,6 +78,9 @@ class Decision(NamedTuple):
     state: CaseState | None  # None: nothing left to remember for this case
     outputs: tuple[AlertEvent, ...]  # lifecycle records to publish, in order
     suppressed: Suppressed | None = None
+    #: For other cases: a parent incident ended, so its members there are resolved or handed
+    #: back (sent keyed by each notice's case, after the lifecycle records).
+    notices: tuple[GroupNotice, ...] = ()
 
 
 def case_key_of(item: Input) -> str:
@@ -87,6 +97,8 @@ def decide(state: CaseState | None, item: Input, now: datetime, rules: RuleBook)
         case, suppressed = _on_action(case, item, rules, timeline)
     elif isinstance(item, Signal):
         case, suppressed = _on_signal(case, item, rules, timeline)
+    elif isinstance(item, GroupNotice):
+        case, suppressed = _on_notice(case, item, rules, timeline)
     else:
         case, suppressed = _on_tick(case, item.at, rules, timeline)
     case = case.model_copy(
@@ -95,7 +107,10 @@ def decide(state: CaseState | None, item: Input, now: datetime, rules: RuleBook)
     case = case.model_copy(update={"next_due_at": next_due(case, rules)})
     keep = case.alerts or case.negative_contacts
     return Decision(
-        case if keep else None, tuple(timeline.records), None if timeline.records else suppressed
+        case if keep else None,
+        tuple(timeline.records),
+        None if timeline.records else suppressed,
+        tuple(timeline.notices),
     )
 
 
@@ -108,6 +123,7 @@ class _Timeline:
     def __init__(self, rules: RuleBook) -> None:
         self.rules = rules
         self.records: list[AlertEvent] = []
+        self.notices: list[GroupNotice] = []
 
     def record(
         self,
@@ -132,9 +148,10 @@ class _Timeline:
             }
         )
         if alert.kind is AlertKind.COMPLAINT:  # a detected condition carries its own
-            alert = alert.model_copy(
-                update={"compensation": recommend_compensation(alert, self.rules)}
-            )
+            ladder = recommend_compensation(alert, self.rules)
+            if alert.tracks is not None:  # a complaint joined a proactive alert: never less
+                ladder = richer_compensation(ladder, alert.compensation)
+            alert = alert.model_copy(update={"compensation": ladder})
         self.records.append(
             AlertEvent(
                 record_id=f"{alert.alert_id}:{alert.version}",
@@ -175,7 +192,50 @@ def _on_contact(
         alert = _open(case.case_key, event, decision, earlier, at, rules, timeline)
     else:
         alert = _attach(incident, event, decision, earlier, at, rules, timeline)
-    return case.replace(alert), None
+    case = case.replace(alert)
+    for churning in [
+        a for a in case.alerts if a.status in ACTIVE and tracked_kind(a) is AlertKind.CHURN
+    ]:
+        raised = _raise_churn_after_complaint(churning, at, rules, timeline)
+        if raised is not churning:
+            case = case.replace(raised)
+    return case, None
+
+
+def tracked_kind(alert: Alert) -> AlertKind | None:
+    """The detected condition an alert follows (None for a plain complaint)."""
+    if alert.tracks is not None:
+        return alert.tracks
+    return None if alert.kind is AlertKind.COMPLAINT else alert.kind
+
+
+def _churn_after_complaint_cue(count: int, rules: RuleBook) -> Cue:
+    days = rules.incidents.repeat_window.days or 1
+    return Cue(
+        kind="recent_complaint",
+        term=f"流失预警前后{days}天内投诉{count}次",
+        label=CHURN_AFTER_COMPLAINT_RULE,
+        weight=1.0,
+    )
+
+
+def _raise_churn_after_complaint(
+    alert: Alert, at: datetime, rules: RuleBook, timeline: _Timeline
+) -> Alert:
+    """A churning customer who complains is raised one tier above churn's own (either order)."""
+    target = max(1, rules.churn.tier - 1)
+    if alert.tier <= target:
+        return alert
+    old = alert.tier
+    why = (*alert.why, _churn_after_complaint_cue(1, rules))
+    alert = alert.model_copy(
+        update={"tier": target, "rule_id": CHURN_AFTER_COMPLAINT_RULE, "why": why}
+    )
+    alert = alert.model_copy(update={"clocks": _clocks_for(alert, target, at, rules)})
+    detail = f"{TIER_LABELS[old]} → {TIER_LABELS[target]} · 流失预警期间客户投诉"
+    return timeline.record(
+        alert, Transition.TIER_RAISED, at, rule_id=CHURN_AFTER_COMPLAINT_RULE, detail=detail
+    )
 
 
 def _repeat_cue(earlier: int, rules: RuleBook) -> Cue:
@@ -246,6 +306,16 @@ def _attach(
 ) -> Alert:
     score = event.assessment
     keep = rules.incidents.keep_event_ids
+    if alert.kind is not AlertKind.COMPLAINT:
+        # A customer complained about what a proactive alert tracks: it is a complaint now
+        # (the kind filter finds it; compensation follows its tier), still following its signal.
+        alert = alert.model_copy(
+            update={
+                "kind": AlertKind.COMPLAINT,
+                "tracks": tracked_kind(alert),
+                "title": _complained_title(alert.title),
+            }
+        )
     alert = alert.model_copy(
         update={
             "contacts": alert.contacts + 1,
@@ -292,6 +362,25 @@ def _attach(
         detail = f"{TIER_LABELS[old]} → {TIER_LABELS[target]}"
         alert = timeline.record(alert, Transition.TIER_RAISED, at, rule_id=rule_id, detail=detail)
     return alert
+
+
+def _complained_title(title: str) -> str:
+    if not title or title.startswith(COMPLAINED_PREFIX):
+        return title
+    return (COMPLAINED_PREFIX + title)[:200]
+
+
+def richer_compensation(
+    first: Compensation | None, second: Compensation | None
+) -> Compensation | None:
+    """The more generous of two recommendations (amount, then rung); the first on a tie."""
+    if first is None or second is None:
+        return first or second
+
+    def worth(c: Compensation) -> tuple[int, int]:
+        return (c.amount_yuan, _RUNGS.index(c.rung))
+
+    return second if worth(second) > worth(first) else first
 
 
 def _excerpt(event: AssessedEvent, rules: RuleBook) -> str:
@@ -349,6 +438,8 @@ def _apply(alert: Alert, action: AlertAction, rules: RuleBook, timeline: _Timeli
         alert = alert.model_copy(update={"assignee": action.assignee})
         return timeline.record(alert, Transition.ASSIGNED, at, actor=actor, detail=action.assignee)
     if kind is ActionKind.CLOSE:
+        if alert.status is not AlertStatus.RESOLVED:
+            _notify_members(alert, ParentOutcome.HAND_BACK, at, actor, timeline)
         return _close(alert, at, rules, timeline, actor=actor, detail=action.comment or "人工关闭")
     if kind is ActionKind.FOLLOW_UP:
         return _record_follow_up(alert, action, rules, timeline)
@@ -373,7 +464,9 @@ def _apply(alert: Alert, action: AlertAction, rules: RuleBook, timeline: _Timeli
             return None
         return _resume(alert, at, rules, timeline, actor=actor, detail="")
     if kind is ActionKind.RESOLVE:
-        return _resolve(alert, action, rules, timeline)
+        if alert.group is not None:
+            _notify_members(alert, alert.group.on_resolve, at, actor, timeline)
+        return _resolve(alert, at, action.actor, action.comment or "", rules, timeline)
     return None
 
 
@@ -404,20 +497,93 @@ def _resume(
     return timeline.record(alert, Transition.RESUMED, at, actor=actor, detail=detail)
 
 
-def _resolve(alert: Alert, action: AlertAction, rules: RuleBook, timeline: _Timeline) -> Alert:
-    at = action.at
+def _resolve(
+    alert: Alert,
+    at: datetime,
+    actor: str | None,
+    detail: str,
+    rules: RuleBook,
+    timeline: _Timeline,
+) -> Alert:
     clocks = _stop_clocks(alert, set(ClockKind), at, rules)
     policy = rules.follow_up
     follow_up = FollowUp(due_at=at + policy.delay) if alert.tier in policy.tiers else None
     alert = alert.model_copy(
         update={"status": AlertStatus.RESOLVED, "clocks": clocks, "follow_up": follow_up}
     )
-    alert = timeline.record(
-        alert, Transition.RESOLVED, at, actor=action.actor, detail=action.comment or ""
-    )
+    alert = timeline.record(alert, Transition.RESOLVED, at, actor=actor, detail=detail)
     if follow_up is None:
-        alert = _close(alert, at, rules, timeline, actor=action.actor, detail="预防性响应无需回访")
+        alert = _close(alert, at, rules, timeline, actor=actor, detail="预防性响应无需回访")
     return alert
+
+
+# -- parent incidents and their members (issue #16) -----------------------------------------
+
+
+def notice_id_for(parent_alert_id: str, case_key: str, outcome: ParentOutcome) -> str:
+    """Deterministic: the same parent ending is one notice per member case."""
+    digest = hashlib.sha256(f"{parent_alert_id}|{case_key}|{outcome.value}".encode()).hexdigest()
+    return f"gn-{digest[:24]}"
+
+
+def _notify_members(
+    alert: Alert,
+    outcome: ParentOutcome,
+    at: datetime,
+    actor: str | None,
+    timeline: _Timeline,
+) -> None:
+    """A parent ends: tell each member case (other partitions) to resolve or hand back."""
+    group = alert.group
+    if group is None:
+        return
+    for case_key in group.member_case_keys:
+        timeline.notices.append(
+            GroupNotice(
+                notice_id=notice_id_for(alert.alert_id, case_key, outcome),
+                case_key=case_key,
+                parent_alert_id=alert.alert_id,
+                parent_title=alert.title[:200],
+                member_kind=group.member_kind,
+                outcome=outcome,
+                event_ids=group.member_event_ids,
+                order_ids=group.member_order_ids,
+                at=at,
+                actor=actor,
+            )
+        )
+
+
+def _is_member(alert: Alert, notice: GroupNotice) -> bool:
+    if alert.status not in ACTIVE:
+        return False
+    if notice.order_ids and tracked_kind(alert) is AlertKind.LOGISTICS_DELAY:
+        return alert.subject in notice.order_ids or alert.order_id in notice.order_ids
+    return bool(set(alert.event_ids) & set(notice.event_ids))
+
+
+def _on_notice(
+    case: CaseState, notice: GroupNotice, rules: RuleBook, timeline: _Timeline
+) -> tuple[CaseState, Suppressed | None]:
+    """A parent this case's alerts belonged to ended: resolve them with it, or hand them back."""
+    if case.handled(notice.notice_id):
+        return case, Suppressed.DUPLICATE_INPUT
+    case = case.remember(notice.notice_id)
+    members = [a for a in case.alerts if _is_member(a, notice)]
+    if not members:
+        return case, Suppressed.NOT_APPLICABLE
+    title = notice.parent_title or notice.parent_alert_id
+    for alert in members:
+        if notice.outcome is ParentOutcome.RESOLVE:
+            detail = f"随「{title}」一并解决"
+            updated = _resolve(alert, notice.at, notice.actor, detail, rules, timeline)
+        else:
+            detail = f"「{title}」已结束，转回单独处理"
+            updated = timeline.record(
+                alert, Transition.HANDED_BACK, max(notice.at, alert.updated_at), detail=detail
+            )
+        case = case.replace(updated)
+    return case, None
 
 
 def _record_follow_up(
@@ -484,7 +650,7 @@ def _on_signal(
     tracking = [
         a
         for a in case.alerts
-        if a.kind is signal.kind
+        if tracked_kind(a) is signal.kind
         and a.subject == signal.subject
         and a.status is not AlertStatus.CLOSED
     ]
@@ -492,6 +658,14 @@ def _on_signal(
     if signal.change is SignalChange.CLEARED:
         if alert is None or signal.at < alert.opened_at:
             return case, Suppressed.NOT_APPLICABLE
+        if alert.kind is AlertKind.COMPLAINT:
+            # The condition ended (delivered, active again), the customer's complaint did not.
+            updated = _update_signal(alert, signal, rules, timeline)
+            return (case, Suppressed.NOT_APPLICABLE) if updated is None else (case.replace(updated), None)  # fmt: skip
+        if signal.group is not None:  # a parent merged into another lists no members
+            alert = alert.model_copy(update={"group": signal.group})
+        if alert.status is not AlertStatus.RESOLVED:
+            _notify_members(alert, ParentOutcome.HAND_BACK, signal.at, None, timeline)
         closed = _close(alert, signal.at, rules, timeline, actor=None, detail=signal.title)
         return case.replace(closed), None
     if alert is None:
@@ -502,33 +676,43 @@ def _on_signal(
     return (case, Suppressed.NOT_APPLICABLE) if updated is None else (case.replace(updated), None)
 
 
-def _signal_fields(signal: Signal) -> dict[str, object]:
-    return {
+def _signal_fields(signal: Signal, alert: Alert | None = None) -> dict[str, object]:
+    """What a signal says about the alert it opens or updates."""
+    fields: dict[str, object] = {
         "title": signal.title,
         "surge": signal.surge,
         "delay": signal.delay,
         "churn": signal.churn,
         "compensation": signal.compensation,
+        "group": signal.group,
     }
+    if signal.group is not None:  # a parent: its size is its members
+        fields["contacts"] = signal.group.member_count
+        fields["intensity"] = signal.group.intensity
+    if alert is not None and alert.kind is AlertKind.COMPLAINT:
+        # A customer complained: the title says so and compensation never shrinks.
+        fields["title"] = _complained_title(signal.title)
+        fields["compensation"] = richer_compensation(alert.compensation, signal.compensation)
+        del fields["group"]
+    return fields
 
 
 def _open_signal(case: CaseState, signal: Signal, rules: RuleBook, timeline: _Timeline) -> Alert:
     at = signal.at
     tier: int = signal.tier
     rule_id, why = signal.rule_id, signal.why
-    earlier = earlier_complaints(case, at, rules)
-    if signal.kind is AlertKind.CHURN and earlier and tier > 1:
+    window = rules.incidents.repeat_window
+    # Complaints within the repeat window before the silence began, or since (the signal may
+    # be judged after a complaint that followed the silence): either order counts.
+    around = sum(1 for t in case.negative_contacts if at - t <= window)
+    if signal.kind is AlertKind.CHURN and around and tier > 1:
         # A customer who complained recently and now goes quiet is raised in priority.
-        days = rules.incidents.repeat_window.days or 1
-        cue = Cue(
-            kind="recent_complaint",
-            term=f"{days}天内投诉{earlier}次",
-            label=CHURN_AFTER_COMPLAINT_RULE,
-            weight=1.0,
-        )
+        cue = _churn_after_complaint_cue(around, rules)
         tier, rule_id, why = tier - 1, CHURN_AFTER_COMPLAINT_RULE, (*why, cue)
     alert = Alert(
-        alert_id=alert_id_for(signal.rule_id, case.case_key, at),
+        # The subject is part of the cause: two orders of one customer delayed at the same
+        # instant are two alerts, not one id overwriting the other.
+        alert_id=alert_id_for(signal.rule_id, f"{case.case_key}|{signal.subject}", at),
         version=1,
         case_key=case.case_key,
         kind=signal.kind,
@@ -542,16 +726,16 @@ def _open_signal(case: CaseState, signal: Signal, rules: RuleBook, timeline: _Ti
         why=why,
         opened_at=at,
         updated_at=at,
-        contacts=0,
         category=signal.category,
         keywords=signal.surge.keywords[:_KEYWORDS_KEPT] if signal.surge else (),
-        excerpt=signal.title,
+        excerpt="",  # no customer said it: the card shows the title, not 客户原话
         product=signal.product,
         sku=signal.sku,
         batch=signal.batch,
         region=signal.region,
         carrier=signal.carrier,
-        **_signal_fields(signal),  # type: ignore[arg-type]
+        tracks=signal.kind,
+        **{"contacts": 0, **_signal_fields(signal)},  # type: ignore[arg-type]
     )
     alert = alert.model_copy(update={"clocks": _clocks_for(alert, tier, at, rules)})
     detail = f"{TIER_LABELS[tier]} · {signal.title}"
@@ -562,7 +746,7 @@ def _update_signal(
     alert: Alert, signal: Signal, rules: RuleBook, timeline: _Timeline
 ) -> Alert | None:
     """The alert with the signal's new details (its tier only ever rises); None if unchanged."""
-    changes = {k: v for k, v in _signal_fields(signal).items() if getattr(alert, k) != v}
+    changes = {k: v for k, v in _signal_fields(signal, alert).items() if getattr(alert, k) != v}
     if signal.surge and signal.surge.keywords:
         changes["keywords"] = signal.surge.keywords[:_KEYWORDS_KEPT]
     if not changes and signal.tier >= alert.tier:

@@ -465,13 +465,20 @@ class TestSignals:
         assert run.state is None  # nothing left to remember for this customer
 
     def test_a_complaint_about_the_order_joins_the_proactive_alert(self) -> None:
+        """The proactive alert becomes the customer's complaint and still follows its order."""
         run = Run()
         run.feed(make_signal())
         proactive = run.alert().alert_id
         records = run.feed(make_assessed(at=T0 + H, order_id="SO1"))
         assert records[0].alert_id == proactive
         assert records[0].transition is Transition.CONTACT_ADDED
-        assert run.alert().kind is AlertKind.LOGISTICS_DELAY and run.alert().contacts == 1
+        alert = run.alert()
+        assert (alert.kind, alert.tracks, alert.contacts) == (
+            AlertKind.COMPLAINT,
+            AlertKind.LOGISTICS_DELAY,
+            1,
+        )
+        assert alert.title == "客户投诉 · 订单 SO1 预计延误 30 小时"
 
     def test_the_signal_keeps_its_own_compensation(self) -> None:
         run = Run()
