@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from agents import churn, clocks, crashpoints, ingest, logistics, respond, surge
+from agents import churn, clocks, crashpoints, grouping, ingest, logistics, respond, surge
 from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     due = respond.register(app, settings, rules, clock)
     clocks.register(app, settings, due, clock)
     surge.register(app, settings, rules, clock)
+    grouping.register(app, settings, rules, clock)
     logistics.register(app, settings, rules, clock)
     churn.register(app, settings, rules, clock)
 

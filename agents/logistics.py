@@ -2,8 +2,9 @@
 
 Two pieces (the ingest agent publishes each change keyed by order id to kesu.logistics.changes,
 so the `orders` table is co-partitioned with it):
-  track:   changes and overdue checks -> complaints.logistics -> signals (keyed by case) and
-           the order's delay-map line (compacted, keyed by order id), then the `orders` table;
+  track:   changes and overdue checks -> complaints.logistics -> signals (keyed by case, and
+           to the grouping stage, which finds waves of one region x carrier) and the order's
+           delay-map line (compacted, keyed by order id), then the `orders` table;
   a timer: sends a check for each undelivered order whose promise or bucket bound just passed.
 Outputs are acknowledged by Kafka before the table write (agents/batches): a crash replays the
 input, and the deterministic signal ids make the replay one signal in the engine.
@@ -18,6 +19,7 @@ import faust
 
 from agents.batches import Batch, consume_in_batches
 from agents.due_index import DueIndex, register_due_timer
+from agents.grouping import GROUPS_KEY
 from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.logistics import OrderState, Tracked, check_overdue, map_entry, next_check, track
 from complaints.rules import RuleBook
@@ -25,7 +27,14 @@ from kesu.metrics import SIGNALS_SENT
 from kesu.settings import Settings
 from streams.codec import decode_valid, encode_record
 from streams.records import LogisticsChange, Tick
-from streams.topics import DELAY_MAP, DLQ, LOGISTICS_CHANGES, LOGISTICS_CHECKS, SIGNALS
+from streams.topics import (
+    DELAY_MAP,
+    DLQ,
+    GROUP_REPORTS,
+    LOGISTICS_CHANGES,
+    LOGISTICS_CHECKS,
+    SIGNALS,
+)
 
 
 def register(
@@ -38,6 +47,7 @@ def register(
         DELAY_MAP.name(namespace),
         DLQ.name(namespace),
     )
+    reports = GROUP_REPORTS.name(namespace)
     inputs = bytes_topic(app, changes_name, checks_name, partitions=LOGISTICS_CHANGES.partitions)
     # Stored as JSON text: strict records read back only in JSON mode.
     orders = app.Table(
@@ -74,7 +84,9 @@ def register(
 
     def publish(result: Tracked, before: OrderState | None, batch: Batch) -> None:
         for signal in result.signals:
-            batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
+            body = encode_record(signal)
+            batch.send(signals, key=signal.case_key.encode(), value=body)
+            batch.send(reports, key=GROUPS_KEY, value=body)  # waves (agents/grouping.py)
             SIGNALS_SENT.labels(signal.kind.value, signal.change.value).inc()
         old, new = map_entry(before, rules), map_entry(result.state, rules)
         if new != old and result.state is not None:

@@ -4,13 +4,14 @@ Thin, three parts around complaints.surge_track:
 - `surge-fanout` reads scored contacts and re-keys each negative one by every surge key it
   counts toward ("batch:B2511-07", "region:华东-上海", …), so a key's counts and baseline live
   in one partition of the `surge-keys` table;
-- `surge` counts, judges and sends a Signal (opened, grew, closed) keyed by "surge:<key>" to
-  the engine, which turns it into an alert with the same lifecycle as any other;
+- `surge` counts, judges and reports to the grouping stage (agents/grouping.py, one partition)
+  when the key's surge opens, grows, gains a contact or closes; that stage merges the keys of
+  one burst into one incident and sends the engine its parent signal;
 - a timer sends a Tick for each key with an open surge once its window has passed, so silence
   closes a surge (timers cannot write tables; the agent decides).
 
 Outputs are acknowledged by Kafka before the table is written; a replayed input yields the
-same signal id, which the engine drops.
+same report id, which the grouping stage drops.
 
 Why a plain table holding each key's current window, not a Faust windowed table: the baseline
 must fold every closed window exactly once, in order, inside the stream. A windowed table hands
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 
 import faust
 
+from agents.grouping import GROUPS_KEY
 from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
 from agents.sending import send_confirmed
 from complaints.rules import RuleBook
@@ -37,7 +39,7 @@ from kesu.metrics import SURGE_CONTACTS_COUNTED, SURGE_SIGNALS
 from kesu.settings import Settings
 from streams.codec import encode_record
 from streams.records import AssessedEvent, Tick
-from streams.topics import ASSESSMENTS, DLQ, SIGNALS, SURGE_CONTACTS, SURGE_TICKS
+from streams.topics import ASSESSMENTS, DLQ, GROUP_REPORTS, SURGE_CONTACTS, SURGE_TICKS
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ def register(
     namespace = settings.namespace
     policy = rules.surge
     contacts_topic, ticks_topic = SURGE_CONTACTS.name(namespace), SURGE_TICKS.name(namespace)
-    signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
+    reports, dlq = GROUP_REPORTS.name(namespace), DLQ.name(namespace)
+    max_members = rules.grouping.window_members
     assessments = bytes_topic(app, ASSESSMENTS.name(namespace))
     keyed = bytes_topic(app, contacts_topic, ticks_topic, partitions=SURGE_CONTACTS.partitions)
     # Values are JSON text: strict records read back only in JSON mode.
@@ -88,16 +91,14 @@ def register(
                 entry = SurgeEntry.from_json(stored) if stored else SurgeEntry()
                 if message.topic == contacts_topic:
                     contact = AssessedEvent.model_validate_json(message.value or b"")
-                    step = on_contact(entry, key, contact, policy)
+                    step = on_contact(entry, key, contact, policy, max_members)
                 else:
                     tick = Tick.model_validate_json(message.value or b"")
                     step = on_tick(entry, key, tick.at, policy)
-                if step.signal is not None:
-                    signal = step.signal
-                    await send_confirmed(
-                        app, signals, key=signal.case_key.encode(), value=encode_record(signal)
-                    )
-                    SURGE_SIGNALS.labels(key.dimension, signal.change.value).inc()
+                if step.report is not None:
+                    report = step.report
+                    await send_confirmed(app, reports, key=GROUPS_KEY, value=encode_record(report))
+                    SURGE_SIGNALS.labels(key.dimension, report.change.value).inc()
                 if step.entry != entry:
                     entries[text] = step.entry.to_json()
                 tick_at = next_tick_at(step.entry, policy)

@@ -138,6 +138,7 @@ class Verdict:
     state: SurgeState
     count: int  # contacts in the scan that decided (the window, or the last `scan` windows)
     expected: float  # what the baseline expected for that scan
+    variance: float  # the baseline's variance of that scan's count (the residual test needs it)
     ratio: float  # count / expected
     p_value: float
     score: float  # -log10 p_value
@@ -158,6 +159,7 @@ class _Scan(NamedTuple):
     windows: int
     total: int
     expected: float
+    variance: float
     p_value: float
     score: float
     current_above: bool  # this window itself exceeds its expectation
@@ -180,7 +182,7 @@ def _scans(state: SurgeState, count: int, index: int, policy: SurgePolicy) -> li
         total, mean, variance = total + window_count, mean + window_mean, variance + window_variance
         if back + 1 in lengths:
             p = tail_probability(total, mean, variance)
-            scans.append(_Scan(back + 1, total, mean, p, score_of(p), current_above))
+            scans.append(_Scan(back + 1, total, mean, variance, p, score_of(p), current_above))
     return scans
 
 
@@ -262,6 +264,7 @@ def _verdict(
         state=state,
         count=scan.total,
         expected=scan.expected,
+        variance=scan.variance,
         ratio=scan.ratio,
         p_value=scan.p_value,
         score=scan.score,

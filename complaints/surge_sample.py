@@ -2,7 +2,8 @@
 
 Pure. `SurgeSample` is the value of the windowed table: the count of negative contacts, the
 keywords that drove them (space-saving counters, at most `keyword_slots`, so the top ones are
-right even on a huge key) and up to `examples` masked texts, the most intense first.
+right even on a huge key), up to `examples` masked texts, the most intense first, and the
+window's first members (case and event, at most `max_members`) that a surge's incident absorbs.
 `summarize_surge` turns a verdict and its sample into what the alert says.
 """
 
@@ -10,11 +11,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from complaints.rules import SurgePolicy
 from complaints.surge import SurgeKey, SurgeSignal, Verdict
-from streams.records import CATEGORY_LABELS, SOURCE_LABELS, AssessedEvent, Category, Source
+from streams.records import (
+    CATEGORY_LABELS,
+    SOURCE_LABELS,
+    AssessedEvent,
+    Category,
+    GroupMember,
+    Source,
+)
+
+#: (case key, event id, epoch seconds, intensity, its surge keys) of one contact in a window.
+Member = tuple[str, str, int, int, tuple[str, ...]]
 
 #: Chinese labels of the dimensions, for alert texts and the dashboard.
 DIMENSION_LABELS: dict[str, str] = {
@@ -45,24 +56,62 @@ class SurgeSample:
     count: int = 0
     keywords: tuple[tuple[str, int], ...] = ()  # (keyword, count), at most keyword_slots
     examples: tuple[tuple[int, str], ...] = ()  # (intensity, masked text), most intense first
+    members: tuple[Member, ...] = ()  # the window's first contacts, at most max_members
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SurgeSample:
+        """The sample `to_json` wrote (also one written before members were kept)."""
         data = json.loads(text)
         return cls(
             count=int(data["count"]),
             keywords=tuple((str(k), int(n)) for k, n in data["keywords"]),
             examples=tuple((int(i), str(t)) for i, t in data["examples"]),
+            members=tuple(
+                (str(c), str(e), int(t), int(i), tuple(str(k) for k in keys))
+                for c, e, t, i, keys in data.get("members", ())
+            ),
         )
 
+    def group_members(self) -> tuple[GroupMember, ...]:
+        return tuple(member_of(m) for m in self.members)
 
-def add_to_sample(sample: SurgeSample, event: AssessedEvent, policy: SurgePolicy) -> SurgeSample:
-    """Count one negative contact into its window's sample (the caller checked `surge_keys`)."""
+
+def member_of(member: Member) -> GroupMember:
+    case_key, event_id, at, intensity, keys = member
+    return GroupMember(
+        case_key=case_key,
+        event_id=event_id,
+        at=datetime.fromtimestamp(at, UTC),
+        intensity=intensity,
+        keys=keys,
+    )
+
+
+def member_from(event: AssessedEvent, keys: tuple[str, ...] = ()) -> Member:
+    intensity = event.assessment.intensity if event.assessment is not None else 0
+    return (event.case_key, event.event_id, int(event.occurred_at.timestamp()), intensity, keys)
+
+
+def add_to_sample(
+    sample: SurgeSample,
+    event: AssessedEvent,
+    policy: SurgePolicy,
+    max_members: int = 20,
+    keys: tuple[str, ...] = (),
+) -> SurgeSample:
+    """Count one negative contact into its window's sample (the caller checked `surge_keys`).
+
+    The window's first `max_members` contacts are kept (with `keys`, every surge key each
+    counts toward) to list them when the key opens; later ones are reported one by one.
+    """
     keywords = sample.keywords
     examples = sample.examples
+    members = sample.members
+    if len(members) < max_members:
+        members = (*members, member_from(event, keys))
     if event.assessment is not None:
         for word in dict.fromkeys(event.assessment.keywords):
             keywords = _count_keyword(keywords, word, policy.keyword_slots)
@@ -74,7 +123,7 @@ def add_to_sample(sample: SurgeSample, event: AssessedEvent, policy: SurgePolicy
             examples = tuple(ranked[: policy.examples])
     elif event.shipment_status is not None:
         keywords = _count_keyword(keywords, event.shipment_status.value, policy.keyword_slots)
-    return SurgeSample(sample.count + 1, keywords, examples)
+    return SurgeSample(sample.count + 1, keywords, examples, members)
 
 
 def _count_keyword(

@@ -1,12 +1,14 @@
-"""One surge key's life as the worker sees it: contacts and ticks in, signals out.
+"""One surge key's life as the worker sees it: contacts and ticks in, reports out.
 
 Pure; time is an argument. The worker keeps one `SurgeEntry` per key (its baseline, the open
 window and that window's sample) and calls `on_contact` for each negative contact counted
 toward the key and `on_tick` when the clock passes a window with nothing in it. Both fold the
 previous window into the baseline exactly once when a later window starts, judge the current
-one, and return the `Signal` for the response engine when the verdict announces something
-(opened, grew, closed). Signal ids derive from the key, the surge's opening window and the
-count announced, so a replayed contact yields the very same signal and the engine drops it.
+one, and return a `SurgeReport` for the grouping stage when there is something to say: the
+surge opened (with the window's members), grew, gained a member while open, or closed. The
+grouping stage (complaints/surge_incidents.py) merges the keys of one burst into one incident.
+Report ids derive from the key, the surge's opening window and what is said, so a replayed
+contact yields the very same report and the grouping stage drops it.
 
 Why not Faust's windowed tables: the baseline needs every closed window folded once, in order,
 inside the stream (where table writes are changelogged); `on_window_close` fires on expiry
@@ -22,25 +24,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from complaints.rules import SurgePolicy
-from complaints.surge import SurgeKey, SurgeReason, SurgeSignal, SurgeState, Verdict, verdict
-from complaints.surge_baseline import update, window_index, window_start_at
+from complaints.surge import SurgeKey, SurgeSignal, SurgeState, Verdict, surge_keys, verdict
+from complaints.surge_baseline import level_at, update, window_index, window_start_at
 from complaints.surge_sample import (
     DIMENSION_LABELS,
+    Member,
     SurgeSample,
     SurgeSummary,
     add_to_sample,
-    key_label,
+    member_from,
+    member_of,
     summarize_surge,
 )
-from streams.records import (
-    AlertKind,
-    AssessedEvent,
-    Category,
-    Cue,
-    Signal,
-    SignalChange,
-    SurgeDetail,
-)
+from streams.records import AssessedEvent, GroupMember, SurgeChange, SurgeDetail, SurgeReport
 
 #: Case keys of surges: a surge is about a key, not a customer.
 CASE_PREFIX = "surge:"
@@ -83,14 +79,16 @@ class SurgeEntry:
 
 
 class Step:
-    """The outcome of one input: the entry to store, the verdict, and a signal to send."""
+    """The outcome of one input: the entry to store, the verdict, and a report to send."""
 
-    __slots__ = ("entry", "signal", "verdict")
+    __slots__ = ("entry", "report", "verdict")
 
-    def __init__(self, entry: SurgeEntry, verdict: Verdict | None, signal: Signal | None) -> None:
+    def __init__(
+        self, entry: SurgeEntry, verdict: Verdict | None, report: SurgeReport | None
+    ) -> None:
         self.entry = entry
         self.verdict = verdict
-        self.signal = signal
+        self.report = report
 
 
 def case_key_of(key: SurgeKey) -> str:
@@ -115,18 +113,26 @@ def _advance(entry: SurgeEntry, index: int, policy: SurgePolicy) -> SurgeEntry:
     return SurgeEntry(state=state, window=index, sample=SurgeSample())
 
 
-def on_contact(entry: SurgeEntry, key: SurgeKey, event: AssessedEvent, policy: SurgePolicy) -> Step:
+def on_contact(
+    entry: SurgeEntry,
+    key: SurgeKey,
+    event: AssessedEvent,
+    policy: SurgePolicy,
+    max_members: int = 20,
+) -> Step:
     """Count one negative contact (at its event time) and judge its window.
 
     A contact older than the window being counted is too late to count (its window was
-    folded already): it changes nothing, and the caller counts it as late.
+    folded already): it changes nothing, and the caller counts it as late. While the key
+    surges, every contact is reported (the incident lists it as a member).
     """
     index = window_index(event.occurred_at, policy)
     if entry.window is not None and index < entry.window:
         return Step(entry, None, None)
     entry = _advance(entry, index, policy)
-    sample = add_to_sample(entry.sample, event, policy)
-    return _judge(replace(entry, sample=sample), key, index, policy)
+    keys = tuple(k.text for k in surge_keys(event, policy))
+    sample = add_to_sample(entry.sample, event, policy, max_members, keys)
+    return _judge(replace(entry, sample=sample), key, index, policy, member_from(event, keys))
 
 
 def on_tick(entry: SurgeEntry, key: SurgeKey, now: datetime, policy: SurgePolicy) -> Step:
@@ -134,7 +140,7 @@ def on_tick(entry: SurgeEntry, key: SurgeKey, now: datetime, policy: SurgePolicy
     index = window_index(now, policy)
     if entry.window is not None and index < entry.window:
         return Step(entry, None, None)
-    return _judge(_advance(entry, index, policy), key, index, policy)
+    return _judge(_advance(entry, index, policy), key, index, policy, None)
 
 
 def next_tick_at(entry: SurgeEntry, policy: SurgePolicy) -> datetime | None:
@@ -147,57 +153,62 @@ def next_tick_at(entry: SurgeEntry, policy: SurgePolicy) -> datetime | None:
     return window_start_at(entry.window + 1, policy)
 
 
-def _judge(entry: SurgeEntry, key: SurgeKey, index: int, policy: SurgePolicy) -> Step:
+_CHANGES = {
+    SurgeSignal.SURGE_OPENED: SurgeChange.OPENED,
+    SurgeSignal.SURGE_GROWING: SurgeChange.GREW,
+    SurgeSignal.SURGE_ONGOING: SurgeChange.JOINED,
+    SurgeSignal.SURGE_CLOSED: SurgeChange.CLOSED,
+}
+
+
+def _judge(
+    entry: SurgeEntry, key: SurgeKey, index: int, policy: SurgePolicy, member: Member | None
+) -> Step:
     start = window_start_at(index, policy)
     judged = verdict(entry.state, entry.sample.count, start, policy)
     entry = replace(entry, state=judged.state)
-    if not judged.announces:
+    change = _CHANGES.get(judged.signal)
+    if change is None or (change is SurgeChange.JOINED and member is None):
         return Step(entry, judged, None)
+    if change is SurgeChange.OPENED:
+        members = entry.sample.group_members()  # the whole window so far
+    elif member is not None and change is not SurgeChange.CLOSED:
+        members = (member_of(member),)
+    else:
+        members = ()
     summary = summarize_surge(key, judged, entry.sample, start, policy)
-    return Step(entry, judged, surge_signal(summary, judged, policy))
+    first = entry.state.first if entry.state.first is not None else entry.window
+    first_seen = window_start_at(index if first is None else min(first, index), policy)
+    young = level_at(entry.state, index, policy).young
+    report = surge_report(summary, judged, change, members, first_seen, young)
+    return Step(entry, judged, report)
 
 
-def surge_signal(summary: SurgeSummary, judged: Verdict, policy: SurgePolicy) -> Signal:
-    """The engine's input for an announcement: opened/grew → RAISED, closed → CLEARED."""
+def surge_report(
+    summary: SurgeSummary,
+    judged: Verdict,
+    change: SurgeChange,
+    members: tuple[GroupMember, ...],
+    first_seen: datetime,
+    new_key: bool,
+) -> SurgeReport:
+    """What the key tells the grouping stage; the id derives from what it says (replay-safe)."""
     key = summary.key
     opened_at = judged.opened_at or summary.window_start
-    subject = f"{key.text}@{opened_at.isoformat()}"
-    cleared = judged.signal is SurgeSignal.SURGE_CLOSED
-    change = SignalChange.CLEARED if cleared else SignalChange.RAISED
-    announced = "closed" if cleared else str(judged.state.announced)
-    digest = hashlib.sha256(f"{subject}|{change.value}|{announced}".encode()).hexdigest()
-    title = (
-        f"{key_label(key.dimension, key.value)} 集中投诉已回落"
-        if cleared
-        else f"集中投诉 · {summary.detail}"
-    )[:200]
-    new_key = judged.reason is SurgeReason.NEW_KEY
-    why = (
-        Cue(
-            kind="surge",
-            term=f"{summary.count} 条 / {summary.scan_minutes} 分钟，基线 {summary.expected:.1f}",
-            label=key.text,
-            weight=round(summary.score, 2),
-        ),
-    )
-    return Signal(
-        signal_id=f"sg-{digest[:24]}",
-        case_key=case_key_of(key),
-        kind=AlertKind.SURGE,
-        subject=subject[:200],
+    what = ",".join(m.event_id for m in members) if change is SurgeChange.JOINED else ""
+    if change is SurgeChange.GREW:
+        what = str(judged.state.announced)
+    digest = hashlib.sha256(
+        f"{key.text}|{opened_at.isoformat()}|{change.value}|{what}".encode()
+    ).hexdigest()
+    return SurgeReport(
+        report_id=f"sr-{digest[:24]}",
+        key=key.text[:250],
         change=change,
-        at=summary.window_start,
-        tier=policy.tier,
-        rule_id="surge-new-key" if new_key else "surge",
-        title=title,
-        why=why,
-        product=_short(key.value) if key.dimension == "product" else None,
-        sku=_ident(key.value) if key.dimension == "sku" else None,
-        batch=_ident(key.value) if key.dimension == "batch" else None,
-        region=_short(key.value) if key.dimension == "region" else None,
-        carrier=_short(key.value) if key.dimension == "carrier" else None,
-        category=Category(key.value) if key.dimension == "category" else None,
-        surge=SurgeDetail(
+        at=max((m.at for m in members), default=summary.window_start),
+        opened_at=opened_at,
+        first_seen=first_seen,
+        detail=SurgeDetail(
             dimension=key.dimension,
             value=key.value[:200],
             window_start=summary.window_start,
@@ -210,13 +221,6 @@ def surge_signal(summary: SurgeSummary, judged: Verdict, policy: SurgePolicy) ->
             keywords=summary.keywords,
             examples=summary.examples,
         ),
+        variance=max(0.0, judged.variance),
+        members=members,
     )
-
-
-def _short(value: str) -> str:
-    return value[:64]
-
-
-def _ident(value: str) -> str | None:
-    """An identifier field takes the value only when it is one (upstream ids always are)."""
-    return value if len(value) <= 128 else None

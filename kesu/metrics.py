@@ -78,8 +78,15 @@ SURGE_CONTACTS_COUNTED = Counter(
 )
 SURGE_SIGNALS = Counter(
     "kesu_surge_signals_total",
-    "Surge signals sent to the response engine, by dimension and change (raised, cleared).",
+    "Surge key reports sent to the grouping stage, by dimension and change (opened, grew, "
+    "joined, closed).",
     ["dimension", "change"],
+)
+GROUPING_STEPS = Counter(
+    "kesu_grouping_steps_total",
+    "Inputs of the grouping stage (surge reports, order delays), by what they did (opened, "
+    "updated, closed, facet, held_new_key, not_a_surge, duplicate, …).",
+    ["reason"],
 )
 SIGNALS_SENT = Counter(
     "kesu_signals_total",

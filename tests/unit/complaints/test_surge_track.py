@@ -1,4 +1,4 @@
-"""A surge key's life in the worker: contacts and ticks in, engine signals out."""
+"""A surge key's life in the worker: contacts and ticks in, reports for the grouping stage out."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from complaints.surge_track import (
     on_tick,
     parse_key,
 )
-from streams.records import AlertKind, Signal, SignalChange, Source
+from streams.records import Source, SurgeChange, SurgeReport
 from tests.factories import T0, make_assessed
 
 POLICY = load_rules().surge
@@ -37,65 +37,88 @@ def _complaint(minute: float, number: int) -> object:
     )
 
 
-def _feed(entry: SurgeEntry, contacts: list[object]) -> tuple[SurgeEntry, list[Signal]]:
-    signals: list[Signal] = []
+def _feed(entry: SurgeEntry, contacts: list[object]) -> tuple[SurgeEntry, list[SurgeReport]]:
+    reports: list[SurgeReport] = []
     for contact in contacts:
         step = on_contact(entry, BATCH, contact, POLICY)  # type: ignore[arg-type]
         entry = step.entry
-        if step.signal:
-            signals.append(step.signal)
-    return entry, signals
+        if step.report:
+            reports.append(step.report)
+    return entry, reports
 
 
-def test_a_burst_on_a_new_key_raises_one_surge_signal_for_the_engine() -> None:
-    entry, signals = _feed(SurgeEntry(), [_complaint(1 + i * 0.5, i) for i in range(6)])
-    assert len(signals) == 1
-    signal = signals[0]
-    assert (signal.kind, signal.change, signal.case_key) == (
-        AlertKind.SURGE,
-        SignalChange.RAISED,
-        "surge:batch:B2511-07",
-    )
-    assert signal.tier == POLICY.tier and signal.batch == "B2511-07"
-    assert signal.surge is not None and signal.surge.new_key
-    assert signal.surge.count == POLICY.min_count  # it opened on the 5th contact
-    assert signal.surge.keywords[:2] == ("发热", "黑屏")
-    assert len(signal.surge.examples) == POLICY.examples
+def test_a_burst_on_a_new_key_reports_its_opening_with_the_windows_members() -> None:
+    entry, reports = _feed(SurgeEntry(), [_complaint(1 + i * 0.5, i) for i in range(6)])
+    assert [r.change for r in reports] == [SurgeChange.OPENED, SurgeChange.JOINED]
+    opened = reports[0]
+    assert opened.key == "batch:B2511-07" and opened.detail.new_key
+    assert [(m.case_key, m.event_id) for m in opened.members] == [
+        (f"customer:c{i}", f"e{i}") for i in range(5)
+    ]
+    assert opened.detail.count == POLICY.min_count  # it opened on the 5th contact
+    assert opened.detail.keywords[:2] == ("发热", "黑屏")
+    assert len(opened.detail.examples) == POLICY.examples
+    assert opened.first_seen == opened.opened_at == T0  # a key first seen in this window
+    assert opened.variance >= opened.detail.expected > 0
+    assert [m.event_id for m in reports[1].members] == ["e5"]  # each later contact, once
     assert entry.surging and next_tick_at(entry, POLICY) == T0 + W
 
 
-def test_a_replayed_contact_yields_the_same_signal_id() -> None:
-    contacts = [_complaint(1 + i * 0.5, i) for i in range(5)]
+def test_a_replayed_contact_yields_the_same_report_id() -> None:
+    contacts = [_complaint(1 + i * 0.5, i) for i in range(6)]
     before, _ = _feed(SurgeEntry(), contacts[:4])
     first = on_contact(before, BATCH, contacts[4], POLICY)  # type: ignore[arg-type]
     again = on_contact(before, BATCH, contacts[4], POLICY)  # type: ignore[arg-type]
-    assert first.signal is not None and again.signal is not None
-    assert first.signal.signal_id == again.signal.signal_id
+    assert first.report is not None and again.report is not None
+    assert first.report.report_id == again.report.report_id
+    later = on_contact(first.entry, BATCH, contacts[5], POLICY)  # type: ignore[arg-type]
+    assert later.report is not None and later.report.report_id != first.report.report_id
 
 
-def test_growth_raises_again_on_the_same_subject_and_silence_clears_it() -> None:
-    entry, signals = _feed(SurgeEntry(), [_complaint(1 + i * 0.3, i) for i in range(10)])
-    # opened at 5 contacts, grew at 8 (growth 1.5x); 9 and 10 say nothing new
-    assert [s.change for s in signals] == [SignalChange.RAISED, SignalChange.RAISED]
-    assert [s.surge.count for s in signals if s.surge] == [5, 8]
-    assert signals[0].subject == signals[1].subject
-    assert signals[0].signal_id != signals[1].signal_id
+def test_growth_is_reported_and_silence_closes_the_key() -> None:
+    entry, reports = _feed(SurgeEntry(), [_complaint(1 + i * 0.3, i) for i in range(10)])
+    # opened at 5 contacts, grew at 8 (growth 1.5x); the others joined while it was open
+    assert [r.change for r in reports] == [
+        SurgeChange.OPENED,
+        SurgeChange.JOINED,
+        SurgeChange.JOINED,
+        SurgeChange.GREW,
+        SurgeChange.JOINED,
+        SurgeChange.JOINED,
+    ]
+    assert [r.detail.count for r in reports if r.change is SurgeChange.GREW] == [8]
+    assert {r.opened_at for r in reports} == {T0}
     closing: list[Step] = []
     for windows in range(1, POLICY.close_after + 3):
         step = on_tick(entry, BATCH, T0 + windows * W + timedelta(seconds=1), POLICY)
         entry = step.entry
-        closing += [step] if step.signal else []
-    assert len(closing) == 1, "one clear, then nothing"
-    cleared = closing[0].signal
-    assert cleared is not None and cleared.change is SignalChange.CLEARED
-    assert cleared.subject == signals[0].subject
+        closing += [step] if step.report else []
+    assert len(closing) == 1, "one close, then nothing"
+    closed = closing[0].report
+    assert closed is not None and closed.change is SurgeChange.CLOSED and closed.members == ()
+    assert closed.opened_at == T0
     assert not entry.surging and next_tick_at(entry, POLICY) is None
+
+
+def test_a_key_with_history_reports_its_first_window_and_is_not_new() -> None:
+    entry, _ = _feed(SurgeEntry(), [_complaint(-3 * 24 * 60, 100)])  # once, three days before
+    entry, reports = _feed(entry, [_complaint(1 + i * 0.2, i) for i in range(8)])
+    assert reports and reports[0].change is SurgeChange.OPENED
+    assert not reports[0].detail.new_key
+    assert reports[0].first_seen == T0 - timedelta(days=3)
+
+
+def test_members_per_window_are_bounded() -> None:
+    entry = SurgeEntry()
+    for i in range(8):
+        entry = on_contact(entry, BATCH, _complaint(1 + i * 0.2, i), POLICY, max_members=3).entry  # type: ignore[arg-type]
+    assert len(entry.sample.members) == 3 and entry.sample.count == 8
 
 
 def test_a_contact_for_a_window_already_folded_changes_nothing() -> None:
     entry, _ = _feed(SurgeEntry(), [_complaint(1, 1), _complaint(16, 2)])
     late = on_contact(entry, BATCH, _complaint(2, 3), POLICY)  # type: ignore[arg-type]
-    assert late.entry == entry and late.signal is None and late.verdict is None
+    assert late.entry == entry and late.report is None and late.verdict is None
 
 
 def test_a_quiet_key_folds_its_window_once_when_the_next_one_starts() -> None:

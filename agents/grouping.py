@@ -1,0 +1,68 @@
+"""The grouping stage's shell: surge key reports and order delays -> parent incident signals.
+
+Thin. Surge keys live in different partitions of the `surge-keys` table and orders in the
+`orders` table, so merging one cause into one incident needs one place: every surge report
+and every order delay signal is sent to `kesu.grouping.reports` (one partition) under one
+constant key, and this agent keeps the `groups` table (one partition, one entry: the book),
+calls complaints.group_stage.advance, sends the parent signals to the engine (keyed by the
+parent's case) and stores the book. Reports are rare next to contacts (a surging key reports
+each contact while it surges; an order a few times per delay), so one partition is cheap.
+
+Outputs are acknowledged by Kafka before the table is written; a replayed input is in the
+book's recent ids, and its signals have derived ids the engine drops anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import faust
+from pydantic import TypeAdapter
+
+from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
+from agents.sending import send_confirmed
+from complaints.group_stage import GroupInput, advance
+from complaints.grouping import GroupBook
+from complaints.rules import RuleBook
+from kesu.metrics import GROUPING_STEPS
+from kesu.settings import Settings
+from streams.codec import encode_record
+from streams.records import Signal, SurgeReport
+from streams.topics import DLQ, GROUP_REPORTS, SIGNALS
+
+#: The one key of the reports topic and of the book's table entry.
+GROUPS_KEY = b"groups"
+
+_INPUT: TypeAdapter[SurgeReport | Signal] = TypeAdapter(SurgeReport | Signal)
+
+
+def register(
+    app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
+) -> None:
+    namespace = settings.namespace
+    signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
+    reports = bytes_topic(app, GROUP_REPORTS.name(namespace), partitions=GROUP_REPORTS.partitions)
+    # The book is stored as its JSON text: strict records read back only in JSON mode.
+    books = app.Table("groups", partitions=GROUP_REPORTS.partitions, key_type=str, value_type=str)
+    key = GROUPS_KEY.decode()
+
+    @app.agent(reports, name="grouping", concurrency=1)
+    async def group(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                item: GroupInput = _INPUT.validate_json(message.value or b"")
+                stored = books.get(key)
+                book = GroupBook.model_validate_json(stored) if stored else None
+                step = advance(book, item, rules)
+                for signal in step.signals:
+                    await send_confirmed(
+                        app, signals, key=signal.case_key.encode(), value=encode_record(signal)
+                    )
+                GROUPING_STEPS.labels(step.reason.value.lower()).inc()
+                if step.book != book:
+                    books[key] = step.book.model_dump_json()
+            except Exception as exc:  # a poison pill must not stop the partition
+                log_failure("grouping", message, exc)
+                await dead_letter_message(app, dlq, processing_failed(exc), message, clock())

@@ -1,0 +1,341 @@
+"""One cause, one surge: the grouping stage merges the keys of one burst into one incident.
+
+Reports are built by hand, time is an argument (T0), and every table row is one situation."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import pytest
+
+from complaints.group_stage import advance
+from complaints.grouping import GroupBook, Grouped, GroupStep
+from complaints.rules import load_rules
+from streams.records import GroupMember, Signal, SignalChange, SurgeChange, SurgeDetail, SurgeReport
+from tests.factories import T0
+from tests.unit.complaints.test_engine import _rules_with
+
+RULES = load_rules()
+M = timedelta(minutes=1)
+OLD = T0 - timedelta(days=30)  # a key kesu has watched for a month
+BURST = [f"customer:b{i}" for i in range(10)]
+SEVEN = {
+    "sku": "SX5-128G",
+    "batch": "B2511-07",
+    "product": "星耀X5手机",
+    "carrier": "顺达快运",
+    "region": "华南-广州",
+    "category": "product_quality",
+    "channel": "social",
+}
+
+
+def _members(
+    cases: Iterable[str], at: datetime = T0, intensity: int = 50
+) -> tuple[GroupMember, ...]:
+    return tuple(
+        GroupMember(case_key=c, event_id=f"ev-{c.split(':')[1]}", at=at, intensity=intensity)
+        for c in cases
+    )
+
+
+def report(
+    key: str,
+    cases: Iterable[str] = BURST,
+    *,
+    change: SurgeChange = SurgeChange.OPENED,
+    at: datetime = T0,
+    count: int | None = None,
+    expected: float = 0.5,
+    first_seen: datetime = OLD,
+    new_key: bool = False,
+    intensity: int = 50,
+) -> SurgeReport:
+    members = _members(cases, at, intensity)
+    dimension, value = key.split(":", 1)
+    n = len(members) if count is None else count
+    return SurgeReport(
+        report_id="r-"
+        + hashlib.sha256(
+            f"{key}|{change.value}|{at.isoformat()}|{[m.case_key for m in members]}|{n}".encode()
+        ).hexdigest()[:16],
+        key=key,
+        change=change,
+        at=at,
+        opened_at=T0,
+        first_seen=first_seen,
+        detail=SurgeDetail(
+            dimension=dimension,
+            value=value,
+            window_start=T0,
+            window_minutes=15,
+            count=n,
+            expected=expected,
+            ratio=n / expected,
+            p_value=1e-9,
+            new_key=new_key,
+            keywords=("发热",),
+            examples=(f"{value} 发热严重",),
+        ),
+        variance=expected * 2.5,
+        members=members,
+    )
+
+
+class Feed:
+    def __init__(self, rules: object = RULES) -> None:
+        self.rules = rules
+        self.book: GroupBook | None = None
+        self.signals: list[Signal] = []
+        self.steps: list[GroupStep] = []
+
+    def __call__(self, *items: object) -> list[Signal]:
+        new: list[Signal] = []
+        for item in items:
+            step = advance(self.book, item, self.rules)  # type: ignore[arg-type]
+            self.book = step.book
+            self.steps.append(step)
+            new += step.signals
+        self.signals += new
+        return new
+
+    def opened(self) -> list[Signal]:
+        firsts: dict[str, Signal] = {}
+        for s in self.signals:
+            firsts.setdefault(s.subject, s)
+        return list(firsts.values())
+
+    def latest(self, subject: str | None = None) -> Signal:
+        subject = subject or self.signals[-1].subject
+        return [s for s in self.signals if s.subject == subject][-1]
+
+
+class TestOneCauseOneSurge:
+    @pytest.mark.parametrize(
+        "order",
+        [
+            list(SEVEN),  # most specific first
+            list(reversed(SEVEN)),  # broadest first
+            ["region", "channel", "batch", "category", "sku", "carrier", "product"],
+        ],
+        ids=["specific-first", "broad-first", "mixed"],
+    )
+    def test_one_burst_seen_along_seven_keys_is_one_incident(self, order: list[str]) -> None:
+        feed = Feed()
+        feed(*(report(f"{d}:{SEVEN[d]}") for d in order))
+        assert len(feed.opened()) == 1, [s.title for s in feed.opened()]
+        parent = feed.latest()
+        assert parent.surge is not None and (parent.surge.dimension, parent.surge.value) == (
+            "sku",
+            "SX5-128G",
+        ), "named by the most specific key"
+        group = parent.group
+        assert group is not None and group.member_count == 10
+        assert set(group.member_case_keys) == set(BURST)
+        assert {(f.dimension, f.explains) for f in group.facets} == {
+            (d, True) for d in SEVEN if d != "sku"
+        }
+        assert (parent.sku, parent.batch, parent.product) == ("SX5-128G", "B2511-07", "星耀X5手机")
+        assert parent.title.startswith("集中投诉 · SKU SX5-128G：已 10 条负面反馈")
+
+    def test_a_whole_channel_rising_with_the_burst_is_a_facet_and_brings_no_members(
+        self,
+    ) -> None:
+        feed = Feed()
+        background = [f"customer:x{i}" for i in range(6)]
+        feed(report("batch:B2511-07"))
+        feed(report("channel:social", [*BURST, *background], expected=6.0))
+        assert len(feed.opened()) == 1
+        group = feed.latest().group
+        assert group is not None and group.member_count == 10
+        (channel,) = group.facets
+        assert (channel.dimension, channel.explains) == ("channel", False)
+        assert not set(background) & set(group.member_case_keys)
+
+    def test_two_unrelated_bursts_are_two_incidents(self) -> None:
+        feed = Feed()
+        feed(report("batch:B2511-07"), report("batch:AF-202", [f"customer:a{i}" for i in range(8)]))
+        assert len(feed.opened()) == 2
+
+    def test_a_key_overlapping_an_incident_but_surging_on_its_own_opens_another(self) -> None:
+        feed = Feed()
+        feed(report("batch:B2511-07"))
+        own = [f"customer:r{i}" for i in range(20)]
+        feed(report("region:华东-上海", [*BURST[:2], *own], expected=0.5))
+        assert len(feed.opened()) == 2
+        region = feed.latest()
+        assert region.surge is not None and region.surge.dimension == "region"
+        assert region.group is not None and not set(BURST[:2]) & set(region.group.member_case_keys)
+
+
+class TestPartitionOrder:
+    """Each key reports a burst's contacts in its own partition's order."""
+
+    KEYS = ("sku:SX5-128G", "region:华南-广州", "channel:social")
+
+    def _keyed(self, key: str, cases: list[str], **fields: object) -> SurgeReport:
+        plain = report(key, cases, **fields)  # type: ignore[arg-type]
+        members = tuple(m.model_copy(update={"keys": self.KEYS}) for m in plain.members)
+        return plain.model_copy(update={"members": members})
+
+    def test_keys_whose_first_contacts_differ_are_still_one_burst(self) -> None:
+        feed = Feed()
+        feed(self._keyed("region:华南-广州", BURST[:5]))
+        feed(self._keyed("sku:SX5-128G", BURST[5:]))  # no contact in common yet
+        assert len(feed.opened()) == 1
+        parent = feed.latest()
+        assert parent.surge is not None and parent.surge.dimension == "sku"
+        assert parent.group is not None and parent.group.member_count == 10
+
+    def test_an_unrelated_batch_does_not_join_a_channel_incident(self) -> None:
+        feed = Feed()
+        feed(self._keyed("channel:social", BURST[:6]))
+        others = [f"customer:u{i}" for i in range(6)]
+        plain = report("batch:AF-202", others)
+        keyed = tuple(
+            m.model_copy(update={"keys": ("batch:AF-202", "channel:social")}) for m in plain.members
+        )
+        feed(plain.model_copy(update={"members": keyed}))
+        assert len(feed.opened()) == 2
+
+
+class TestGrowingAndEnding:
+    def test_the_naming_keys_new_contacts_join_and_update_the_parent(self) -> None:
+        feed = Feed()
+        feed(report("batch:B2511-07"))
+        new = feed(
+            report(
+                "batch:B2511-07", ["customer:n1"], change=SurgeChange.JOINED, at=T0 + M, count=11
+            )
+        )
+        assert len(new) == 1 and new[0].change is SignalChange.RAISED
+        assert new[0].group is not None and new[0].group.member_count == 11
+        assert "customer:n1" in new[0].group.member_case_keys
+        assert "已 11 条" in new[0].title
+
+    def test_a_facets_every_contact_does_not_update_the_parent_but_its_growth_does(self) -> None:
+        feed = Feed()
+        feed(report("batch:B2511-07"), report("channel:social", expected=6.0, count=20))
+        quiet = feed(
+            report(
+                "channel:social",
+                ["customer:y1"],
+                change=SurgeChange.JOINED,
+                at=T0 + M,
+                expected=6.0,
+                count=21,
+            )
+        )
+        assert quiet == [] and feed.steps[-1].reason is Grouped.ABSORBED
+        grown = feed(
+            report(
+                "channel:social",
+                ["customer:y2"],
+                change=SurgeChange.JOINED,
+                at=T0 + 2 * M,
+                expected=6.0,
+                count=30,
+            )
+        )
+        assert len(grown) == 1
+        assert grown[0].group is not None and grown[0].group.member_count == 10
+
+    def test_the_naming_key_going_quiet_closes_the_incident(self) -> None:
+        feed = Feed()
+        feed(report("batch:B2511-07"), report("product:星耀X5手机"))
+        closed = feed(report("sku:SX5-128G", change=SurgeChange.CLOSED)) + feed(
+            report("batch:B2511-07", [], change=SurgeChange.CLOSED, at=T0 + 60 * M)
+        )
+        assert [s.change for s in closed] == [SignalChange.CLEARED]
+        assert closed[0].subject == feed.opened()[0].subject
+        assert feed.book is not None and feed.book.incidents == ()
+        assert [p.key for p in feed.book.pending] == ["product:星耀X5手机"]
+
+    def test_a_replayed_report_changes_nothing(self) -> None:
+        feed = Feed()
+        first = report("batch:B2511-07")
+        feed(first)
+        book = feed.book
+        assert feed(first) == [] and feed.steps[-1].reason is Grouped.DUPLICATE
+        assert feed.book is not None and book is not None
+        assert feed.book.incidents == book.incidents
+
+    def test_the_same_reports_give_the_same_signals(self) -> None:
+        """Ids are derived: a rebuilt stage replaying its input sends what it sent before."""
+        items = [report(f"{d}:{SEVEN[d]}") for d in SEVEN]
+        one, two = Feed(), Feed()
+        one(*items)
+        two(*items)
+        assert [s.signal_id for s in one.signals] == [s.signal_id for s in two.signals]
+        assert len({s.signal_id for s in one.signals}) == len(one.signals)
+
+    def test_members_are_bounded_and_counted(self) -> None:
+        rules = _rules_with({"grouping": {"max_members": 4}})
+        feed = Feed(rules)
+        feed(report("batch:B2511-07"))
+        group = feed.latest().group
+        assert group is not None and group.member_count == 10
+        assert len(group.member_case_keys) == len(group.member_event_ids) == 4
+
+    def test_the_book_survives_its_storage_format(self) -> None:
+        feed = Feed()
+        feed(*(report(f"{d}:{SEVEN[d]}") for d in SEVEN))
+        assert feed.book is not None
+        assert GroupBook.model_validate_json(feed.book.model_dump_json()) == feed.book
+
+
+class TestDayOneQuiet:
+    """A fresh deployment: every key is new, so new keys may not open incidents on their own."""
+
+    def _fresh(self, key: str, cases: Iterable[str] = BURST, at: datetime = T0) -> SurgeReport:
+        return report(key, cases, at=at, first_seen=T0, new_key=True, expected=0.2)
+
+    def test_new_keys_on_a_fresh_deployment_open_nothing(self) -> None:
+        feed = Feed()
+        feed(*(self._fresh(f"{d}:{SEVEN[d]}") for d in SEVEN))
+        assert feed.signals == []
+        assert {s.reason for s in feed.steps} == {Grouped.HELD_NEW_KEY}
+
+    def test_an_established_key_opens_it_and_the_held_new_key_names_it(self) -> None:
+        feed = Feed()
+        feed(self._fresh("batch:B2611-01"))
+        opened = feed(report("category:product_quality", [*BURST, "customer:o1"], expected=1.0))
+        assert len(opened) == 1
+        assert opened[0].surge is not None and opened[0].surge.value == "B2611-01"
+        assert opened[0].group is not None and opened[0].group.member_count == 11
+
+    def test_once_kesu_has_watched_long_enough_a_new_key_opens_alone(self) -> None:
+        feed = Feed()
+        feed(
+            report(
+                "channel:call",
+                ["customer:q1"],
+                change=SurgeChange.CLOSED,
+                first_seen=T0 - timedelta(days=2),
+            )
+        )
+        opened = feed(self._fresh("batch:B2611-01", at=T0))
+        assert len(opened) == 1 and opened[0].rule_id == "surge-new-key"
+
+    @pytest.mark.parametrize(("history", "opens"), [("0s", True), ("1h", False), ("1d", False)])
+    def test_how_long_is_a_rule(self, history: str, opens: bool) -> None:
+        feed = Feed(_rules_with({"surge": {"new_key_history": history}}))
+        feed(
+            report(
+                "channel:call", ["customer:q1"], change=SurgeChange.CLOSED, first_seen=T0 - 30 * M
+            )
+        )
+        assert bool(feed(self._fresh("batch:B2611-01"))) is opens
+
+
+def test_every_report_kind_is_handled_in_any_order() -> None:
+    """No sequence of reports about one key raises, and each step says what it did."""
+    changes = [SurgeChange.OPENED, SurgeChange.JOINED, SurgeChange.GREW, SurgeChange.CLOSED]
+    for sequence in itertools.permutations(changes):
+        feed = Feed()
+        for n, change in enumerate(sequence):
+            feed(report("batch:B2511-07", BURST[: n + 5], change=change, at=T0 + n * M))
+        assert all(isinstance(s.reason, Grouped) for s in feed.steps)
