@@ -3,13 +3,15 @@
 Thin. Surge keys live in different partitions of the `surge-keys` table and orders in the
 `orders` table, so merging one cause into one incident needs one place: every surge report
 and every order delay signal is sent to `kesu.grouping.reports` (one partition) under one
-constant key, and this agent keeps the `groups` table (one partition, one entry: the book),
-calls complaints.group_stage.advance, sends the parent signals to the engine (keyed by the
-parent's case) and stores the book. Reports are rare next to contacts (a surging key reports
-each contact while it surges; an order a few times per delay), so one partition is cheap.
+constant key, and this agent keeps the `groups` table (one partition: the book, as an index
+entry plus one entry per incident, held key and route, so an input rewrites only what it
+changed), calls complaints.group_stage.advance, sends the parent signals to the engine (keyed
+by the parent's case) and stores the changed entries. Reports are rare next to contacts (a
+surging key reports each contact while it surges; an order a few times per delay), so one
+partition is cheap.
 
-Outputs are acknowledged by Kafka before the table is written; a replayed input is in the
-book's recent ids, and its signals have derived ids the engine drops anyway.
+Outputs are acknowledged by Kafka before the table is written; a replayed input is in its
+entry's recent ids, and its signals have derived ids the engine drops anyway.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ def register(
     reports = bytes_topic(app, GROUP_REPORTS.name(namespace), partitions=GROUP_REPORTS.partitions)
     # The book is stored as its JSON text: strict records read back only in JSON mode.
     books = app.Table("groups", partitions=GROUP_REPORTS.partitions, key_type=str, value_type=str)
-    key = GROUPS_KEY.decode()
 
     @app.agent(reports, name="grouping", concurrency=1)
     async def group(stream: faust.StreamT[bytes]) -> None:
@@ -53,8 +54,7 @@ def register(
             message = event.message
             try:
                 item: GroupInput = _INPUT.validate_json(message.value or b"")
-                stored = books.get(key)
-                book = GroupBook.model_validate_json(stored) if stored else None
+                book = GroupBook.from_entries(books.get)
                 step = advance(book, item, rules)
                 for signal in step.signals:
                     await send_confirmed(
@@ -62,7 +62,12 @@ def register(
                     )
                 GROUPING_STEPS.labels(step.reason.value.lower()).inc()
                 if step.book != book:
-                    books[key] = step.book.model_dump_json()
+                    before, after = book.entries(), step.book.entries()
+                    for name, text in after.items():
+                        if before.get(name) != text:
+                            books[name] = text
+                    for name in before.keys() - after.keys():
+                        books.pop(name, None)
             except Exception as exc:  # a poison pill must not stop the partition
                 log_failure("grouping", message, exc)
                 await dead_letter_message(app, dlq, processing_failed(exc), message, clock())

@@ -574,7 +574,9 @@ def _on_notice(
         return case, Suppressed.NOT_APPLICABLE
     title = notice.parent_title or notice.parent_alert_id
     for alert in members:
-        if notice.outcome is ParentOutcome.RESOLVE:
+        # A member a customer complained about needs its own closed loop: handed back.
+        resolve = notice.outcome is ParentOutcome.RESOLVE and alert.kind is notice.member_kind
+        if resolve:
             detail = f"随「{title}」一并解决"
             updated = _resolve(alert, notice.at, notice.actor, detail, rules, timeline)
         else:

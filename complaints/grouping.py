@@ -13,6 +13,7 @@ members (bounded by `grouping.max_members`) so the notifier can hold back their 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple
@@ -38,10 +39,12 @@ from streams.records import (
 SURGE_CASE_PREFIX = "surge:"
 WAVE_CASE_PREFIX = "wave:"
 WAVE_RULE = "logistics-wave"
-#: How many handled input ids the book remembers (a replayed report or signal is dropped).
-REMEMBERED_INPUTS = 500
+#: How many handled input ids each entry remembers (a replayed report or signal is dropped).
+REMEMBERED_INPUTS = 50
 #: How many surging keys outside any incident the book keeps (oldest dropped first).
 MAX_PENDING = 200
+#: Contacts a facet keeps (for overlap and to hand over when it names an incident).
+FACET_MEMBERS = 50
 
 
 class Grouped(StrEnum):
@@ -67,9 +70,12 @@ class Facet(BaseModel):
     detail: SurgeDetail
     variance: float = 0.0
     first_seen: datetime
-    members: tuple[GroupMember, ...] = ()  # bounded, first first
+    members: tuple[GroupMember, ...] = ()  # bounded (FACET_MEMBERS), first first, keys left out
+    seen: int = 0  # contacts it reported, also past the bound
+    key_counts: dict[str, int] = {}  # of those, how many count toward each surge key
     open: bool = True
     announced: int = 0  # detail.count last shown on a parent
+    recent: tuple[str, ...] = ()  # its last report ids (a replay is dropped)
 
     @property
     def cases(self) -> frozenset[str]:
@@ -91,8 +97,9 @@ class Incident(BaseModel):
     region: str | None = None  # wave
     carrier: str | None = None  # wave
     facets: tuple[Facet, ...] = ()
-    members: tuple[GroupMember, ...] = ()  # bounded; for a wave, event_id is the order id
+    members: tuple[GroupMember, ...] = ()  # bounded, keys left out; a wave's: event_id = order
     member_count: int = 0
+    key_counts: dict[str, int] = {}  # how many members count toward each surge key
     examples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     longest_delay_hours: float = 0.0  # wave
@@ -132,14 +139,30 @@ class RouteTally(BaseModel):
     region: str
     carrier: str
     delayed: tuple[DelayedOrder, ...] = ()
+    recent: tuple[str, ...] = ()  # its last signal ids (a replay is dropped)
 
     @property
     def route(self) -> str:
         return route_of(self.region, self.carrier)
 
 
+class _Index(BaseModel):
+    """The book's first entry: what else to read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    watch_since: datetime | None = None
+    incidents: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+
+
 class GroupBook(BaseModel):
-    """Everything the grouping stage remembers (one table entry)."""
+    """Everything the grouping stage remembers.
+
+    Stored as several table entries (`entries`): an index, one per incident, held key and
+    route, so an input rewrites only what it changed, not the whole book.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -147,13 +170,41 @@ class GroupBook(BaseModel):
     incidents: tuple[Incident, ...] = ()
     pending: tuple[Facet, ...] = ()  # surging keys in no incident (e.g. held new keys)
     routes: tuple[RouteTally, ...] = ()
-    recent: tuple[str, ...] = ()
 
-    def handled(self, input_id: str) -> bool:
-        return input_id in self.recent
+    def entries(self) -> dict[str, str]:
+        """Table key -> JSON text of each part of the book."""
+        index = _Index(
+            watch_since=self.watch_since,
+            incidents=tuple(i.incident_id for i in self.incidents),
+            pending=tuple(p.key for p in self.pending),
+            routes=tuple(r.route for r in self.routes),
+        )
+        out = {INDEX_ENTRY: index.model_dump_json()}
+        out |= {f"incident|{i.incident_id}": i.model_dump_json() for i in self.incidents}
+        out |= {f"pending|{p.key}": p.model_dump_json() for p in self.pending}
+        out |= {f"route|{r.route}": r.model_dump_json() for r in self.routes}
+        return out
 
-    def remember(self, input_id: str) -> GroupBook:
-        return self.model_copy(update={"recent": (*self.recent, input_id)[-REMEMBERED_INPUTS:]})
+    @classmethod
+    def from_entries(cls, read: Callable[[str], str | None]) -> GroupBook:
+        """The book whose `entries` `read(key)` returns (an empty book when there is none)."""
+        stored = read(INDEX_ENTRY)
+        if stored is None:
+            return cls()
+        index = _Index.model_validate_json(stored)
+
+        def load(prefix: str, names: tuple[str, ...]) -> list[str]:
+            found = (read(f"{prefix}|{name}") for name in names)
+            return [text for text in found if text is not None]
+
+        return cls(
+            watch_since=index.watch_since,
+            incidents=tuple(
+                Incident.model_validate_json(t) for t in load("incident", index.incidents)
+            ),
+            pending=tuple(Facet.model_validate_json(t) for t in load("pending", index.pending)),
+            routes=tuple(RouteTally.model_validate_json(t) for t in load("route", index.routes)),
+        )
 
     def with_incident(self, incident: Incident) -> GroupBook:
         others = tuple(i for i in self.incidents if i.incident_id != incident.incident_id)
@@ -170,8 +221,29 @@ class GroupStep(NamedTuple):
     reason: Grouped
 
 
+INDEX_ENTRY = "index"
+
+
 def route_of(region: str, carrier: str) -> str:
     return f"{region}|{carrier}"
+
+
+def remembered(recent: tuple[str, ...], input_id: str) -> tuple[str, ...]:
+    return (*recent, input_id)[-REMEMBERED_INPUTS:]
+
+
+def stripped(members: tuple[GroupMember, ...]) -> tuple[GroupMember, ...]:
+    """Members as stored: the keys they count toward are kept as counters, not per member."""
+    return tuple(m.model_copy(update={"keys": ()}) if m.keys else m for m in members)
+
+
+def counted(counts: dict[str, int], members: tuple[GroupMember, ...]) -> dict[str, int]:
+    """`counts` plus the surge keys of `members`."""
+    out = dict(counts)
+    for member in members:
+        for key in member.keys:
+            out[key] = out.get(key, 0) + 1
+    return out
 
 
 # -- members -----------------------------------------------------------------------------------
@@ -226,16 +298,14 @@ def same_burst(facet: Facet, incident: Incident, rules: RuleBook) -> bool:
     """
     if incident.kind != "surge" or incident.primary is None:
         return False
-    share = rules.surge.explain_share
-    members = [m for m in incident.members if m.keys]
-    own = [m for m in facet.members if m.keys]
-    if not members or not own:
+    if not incident.key_counts or not facet.key_counts or not facet.seen:
         return False
+    share = rules.surge.explain_share
     named = incident.facet(incident.primary)
     background = round(named.detail.expected) if named is not None else 0
-    burst = max(1, len(members) - background)
-    covers = sum(facet.key in m.keys for m in members) >= share * burst
-    within = sum(incident.primary in m.keys for m in own) >= share * len(own)
+    burst = max(1, incident.member_count - background)
+    covers = incident.key_counts.get(facet.key, 0) >= share * burst
+    within = facet.key_counts.get(incident.primary, 0) >= share * facet.seen
     return covers and within
 
 

@@ -22,6 +22,7 @@ established key (or a logistics wave) opened.
 from __future__ import annotations
 
 from complaints.grouping import (
+    FACET_MEMBERS,
     MAX_PENDING,
     SURGE_CASE_PREFIX,
     Facet,
@@ -31,12 +32,15 @@ from complaints.grouping import (
     Incident,
     add_members,
     announce_facets,
+    counted,
     explains,
     fingerprint,
     overlap,
     parent_signal,
+    remembered,
     same_burst,
     still_surges,
+    stripped,
 )
 from complaints.rules import RuleBook
 from streams.records import GroupMember, Signal, SignalChange, SurgeChange, SurgeReport
@@ -44,9 +48,16 @@ from streams.records import GroupMember, Signal, SignalChange, SurgeChange, Surg
 
 def on_surge_report(book: GroupBook, report: SurgeReport, rules: RuleBook) -> GroupStep:
     """Fold one key's report into the book; the parent signals it calls for."""
-    if book.handled(report.report_id):
+    known = next(
+        (
+            f
+            for f in (*book.pending, *(f for i in book.incidents for f in i.facets))
+            if f.key == report.key
+        ),
+        None,
+    )
+    if known is not None and report.report_id in known.recent:
         return GroupStep(book, (), Grouped.DUPLICATE)
-    book = book.remember(report.report_id)
     watch = report.first_seen
     if book.watch_since is not None:
         watch = min(watch, book.watch_since)
@@ -63,8 +74,12 @@ def on_surge_report(book: GroupBook, report: SurgeReport, rules: RuleBook) -> Gr
 
 
 def _facet(report: SurgeReport, known: Facet | None, rules: RuleBook) -> Facet:
-    members, _ = add_members(
-        known.members if known else (), report.members, rules.grouping.max_members
+    before = known.members if known else ()
+    members, fresh = add_members(before, stripped(report.members), FACET_MEMBERS)
+    new = tuple(
+        m
+        for m in report.members
+        if (m.case_key, m.event_id) not in {(b.case_key, b.event_id) for b in before}
     )
     return Facet(
         key=report.key,
@@ -72,8 +87,11 @@ def _facet(report: SurgeReport, known: Facet | None, rules: RuleBook) -> Facet:
         variance=report.variance,
         first_seen=min(report.first_seen, known.first_seen) if known else report.first_seen,
         members=members,
+        seen=(known.seen if known else 0) + fresh,
+        key_counts=counted(known.key_counts if known else {}, new),
         open=True,
         announced=known.announced if known else 0,
+        recent=remembered(known.recent if known else (), report.report_id),
     )
 
 
@@ -98,12 +116,20 @@ def _absorb(
     incident: Incident, members: tuple[GroupMember, ...], facet: Facet, rules: RuleBook
 ) -> Incident:
     """The naming key's contacts join as members; its examples and keywords describe it."""
-    kept, fresh = add_members(incident.members, members, rules.grouping.max_members)
+    known = {(m.case_key, m.event_id) for m in incident.members}
+    new = tuple(m for m in members if (m.case_key, m.event_id) not in known)
+    kept, fresh = add_members(incident.members, stripped(members), rules.grouping.max_members)
+    counts = counted(incident.key_counts, new)
+    if new and not any(m.keys for m in new):  # a facet's stored members: its counters stand in
+        counts = {
+            k: max(counts.get(k, 0), n) for k, n in (*counts.items(), *facet.key_counts.items())
+        }
     examples = tuple(dict.fromkeys((*facet.detail.examples, *incident.examples)))
     return incident.model_copy(
         update={
             "members": kept,
             "member_count": incident.member_count + fresh,
+            "key_counts": counts,
             "examples": examples[: rules.grouping.examples],
             "keywords": facet.detail.keywords or incident.keywords,
         }
@@ -206,11 +232,16 @@ def _merge(
         book = book.without_incident(younger.incident_id)
         kept, fresh = add_members(older.members, younger.members, rules.grouping.max_members)
         facets = {f.key: f for f in (*younger.facets, *older.facets)}
+        counts = {
+            k: older.key_counts.get(k, 0) + younger.key_counts.get(k, 0)
+            for k in {*older.key_counts, *younger.key_counts}
+        }
         incident = older.model_copy(
             update={
                 "facets": tuple(facets.values()),
                 "members": kept,
                 "member_count": older.member_count + fresh,
+                "key_counts": counts,
                 "updated_at": max(older.updated_at, younger.updated_at),
             }
         )

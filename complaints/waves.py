@@ -27,6 +27,7 @@ from complaints.grouping import (
     announce_facets,
     fingerprint,
     parent_signal,
+    remembered,
     route_of,
 )
 from complaints.rules import RuleBook
@@ -45,13 +46,13 @@ def on_delay(book: GroupBook, signal: Signal, rules: RuleBook) -> GroupStep:
         or not (signal.region and signal.carrier and signal.order_id)
     ):
         return GroupStep(book, (), Grouped.IGNORED)
-    if book.handled(signal.signal_id):
-        return GroupStep(book, (), Grouped.DUPLICATE)
-    book = book.remember(signal.signal_id)
     tally = next(
         (t for t in book.routes if (t.region, t.carrier) == (signal.region, signal.carrier)),
         RouteTally(region=signal.region, carrier=signal.carrier),
     )
+    if signal.signal_id in tally.recent:
+        return GroupStep(book, (), Grouped.DUPLICATE)
+    tally = tally.model_copy(update={"recent": remembered(tally.recent, signal.signal_id)})
     wave = _wave_of(book, signal.region, signal.carrier)
     if signal.change is SignalChange.CLEARED:
         return _cleared(book, tally, wave, signal, rules)
@@ -159,6 +160,7 @@ def _cleared(
         return GroupStep(book.with_incident(wave), (), Grouped.ABSORBED)
     wave = wave.model_copy(update={"updated_at": max(wave.updated_at, signal.at)})
     book = book.without_incident(wave.incident_id)
+    book = _with_tally(book, tally.model_copy(update={"delayed": delayed}))  # drop it if empty
     return GroupStep(book, (parent_signal(wave, SignalChange.CLEARED, rules),), Grouped.CLOSED)
 
 
@@ -174,5 +176,7 @@ def _show(book: GroupBook, wave: Incident, rules: RuleBook) -> GroupStep:
 
 def _with_tally(book: GroupBook, tally: RouteTally) -> GroupBook:
     others = tuple(t for t in book.routes if t.route != tally.route)
-    kept = (*others, tally) if tally.delayed else others
+    kept = (
+        (*others, tally) if tally.delayed or _wave_of(book, tally.region, tally.carrier) else others
+    )
     return book.model_copy(update={"routes": kept})

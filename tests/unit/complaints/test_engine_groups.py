@@ -185,6 +185,21 @@ class TestMembers:
         assert run.feed(notice) == []
         assert run.last is not None and run.last.suppressed is Suppressed.DUPLICATE_INPUT
 
+    def test_a_wave_hands_back_an_order_its_customer_complained_about(self) -> None:
+        run = Run()
+        run.feed(make_signal(subject="SO1"))
+        run.feed(make_assessed(at=T0 + H, order_id="SO1"))
+        records = run.feed(
+            _notice(
+                ParentOutcome.RESOLVE,
+                member_kind=AlertKind.LOGISTICS_DELAY,
+                order_ids=("SO1",),
+                notice_id="gn-wave",
+            )
+        )
+        assert run.transitions(records) == [Transition.HANDED_BACK]
+        assert run.alert().status is AlertStatus.OPEN
+
     def test_a_wave_resolves_the_delay_alerts_of_its_orders(self) -> None:
         run = Run()
         run.feed(make_signal(subject="SO1"), make_signal(subject="SO2"))

@@ -281,10 +281,25 @@ class TestGrowingAndEnding:
         assert len(group.member_case_keys) == len(group.member_event_ids) == 4
 
     def test_the_book_survives_its_storage_format(self) -> None:
+        """The shell stores the book as entries (an index, incidents, held keys, routes)."""
         feed = Feed()
-        feed(*(report(f"{d}:{SEVEN[d]}") for d in SEVEN))
+        feed(*(report(f"{d}:{SEVEN[d]}") for d in list(SEVEN)[:-1]))
+        quiet = report("batch:AF-202", ["customer:a1", "customer:a2"], change=SurgeChange.JOINED)
+        feed(quiet)  # two contacts are no surge: held
+        assert feed.book is not None and feed.book.incidents and feed.book.pending
+        entries = feed.book.entries()
+        assert GroupBook.from_entries(entries.get) == feed.book
+        assert GroupBook.from_entries({}.get) == GroupBook()
+
+    def test_a_report_rewrites_only_the_entries_it_changed(self) -> None:
+        feed = Feed()
+        feed(report("batch:B2511-07"), report("batch:AF-202", [f"customer:a{i}" for i in range(6)]))
         assert feed.book is not None
-        assert GroupBook.model_validate_json(feed.book.model_dump_json()) == feed.book
+        before = feed.book.entries()
+        feed(report("batch:AF-202", ["customer:a9"], change=SurgeChange.JOINED, at=T0 + M, count=7))
+        after = feed.book.entries()
+        changed = {k for k in after if before.get(k) != after[k]}
+        assert len(changed) == 1 and "AF-202" in changed.pop()
 
 
 class TestDayOneQuiet:
