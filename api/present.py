@@ -54,6 +54,10 @@ def present_alert(alert: Alert, now: datetime) -> AlertPublic:
     if alert.surge is not None:
         examples = tuple(mask_personal_data(t).text for t in alert.surge.examples)
         update["surge"] = alert.surge.model_copy(update={"examples": examples})
+    if alert.group is not None:  # a parent incident: its members' texts, masked again
+        examples = tuple(mask_personal_data(t).text for t in alert.group.examples)
+        update["group"] = alert.group.model_copy(update={"examples": examples})
+        labels["members"] = f"{alert.group.member_count} 条成员"
     masked = alert.model_copy(update=update)
     return AlertPublic(**masked.model_dump(), labels=labels, sla=sla_summary(alert, now))
 

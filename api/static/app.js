@@ -104,7 +104,15 @@ function renderAlert(alert, now) {
   row.querySelector(".category").textContent = (alert.labels && alert.labels.category) || "";
   row.querySelector(".emotion").textContent = (alert.labels && alert.labels.emotion) || EMOTIONS[alert.emotion] || "";
   row.querySelector(".status").textContent = (alert.labels && alert.labels.status) || alert.status;
-  row.querySelector(".excerpt").textContent = alert.excerpt || "";
+  // A detected condition has no customer quote: its title; a parent says what it stands for.
+  let excerpt = alert.excerpt || alert.title || "";
+  if (alert.group) {
+    const facets = (alert.group.facets || []).map((f) => f.value).slice(0, 3).join("、");
+    excerpt = `${alert.title}（成员 ${alert.group.member_count}${facets ? "，另见 " + facets : ""}）`;
+    const quotes = (alert.group.examples || []).slice(0, 2).join(" / ");
+    if (quotes) excerpt += ` 例：${quotes}`;
+  }
+  row.querySelector(".excerpt").textContent = excerpt;
   const sla = slaText(alert, now);
   row.querySelector(".sla").textContent = sla.text;
   if (sla.cls) row.classList.add(sla.cls);
