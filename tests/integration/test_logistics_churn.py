@@ -1,10 +1,13 @@
 """Proactive signals on the real broker: shipment changes and silence in, alerts and a delay map out.
 
 One worker and one API. A delay wave across one region and carrier opens proactive alerts
-with the compensation of each delay bucket before any complaint exists; the delay map served
-by the API counts exactly; a lost parcel is tier 1; delivery closes; an out-of-order event
-changes nothing; with churn windows shortened in the rules, a silent customer gets exactly one
-churn alert (and a customer who keeps logging in none).
+with the compensation of each delay bucket before any complaint exists, and one wave parent
+that lists the five orders; the delay map served by the API counts exactly; a lost parcel is
+tier 1; delivery closes; an out-of-order event changes nothing; a complaint about a delayed
+order makes its alert a complaint the kind filter finds; resolving the wave resolves its
+orders' alerts in their own cases (and hands back the one a customer complained about); with
+churn windows shortened in the rules, a silent customer gets exactly one churn alert (and a
+customer who keeps logging in none), raised a tier when they then complain.
 """
 
 from __future__ import annotations
@@ -115,16 +118,42 @@ def test_delay_wave_lost_parcel_delivery_and_silence_become_exactly_the_right_al
     events.append(_shipment("SO-OK", "cok", -2))  # on time: no alert, not on the map
     _publish(kafka_broker, Source.LOGISTICS, namespace, events)
 
+    orders = {*wave, "SO-L1"}
+
+    def parents(es: list[AlertEvent]) -> list[AlertEvent]:
+        return [e for e in es if e.alert.group is not None]
+
     records = _wait(
         kafka_broker,
         namespace,
         lambda es: (
-            {e.alert.subject for e in es if e.transition is Transition.OPENED} >= {*wave, "SO-L1"}
+            {e.alert.subject for e in es if e.transition is Transition.OPENED} >= orders
+            and any(
+                e.alert.group and e.alert.group.member_count == len(orders) for e in parents(es)
+            )
         ),
-        "proactive alerts for the wave and the lost parcel",
+        "proactive alerts for the wave and the lost parcel, and the wave's parent",
     )
-    opened = {e.alert.subject: e.alert for e in records if e.transition is Transition.OPENED}
-    assert set(opened) == {*wave, "SO-L1"}, "an on-time order opened an alert"
+    opened = {
+        e.alert.subject: e.alert
+        for e in records
+        if e.transition is Transition.OPENED and e.alert.group is None
+    }
+    assert set(opened) == orders, "an on-time order opened an alert"
+    # -- five delayed orders of one region x carrier are one wave: one parent, orders as members
+    waves = parents(records)
+    assert len({e.alert_id for e in waves}) == 1, [e.alert.title for e in waves]
+    parent = max(waves, key=lambda e: e.version).alert
+    assert (parent.kind, parent.tier, parent.rule_id) == (
+        AlertKind.LOGISTICS_DELAY,
+        2,
+        "logistics-wave",
+    )
+    assert (parent.region, parent.carrier) == (REGION, CARRIER) and parent.excerpt == ""
+    assert parent.group is not None and set(parent.group.member_order_ids) == orders
+    assert set(parent.group.member_case_keys) == {
+        f"customer:{c}" for c in ("cw1", "cw2", "cw3", "cw4", "cl1")
+    }
     for order, (customer, _, bucket, coupon, actions) in wave.items():
         alert = opened[order]
         assert (alert.kind, alert.tier, alert.customer_id) == (
@@ -208,6 +237,16 @@ def test_delay_wave_lost_parcel_delivery_and_silence_become_exactly_the_right_al
     assert {e.alert.alert_id for e in w3} == {opened["SO-W3"].alert_id}, (
         "the complaint opened its own alert"
     )
+    joined = w3[-1].alert
+    assert (joined.kind, joined.tracks) == (AlertKind.COMPLAINT, AlertKind.LOGISTICS_DELAY)
+    assert joined.title.startswith("客户投诉 · 订单 SO-W3")
+    found = httpx.get(
+        f"{api.url}/v1/alerts",
+        params={"kind": "complaint"},
+        headers=api.headers("viewer"),
+    )
+    assert found.status_code == 200, found.text
+    assert joined.alert_id in {a["alert_id"] for a in found.json()["items"]}
 
     body = eventually(
         lambda: (b := _delays(api))["totals"] == {"delayed": 3, "exception": 0, "lost": 1} and b,
@@ -248,6 +287,51 @@ def test_delay_wave_lost_parcel_delivery_and_silence_become_exactly_the_right_al
     (alert,) = [e.alert for e in records if e.alert.kind is AlertKind.CHURN]
     assert (alert.tier, alert.rule_id) == (3, "churn-silent")
     assert alert.churn is not None and alert.churn.reasons
+
+    # -- silence, then a complaint: the churn alert is raised like complaint-then-silence ----
+    cold = make_event(
+        Source.CALL, customer_id="silent", text="算了，不想说了，你们的服务我不会再用了"
+    )
+    _publish(kafka_broker, Source.CALL, namespace, [cold])
+    records = _wait(
+        kafka_broker,
+        namespace,
+        lambda es: any(
+            e.alert.alert_id == alert.alert_id and e.transition is Transition.TIER_RAISED
+            for e in es
+        ),
+        "the churn alert to be raised by the complaint that followed the silence",
+    )
+    raised = [
+        e
+        for e in records
+        if e.alert.alert_id == alert.alert_id and e.transition is Transition.TIER_RAISED
+    ]
+    assert [(e.alert.tier, e.rule_id) for e in raised] == [(2, "churn-after-complaint")]
+
+    # -- resolving the wave resolves its orders' alerts, each in its own case ----------------
+    response = httpx.post(
+        f"{api.url}/v1/alerts/{parent.alert_id}/resolve",
+        headers=api.headers("operator"),
+        json={"comment": "承运商已恢复分拣，批量补偿已发放"},
+    )
+    assert response.status_code == 202, response.text
+    still_delayed = {"SO-W2", "SO-W4", "SO-L1"}  # SO-W1 was delivered, SO-W3 complained about
+    records = _wait(
+        kafka_broker,
+        namespace,
+        lambda es: (
+            {e.alert.subject for e in es if e.transition is Transition.RESOLVED} >= still_delayed
+            and any(e.transition is Transition.HANDED_BACK for e in es)
+        ),
+        "the wave's orders to be resolved with it",
+    )
+    resolved = [e for e in records if e.transition is Transition.RESOLVED]
+    by_order = {e.alert.subject: e for e in resolved if e.alert.group is None}
+    assert set(by_order) == still_delayed
+    assert all("一并解决" in e.detail and e.actor for e in by_order.values())
+    handed = [e for e in records if e.transition is Transition.HANDED_BACK]
+    assert [e.alert.alert_id for e in handed] == [joined.alert_id], "the complaint is its own"
 
     # -- the orders changelog forgets orders silent for logistics.forget_after -----------------
     orders = topic_config(kafka_broker.bootstrap, f"{namespace}-orders-changelog")
