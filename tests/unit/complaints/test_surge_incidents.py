@@ -354,3 +354,59 @@ def test_every_report_kind_is_handled_in_any_order() -> None:
         for n, change in enumerate(sequence):
             feed(report("batch:B2511-07", BURST[: n + 5], change=change, at=T0 + n * M))
         assert all(isinstance(s.reason, Grouped) for s in feed.steps)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_burst_seen_by_the_real_key_stage_in_any_partition_order_is_one_incident(
+    seed: int,
+) -> None:
+    """30 complaints on six keys: each key counts them in its own order (its partition), the
+    reports interleave at random; the keys with history open it, the new keys name it."""
+    import random
+
+    from complaints.surge import surge_keys
+    from complaints.surge_track import SurgeEntry, on_contact
+    from streams.records import Category, Source
+    from tests.factories import make_assessed
+
+    rules = _rules_with({"surge": {"windows": ["10s", "20s", "40s"]}})
+    rng = random.Random(seed)
+    fields = {"source": Source.SOCIAL, "region": "华南-广州", "category": Category.PRODUCT_QUALITY}
+    history = [
+        make_assessed(customer=f"old{n}", at=T0 - timedelta(days=3), **fields) for n in range(3)
+    ]
+    burst = [
+        make_assessed(
+            customer=f"b{n}", product="星河X1", sku="SX1-256G", batch="B2511-07", **fields
+        )
+        for n in range(30)
+    ]
+    entries: dict[object, SurgeEntry] = {}
+    reports: list[SurgeReport] = []
+
+    def count(contacts: list[object], only: object = None) -> list[SurgeReport]:
+        out = []
+        for contact in contacts:
+            for key in surge_keys(contact, rules.surge):  # type: ignore[arg-type]
+                if only is not None and key != only:
+                    continue
+                step = on_contact(entries.get(key, SurgeEntry()), key, contact, rules.surge)  # type: ignore[arg-type]
+                entries[key] = step.entry
+                out += [step.report] if step.report else []
+        return out
+
+    reports += count(history)  # type: ignore[arg-type]
+    queues = []
+    for key in sorted({k for c in burst for k in surge_keys(c, rules.surge)}):
+        mine = [c for c in burst if key in surge_keys(c, rules.surge)]
+        rng.shuffle(mine)
+        queues.append(count(mine, only=key))  # type: ignore[arg-type]
+    while any(queues):
+        reports.append(rng.choice([q for q in queues if q]).pop(0))
+    feed = Feed(rules)
+    feed(*reports)
+    assert len(feed.opened()) == 1, [s.title for s in feed.opened()]
+    parent = feed.latest()
+    assert parent.surge is not None and parent.surge.dimension == "sku"
+    assert parent.group is not None and parent.group.member_count == 30
+    assert set(parent.group.member_case_keys) == {f"customer:b{n}" for n in range(30)}
