@@ -38,5 +38,6 @@ def test_pipeline_topics_tables_and_defaults_get_the_new_count() -> None:
     assert seen["specs"]["w.dlq"] == 1  # single-partition topics stay as they are
     assert seen["specs"]["w.push.subscriptions"] == 1
     assert seen["ensure_defaults"] == [1, 8]  # what the worker's own topic check uses
+    assert seen["tables"].pop("groups") == 1  # the grouping stage's one partition stays one
     assert set(seen["tables"].values()) == {8}
     assert seen["default"] == 8
