@@ -47,6 +47,9 @@ def service(
 ) -> Iterator[ApiServer]:
     rules = short_sla_rules(
         tmp_path_factory.mktemp("rules"),
+        # A fresh deployment: its new keys may open a surge at once (day-one quiet is tested
+        # in tests/integration/test_surge.py), so the surge panel has something to show.
+        surge={"new_key_history": "0s"},
         tier1={
             "first_action": {
                 "target": "8s",

@@ -238,14 +238,18 @@ class KesuProcess:
             self.process = None
 
 
-def short_sla_rules(directory: Path, **tier_clocks: dict[str, Any]) -> Path:
-    """The shipped rules with some tiers' clocks replaced (e.g. tier1={...: {"target": "6s"}})."""
+def short_sla_rules(
+    directory: Path, *, surge: dict[str, Any] | None = None, **tier_clocks: dict[str, Any]
+) -> Path:
+    """The shipped rules with some tiers' clocks replaced (e.g. tier1={...: {"target": "6s"}})
+    and, optionally, some `surge` settings."""
     import yaml
 
     from complaints.rules import DEFAULT_RULES
 
     data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
     data["version"] = "test-short-sla"
+    data["surge"].update(surge or {})
     for tier, clocks in tier_clocks.items():
         data["tiers"][int(tier.removeprefix("tier"))]["clocks"] = clocks
     path = directory / "rules.yaml"
