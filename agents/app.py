@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from agents import churn, clocks, crashpoints, grouping, ingest, logistics, respond, surge
+from agents import churn, crashpoints, grouping, ingest, logistics, respond, surge
 from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
@@ -42,9 +42,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     options.update(overrides)
     app = KesuApp(settings.namespace, **options)
     rules = load_rules(settings.rules_file)
-    ingest.register(app, settings, clock)
-    due = respond.register(app, settings, rules, clock)
-    clocks.register(app, settings, due, clock)
+    ingest.register(app, settings, rules, clock)
+    respond.register(app, settings, rules, clock)
     surge.register(app, settings, rules, clock)
     grouping.register(app, settings, rules, clock)
     logistics.register(app, settings, rules, clock)

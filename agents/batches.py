@@ -29,19 +29,25 @@ from datetime import datetime
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from faust.exceptions import ProducerSendError
 from faust.streams import _current_event
 
 from agents import crashpoints
 from agents.kafka_io import log_failure, processing_failed
-from agents.sending import PERMANENT, cause_of
 from kesu.metrics import BATCH_EVENTS, KAFKA_SEND_REFUSED, KAFKA_SEND_RETRIES
 from streams.codec import Rejection, dead_letter, encode_record, without_copies
 from streams.records import DeadLetter, RejectReason, Source
 
 log = logging.getLogger(__name__)
 
+#: Answers that no retry can change: the record itself is too large for the topic.
+PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
 _DELETE = object()
@@ -57,6 +63,15 @@ class _Output:
 
 
 @dataclass
+class _Write:
+    event: faust.types.EventT
+    table: Any
+    key: str
+    value: Any
+    encode: Callable[[Any], Any] | None
+
+
+@dataclass
 class Batch:
     """One batch's staged outputs and table writes, and reads that see the staged writes."""
 
@@ -64,8 +79,11 @@ class Batch:
     dlq_topic: str
     clock: Callable[[], datetime]
     outputs: list[_Output] = field(default_factory=list)
-    writes: list[tuple[faust.types.EventT, Any, str, Any]] = field(default_factory=list)
-    _staged: dict[tuple[int, str], Any] = field(default_factory=dict)
+    #: (table, key) -> (event, table, key, value, encode): only a key's last write is written
+    writes: dict[tuple[int, str], _Write] = field(default_factory=dict)
+    #: For the handler's own parsed state (e.g. a case's model), so that several events of one
+    #: key in a batch parse and encode it once.
+    memo: dict[Any, Any] = field(default_factory=dict)
     current: faust.types.EventT | None = None
 
     def send(
@@ -82,18 +100,25 @@ class Batch:
 
     def get(self, table: Any, key: str) -> Any:
         """The table's value for `key` as this batch left it (None when absent or deleted)."""
-        staged = self._staged.get((id(table), key), None)
-        if staged is not None or (id(table), key) in self._staged:
-            return None if staged is _DELETE else staged
+        staged = self.writes.get((id(table), key))
+        if staged is not None:
+            return None if staged.value is _DELETE else staged.value
         return table.get(key)
 
-    def put(self, table: Any, key: str, value: Any) -> None:
-        """Stage `table[key] = value` (None deletes), written once the outputs are confirmed."""
+    def put(
+        self,
+        table: Any,
+        key: str,
+        value: Any,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Stage `table[key] = value` (None deletes), written once the outputs are confirmed;
+        `encode` turns the value into what the table stores, once, at write time."""
         if self.current is None:
             raise RuntimeError("a table write belongs to an event")
         stored = _DELETE if value is None else value
-        self._staged[(id(table), key)] = stored
-        self.writes.append((self.current, table, key, stored))
+        self.writes[(id(table), key)] = _Write(self.current, table, key, stored, encode)
 
     def dead_letter(
         self, event: faust.types.EventT, rejection: Rejection, source: Source | None = None
@@ -146,12 +171,13 @@ async def consume_in_batches(
                 batch.dead_letter(event, processing_failed(exc))
         await deliver(app, batch, name)
         crashpoints.reached("after-produce", name)
-        for event, table, key, value in batch.writes:
-            set_current(event)
-            if value is _DELETE:
-                table.pop(key, None)
+        for write in batch.writes.values():
+            set_current(write.event)
+            if write.value is _DELETE:
+                write.table.pop(write.key, None)
             else:
-                table[key] = value
+                value = write.value if write.encode is None else write.encode(write.value)
+                write.table[write.key] = value
         set_current(None)
         if batch.writes:
             crashpoints.reached("after-changelog", name)
@@ -162,6 +188,11 @@ async def consume_in_batches(
         for event in events:
             await stream.ack(event)
         BATCH_EVENTS.labels(name).observe(len(events))
+
+
+def cause_of(exc: BaseException) -> BaseException:
+    """Faust wraps the client's error in ProducerSendError; the client's is what tells."""
+    return exc.__cause__ if isinstance(exc, ProducerSendError) and exc.__cause__ else exc
 
 
 def set_current(event: faust.types.EventT | None) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import faust
 
-from agents.sending import send_confirmed
+from agents.batches import Batch, deliver
 from complaints.masking import mask_personal_data
 from kesu.metrics import CHECKS_SENT, DUE_ENTRIES_UNREADABLE
 from streams.codec import encode_record
@@ -105,9 +105,13 @@ def register_due_timer(
                     )
             rebuilt_for[0] = generation
             log.info("%s: due index rebuilt, %d keys (%d unreadable)", name, len(index), unreadable)
-        for key in index.pop_due(moment):
-            tick = Tick(case_key=key, at=now)
-            await send_confirmed(app, topic, key=key.encode(), value=encode_record(tick))
-            CHECKS_SENT.labels(name).inc()
+        due = index.pop_due(moment)
+        if not due:
+            return
+        ticks = Batch(app, "", clock)  # every tick sent at once, confirmed together
+        for key in due:
+            ticks.send(topic, key=key.encode(), value=encode_record(Tick(case_key=key, at=now)))
+        await deliver(app, ticks, name)
+        CHECKS_SENT.labels(name).inc(len(due))
 
     app.timer(interval=interval, on_leader=False, name=name)(scan_due)

@@ -10,8 +10,9 @@ by the parent's case) and stores the changed entries. Reports are rare next to c
 surging key reports each contact while it surges; an order a few times per delay), so one
 partition is cheap.
 
-Outputs are acknowledged by Kafka before the table is written; a replayed input is in its
-entry's recent ids, and its signals have derived ids the engine drops anyway.
+Outputs are acknowledged by Kafka before the table is written (agents/batches; the book is
+carried in memory through a batch); a replayed input is in its entry's recent ids, and its
+signals have derived ids the engine drops anyway.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from datetime import datetime
 import faust
 from pydantic import TypeAdapter
 
-from agents.kafka_io import bytes_topic, dead_letter_message, log_failure, processing_failed
-from agents.sending import send_confirmed
+from agents.batches import Batch, consume_in_batches
+from agents.kafka_io import bytes_topic
 from complaints.group_stage import GroupInput, advance
 from complaints.grouping import GroupBook
 from complaints.rules import RuleBook
@@ -48,26 +49,27 @@ def register(
     # The book is stored as its JSON text: strict records read back only in JSON mode.
     books = app.Table("groups", partitions=GROUP_REPORTS.partitions, key_type=str, value_type=str)
 
+    def handle(event: faust.types.EventT, batch: Batch) -> None:
+        message = event.message
+        item: GroupInput = _INPUT.validate_json(message.value or b"")
+        book = batch.memo.get("book")
+        if book is None:
+            book = GroupBook.from_entries(lambda name: batch.get(books, name))
+        step = advance(book, item, rules)
+        for signal in step.signals:
+            batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
+        GROUPING_STEPS.labels(step.reason.value.lower()).inc()
+        if step.book != book:
+            before, after = book.entries(), step.book.entries()
+            for name, text in after.items():
+                if before.get(name) != text:
+                    batch.put(books, name, text)
+            for name in before.keys() - after.keys():
+                batch.put(books, name, None)
+        batch.memo["book"] = step.book
+
     @app.agent(reports, name="grouping", concurrency=1)
     async def group(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                item: GroupInput = _INPUT.validate_json(message.value or b"")
-                book = GroupBook.from_entries(books.get)
-                step = advance(book, item, rules)
-                for signal in step.signals:
-                    await send_confirmed(
-                        app, signals, key=signal.case_key.encode(), value=encode_record(signal)
-                    )
-                GROUPING_STEPS.labels(step.reason.value.lower()).inc()
-                if step.book != book:
-                    before, after = book.entries(), step.book.entries()
-                    for name, text in after.items():
-                        if before.get(name) != text:
-                            books[name] = text
-                    for name in before.keys() - after.keys():
-                        books.pop(name, None)
-            except Exception as exc:  # a poison pill must not stop the partition
-                log_failure("grouping", message, exc)
-                await dead_letter_message(app, dlq, processing_failed(exc), message, clock())
+        await consume_in_batches(
+            app, stream, name="grouping", dlq_topic=dlq, clock=clock, handle=handle
+        )

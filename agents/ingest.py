@@ -11,7 +11,8 @@ does what four hops did before (validate, dedupe, assess, and the logistics/chur
    event id, as the API does) is handled where it is; any other is re-keyed once by its
    event id to `kesu.valid.events` (same partition count) and handled there;
 3. for a first delivery: the clean record (`kesu.clean.<source>`, the contract other teams
-   read); a customer's contact scored and keyed by its case (`kesu.assessments`); a shipment
+   read); a customer's contact scored and keyed by its case (`kesu.assessments`), and, when
+   negative, once per surge key it counts toward (`kesu.surge.contacts`); a shipment
    change keyed by its order (`kesu.logistics.changes`); an activity keyed by its customer
    (`kesu.churn.activity`). The id is marked seen once those are acknowledged (agents/batches),
    so a crash in between re-sends (at-least-once), it never loses.
@@ -34,8 +35,10 @@ from agents.bench_scores import text_scorer
 from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.contacts import assess_contact
 from complaints.identifiers import without_personal_identifiers
+from complaints.rules import RuleBook
+from complaints.surge import surge_keys
 from kesu.local_keys import pseudonym_key
-from kesu.metrics import CONTACTS_ASSESSED, EVENTS_IN, SCORING_SECONDS
+from kesu.metrics import CONTACTS_ASSESSED, EVENTS_IN, SCORING_SECONDS, SURGE_CONTACTS_COUNTED
 from kesu.settings import Settings
 from streams.codec import Limits, Rejection, decode_event, decode_valid, encode_record
 from streams.records import CustomerActivity, LogisticsChange, RejectReason, Source, UpstreamEvent
@@ -47,6 +50,7 @@ from streams.topics import (
     LOGISTICS_CHANGES,
     PIPELINE_PARTITIONS,
     RAW,
+    SURGE_CONTACTS,
     VALID,
     source_of_raw_topic,
 )
@@ -60,7 +64,9 @@ ORIGIN_HEADER = "kesu-origin"
 AGE_GRACE = timedelta(minutes=1)
 
 
-def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) -> None:
+def register(
+    app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
+) -> None:
     """Add the ingest agent (and the seen-ids table) to `app`."""
     namespace = settings.namespace
     limits = worker_limits(settings)
@@ -69,6 +75,7 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
     clean_names = {source: CLEAN[source].name(namespace) for source in Source}
     assessments = ASSESSMENTS.name(namespace)
     changes, activity = LOGISTICS_CHANGES.name(namespace), CHURN_ACTIVITY.name(namespace)
+    surge_contacts = SURGE_CONTACTS.name(namespace)
     scorer = text_scorer(settings.bench_scores)  # score_text unless a benchmark says otherwise
     inputs = bytes_topic(
         app,
@@ -101,7 +108,11 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
             contact = assess_contact(record, scorer)
             SCORING_SECONDS.observe(time.perf_counter() - started)
             if contact is not None:
-                batch.send(assessments, key=contact.case_key.encode(), value=encode_record(contact))
+                contact_body = encode_record(contact)
+                batch.send(assessments, key=contact.case_key.encode(), value=contact_body)
+                for surge_key in surge_keys(contact, rules.surge):
+                    batch.send(surge_contacts, key=surge_key.text.encode(), value=contact_body)
+                    SURGE_CONTACTS_COUNTED.labels(surge_key.dimension).inc()
                 score = contact.assessment
                 CONTACTS_ASSESSED.labels(
                     contact.source.value,

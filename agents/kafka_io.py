@@ -9,10 +9,8 @@ from typing import Any
 
 import faust
 
-from agents.sending import RecordRefused, send_confirmed
-from kesu.metrics import DEAD_LETTERS
-from streams.codec import Rejection, dead_letter, encode_record, without_copies
-from streams.records import EARLIEST, LATEST, KafkaOrigin, RejectReason, Source
+from streams.codec import Rejection
+from streams.records import EARLIEST, LATEST, KafkaOrigin, RejectReason
 
 log = logging.getLogger(__name__)
 
@@ -74,44 +72,3 @@ def log_failure(agent: str, message: faust.types.Message, exc: Exception) -> Non
 def processing_failed(exc: Exception) -> Rejection:
     # The exception text may quote the payload, so only its type is kept.
     return Rejection(RejectReason.PROCESSING_FAILED, f"processing raised {type(exc).__name__}")
-
-
-async def dead_letter_message(
-    app: faust.App,
-    dlq_topic: str,
-    rejection: Rejection,
-    message: faust.types.Message,
-    now: datetime,
-    source: Source | None = None,
-) -> None:
-    """Publish `message` (exact bytes, origin, reason) to the dead-letter topic and count it.
-
-    If the topic refuses the letter (its size limit was lowered below ours), the letter goes
-    again without the copy of the original, which stays readable at its origin: a dead letter
-    must never block the partition it came from.
-    """
-    letter = dead_letter(
-        rejection,
-        raw=message.value,
-        key=message.key,
-        now=now,
-        source=source,
-        origin=origin_of(message),
-    )
-    try:
-        await send_confirmed(
-            app, dlq_topic, key=letter.dead_letter_id.encode(), value=encode_record(letter)
-        )
-    except RecordRefused:
-        letter = without_copies(letter)
-        await send_confirmed(
-            app, dlq_topic, key=letter.dead_letter_id.encode(), value=encode_record(letter)
-        )
-    DEAD_LETTERS.labels(rejection.reason.value).inc()
-    log.info(
-        "dead-lettered %s/%s/%s: %s",
-        message.topic,
-        message.partition,
-        message.offset,
-        rejection.reason.value,
-    )
