@@ -5,14 +5,14 @@ is written where a worker recovers it from: its tables' changelog topics. Templa
 a real worker that drained the warm-up corpus; each template is cloned under fresh ids (the
 id replaced in key and value), so every clone is a real record of the current code's format:
 
-  clocks     `cases` + `case-due` (a case with an open SLA clock and its next deadline)
+  clocks     `cases` (a case with an open SLA clock; its deadline is in the case)
   orders     `orders` (logistics tracking)
   customers  `churn` (activity tracking)
 
 A worker is then started on the namespace; once it is ready (recovery complete) and has idled
 a few seconds, its VmRSS (/proc/<pid>/status) is read five times and the median kept. The
 baseline is the same worker on an empty namespace. The timers stay off (the drain setting),
-so the due indexes the logistics and churn timers build on their first run are not included.
+so the in-memory due indexes the timers build on their first run are not included.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from bench.ladder.procstat import rss_bytes
 
 #: dimension -> (tables cloned together, the table whose keys are counted)
 DIMENSIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "clocks": (("cases", "case-due"), "case-due"),
+    "clocks": (("cases",), "cases"),
     "orders": (("orders",), "orders"),
     "customers": (("churn",), "churn"),
 }
@@ -78,7 +78,7 @@ def harvest(cluster: Cluster, warmup: list[RawEvent], *, logs: Path, work: Path)
     for dimension, (tables, counted) in DIMENSIONS.items():
         groups = []
         for key in latest.get(counted, {}):
-            if not key.startswith(b'"customer:') and counted == "case-due":
+            if not key.startswith(b'"customer:') and counted == "cases":
                 continue  # customer cases only: their ids are plain ASCII
             if all(key in latest.get(table, {}) for table in tables):
                 groups.append({table: (key, latest[table][key]) for table in tables})
