@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from api.push.books import DeliveryBook, SubscriptionBook
-from api.push.follower import Follower
-from api.push.sealing import Sealer
+from kesu.follower import Follower
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
+from notify.books import DeliveryBook, SubscriptionBook
+from notify.sealing import Sealer
 from streams.topics import DELIVERIES, SUBSCRIPTIONS
 
 
 class PushView:
-    """The books of api/push/books.py, fed by one background follower task."""
+    """The books of notify/books.py, fed by one background follower task."""
 
     def __init__(self, settings: Settings) -> None:
         #: Seals what the API writes to the subscriptions topic and opens what it reads.

@@ -220,7 +220,7 @@ CHURN_CHECKS = TopicSpec(
     value=f"{Tick.__name__} (case_key = customer id): judge a customer whose check is due",
 )
 
-# -- push: webhook subscriptions and what was sent to them (api/push/) -----------------------
+# -- push: webhook subscriptions and what was sent to them (notify/) -----------------------
 
 #: One partition each: small topics, read whole by every API replica and the notifier.
 SUBSCRIPTIONS = TopicSpec(
@@ -230,7 +230,7 @@ SUBSCRIPTIONS = TopicSpec(
     retention=None,
     key="subscription id",
     value="Subscription; its URL and secret sealed (AES-GCM, key derived from the callback "
-    "secret: api/push/sealing.py); a tombstone deletes it (compacted)",
+    "secret: notify/sealing.py); a tombstone deletes it (compacted)",
     compacted=True,
 )
 DELIVERIES = TopicSpec(

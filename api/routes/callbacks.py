@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import NowDep, PublisherDep, SettingsDep, ViewDep
 from api.publisher import KafkaUnavailable
-from api.push.callbacks import action_from_token
-from api.push.formats.text import mask_customer
-from api.push.links import ACTION_LABELS
-from api.push.signing import InvalidToken, TokenFailure
 from api.view import AlertView
+from notify.callbacks import action_from_token
+from notify.formats.text import mask_customer
+from notify.links import ACTION_LABELS
+from notify.signing import InvalidToken, TokenFailure
 from streams.codec import encode_record
 from streams.records import (
     ALERT_STATUS_LABELS,
@@ -57,7 +57,7 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-#: Status and Chinese explanation of each refusal (api/push/callbacks.py's mapping).
+#: Status and Chinese explanation of each refusal (notify/callbacks.py's mapping).
 _REFUSALS: dict[TokenFailure, tuple[int, str]] = {
     TokenFailure.MALFORMED: (404, "链接无效。请从最新的告警消息中打开。"),
     TokenFailure.BAD_SIGNATURE: (404, "链接无效。请从最新的告警消息中打开。"),

@@ -18,7 +18,7 @@ from api.deps import Admin, PublisherDep, PushViewDep, SettingsDep
 from api.errors import ApiError
 from api.models import ErrorResponse
 from api.publisher import KafkaUnavailable
-from api.push.models import Delivery, Subscription, SubscriptionPublic
+from notify.models import Delivery, Subscription, SubscriptionPublic
 from streams.topics import SUBSCRIPTIONS
 
 

@@ -30,7 +30,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
-from api.push import (
+from notify import (
     Delivery,
     DeliveryOutcome,
     Failure,
@@ -51,7 +51,7 @@ from api.push import (
     verify_webhook,
 )
 from streams.records import ActionKind, AlertEvent, Transition
-from tests.unit.api.push.samples import (
+from tests.unit.notify.samples import (
     CALLBACK_SECRET,
     DINGTALK_SECRET,
     FEISHU_SECRET,
@@ -204,7 +204,7 @@ class Receiver:
             self.visible.append((envelope["alert_id"], envelope["transition"]))
 
     def _callback(self, request: Received) -> tuple[int, dict[str, str], bytes]:
-        """A stand-in for the API's callback route: token -> AlertAction, as api.push.callbacks says."""
+        """A stand-in for the API's callback route: token -> AlertAction, as notify.callbacks says."""
         token = request.path.rsplit("/", 1)[1]
         try:
             action = action_from_token(
@@ -223,7 +223,7 @@ class Receiver:
 
 
 def _dingtalk_sign_ok(query: dict[str, list[str]]) -> bool:
-    """DingTalk's check, from its documented recipe (independent of api.push.signing)."""
+    """DingTalk's check, from its documented recipe (independent of notify.signing)."""
     timestamp = query.get("timestamp", [""])[0]
     if not timestamp.isdigit() or abs(int(timestamp) - time.time() * 1000) > 3600_000:
         return False
@@ -234,7 +234,7 @@ def _dingtalk_sign_ok(query: dict[str, list[str]]) -> bool:
 
 
 def _feishu_sign_ok(body: dict[str, Any]) -> bool:
-    """Feishu's check, from its documented recipe (independent of api.push.signing)."""
+    """Feishu's check, from its documented recipe (independent of notify.signing)."""
     timestamp = str(body.get("timestamp", ""))
     if not timestamp.isdigit() or abs(int(timestamp) - time.time()) > 3600:
         return False

@@ -16,17 +16,17 @@ from collections.abc import Iterator
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from api.push import PushFormat
-from api.push.notifier import Notifier, notifier_group
-from api.push.sealing import Sealer
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
+from notify import PushFormat
+from notify.notifier import Notifier, notifier_group
+from notify.sealing import Sealer
 from streams.records import AlertEvent, Transition
 from streams.topics import LIFECYCLE, SUBSCRIPTIONS
 from tests.conftest import Broker, SettingsFactory
 from tests.integration.support import eventually, publish, read_all
 from tests.integration.test_push_delivery import Receiver, Reply
-from tests.unit.api.push.samples import make_alert_event, subscription
+from tests.unit.notify.samples import make_alert_event, subscription
 
 
 class NotifierThread:

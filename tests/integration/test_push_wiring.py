@@ -23,18 +23,18 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from api.push import make_action_token
-from api.push.notifier import notifier_group
 from kesu.broker import free_port
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
+from notify import make_action_token
+from notify.notifier import notifier_group
 from streams.records import ActionKind, Source
 from streams.topics import LIFECYCLE, PUSH_DLQ, SUBSCRIPTIONS
 from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
 from tests.factories import make_event, now_utc
 from tests.integration.support import KesuProcess, eventually, read_all, settings_env
 from tests.integration.test_push_delivery import Receiver, Reply
-from tests.unit.api.push.samples import JSON_SECRET
+from tests.unit.notify.samples import JSON_SECRET
 
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！我的电话13812345678"
 SECOND = "第三次打电话了还没人处理，再不退款我就去12315投诉！"
@@ -246,7 +246,7 @@ class TestSubscriptionsApi:
 
 
 def _verify_signature(request: Any) -> dict[str, Any]:
-    """Standard Webhooks, checked here from the spec (not with api.push.signing)."""
+    """Standard Webhooks, checked here from the spec (not with notify.signing)."""
     key = base64.b64decode(JSON_SECRET.removeprefix("whsec_"))
     msg_id = request.headers["webhook-id"]
     timestamp = request.headers["webhook-timestamp"]

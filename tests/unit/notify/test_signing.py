@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.push.signing import (
+from notify.signing import (
     CARD_ACTIONS,
     InvalidSignature,
     InvalidToken,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from api.push.models import Failure, PushFormat
+from notify.models import Failure, PushFormat
 
 __all__ = ["ROBOT_BUSY_CODES", "ROBOT_RATE_LIMIT_CODES", "Verdict", "judge", "parse_retry_after"]
 

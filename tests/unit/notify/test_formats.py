@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from api.push import (
+from complaints.masking import mask_personal_data
+from notify import (
     InvalidToken,
     Links,
     Mention,
@@ -25,12 +26,11 @@ from api.push import (
     verify_action_token,
     verify_webhook,
 )
-from api.push.formats import SCHEMA, build_card
-from api.push.formats.text import fit_utf8, human_duration, mask_customer
-from api.push.formats.wecom import MAX_MARKDOWN_BYTES
-from complaints.masking import mask_personal_data
+from notify.formats import SCHEMA, build_card
+from notify.formats.text import fit_utf8, human_duration, mask_customer
+from notify.formats.wecom import MAX_MARKDOWN_BYTES
 from streams.records import ActionKind, AlertEvent, AlertStatus, Compensation, Transition
-from tests.unit.api.push.samples import (
+from tests.unit.notify.samples import (
     CALLBACK_SECRET,
     DINGTALK_SECRET,
     FEISHU_SECRET,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.push import Failure, PushFormat, RetryPolicy, judge
-from api.push.outcomes import parse_retry_after
+from notify import Failure, PushFormat, RetryPolicy, judge
+from notify.outcomes import parse_retry_after
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.push.inflight import InFlight
+from notify.inflight import InFlight
 
 
 def test_the_commit_stops_at_the_oldest_record_still_held() -> None:

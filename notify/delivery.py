@@ -28,10 +28,10 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from api.push.formats import OutgoingRequest, render
-from api.push.links import Links
-from api.push.metrics import WEBHOOK_DELIVERIES, WEBHOOK_FAILURES
-from api.push.models import (
+from notify.formats import OutgoingRequest, render
+from notify.links import Links
+from notify.metrics import WEBHOOK_DELIVERIES, WEBHOOK_FAILURES
+from notify.models import (
     Delivery,
     DeliveryOutcome,
     Failure,
@@ -39,7 +39,7 @@ from api.push.models import (
     Subscription,
     delivery_id_for,
 )
-from api.push.outcomes import Verdict, judge, parse_retry_after
+from notify.outcomes import Verdict, judge, parse_retry_after
 from streams.records import AlertEvent
 
 __all__ = ["Clock", "OnRecord", "RetryPolicy", "Sleep", "deliver", "make_client", "record_delivery"]

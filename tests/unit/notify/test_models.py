@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.push import DEFAULT_TRANSITIONS, Mention, PushFormat, Subscription, delivery_id_for
+from notify import DEFAULT_TRANSITIONS, Mention, PushFormat, Subscription, delivery_id_for
 from streams.records import Transition
-from tests.unit.api.push.samples import DINGTALK_SECRET, subscription
+from tests.unit.notify.samples import DINGTALK_SECRET, subscription
 
 ROBOT_URL = (
     "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"

@@ -1,6 +1,6 @@
 """The card callback's core: a clicked action link becomes the same AlertAction the API publishes.
 
-Pure. The HTTP route around it (api/routes/, the lead's) should:
+Pure. The HTTP route around it (api/routes/callbacks.py) does:
 
 1. GET  /v1/callbacks/actions/{token}: verify only (`action_from_token`, discard the action)
    and show a confirmation page with a form; never act on GET, because chat apps and link
@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
-from api.push.signing import (
+from notify.signing import (
     ActionClaims,
     InvalidToken,
     TokenFailure,

@@ -6,7 +6,7 @@ background: the records of one alert reach one subscription in order, everything
 side by side, so one failing or hanging receiver delays only its own deliveries, never the
 other subscribers'. Every attempt goes to the delivery log and every give-up to the push DLQ;
 an offset is committed only once every delivery of that record and of all before it has
-finished and Kafka has acknowledged its log entries (api/push/inflight.py). A restart
+finished and Kafka has acknowledged its log entries (notify/inflight.py). A restart
 therefore re-reads only unfinished records, and the delivery log (read back on start) says
 which (subscription, record) pairs are done: they are skipped, so nothing is pushed twice to
 the same subscription.
@@ -29,18 +29,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from api.push.books import FINAL_OUTCOMES, DeliveryBook, SubscriptionBook
-from api.push.delivery import Clock, OnRecord, RetryPolicy, make_client
-from api.push.dispatch import LinksFor, notify
-from api.push.follower import Follower
-from api.push.inflight import InFlight
-from api.push.links import make_links
-from api.push.models import Delivery, DeliveryOutcome, Subscription, delivery_id_for
-from api.push.sealing import Sealer
+from kesu.follower import Follower
 from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.local_keys import ensure_callback_secret
 from kesu.metrics import PUSH_SKIPPED
 from kesu.settings import Settings
+from notify.books import FINAL_OUTCOMES, DeliveryBook, SubscriptionBook
+from notify.delivery import Clock, OnRecord, RetryPolicy, make_client
+from notify.dispatch import LinksFor, notify
+from notify.inflight import InFlight
+from notify.links import make_links
+from notify.models import Delivery, DeliveryOutcome, Subscription, delivery_id_for
+from notify.sealing import Sealer
 from streams.records import AlertEvent
 from streams.topics import DELIVERIES, LIFECYCLE, PUSH_DLQ, SUBSCRIPTIONS
 

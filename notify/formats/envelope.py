@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.push.formats.card import title_for
-from api.push.formats.text import mask, mask_customer
-from api.push.links import Links
-from api.push.models import Subscription, delivery_id_for
+from notify.formats.card import title_for
+from notify.formats.text import mask, mask_customer
+from notify.links import Links
+from notify.models import Subscription, delivery_id_for
 from streams.records import (
     ALERT_STATUS_LABELS,
     CATEGORY_LABELS,

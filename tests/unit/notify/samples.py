@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.push import Filters, Mention, PushFormat, Subscription
+from notify import Filters, Mention, PushFormat, Subscription
 from streams.records import (
     Alert,
     AlertEvent,

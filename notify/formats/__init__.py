@@ -10,14 +10,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from api.push.formats.card import Card, build_card
-from api.push.formats.dingtalk import dingtalk_body
-from api.push.formats.envelope import SCHEMA, envelope, render_json
-from api.push.formats.feishu import feishu_message
-from api.push.formats.wecom import MAX_MARKDOWN_BYTES, wecom_body
-from api.push.links import Links
-from api.push.models import PushFormat, Subscription, delivery_id_for
-from api.push.signing import dingtalk_signed_url, feishu_sign, webhook_headers
+from notify.formats.card import Card, build_card
+from notify.formats.dingtalk import dingtalk_body
+from notify.formats.envelope import SCHEMA, envelope, render_json
+from notify.formats.feishu import feishu_message
+from notify.formats.wecom import MAX_MARKDOWN_BYTES, wecom_body
+from notify.links import Links
+from notify.models import PushFormat, Subscription, delivery_id_for
+from notify.signing import dingtalk_signed_url, feishu_sign, webhook_headers
 from streams.records import AlertEvent
 
 __all__ = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from api.push import Delivery, DeliveryOutcome, PushFormat, Subscription
-from api.push.books import DeliveryBook, SubscriptionBook
-from api.push.sealing import Sealer
+from notify import Delivery, DeliveryOutcome, PushFormat, Subscription
+from notify.books import DeliveryBook, SubscriptionBook
+from notify.sealing import Sealer
 from streams.records import Transition
-from tests.unit.api.push.samples import CALLBACK_SECRET, JSON_SECRET, T0, subscription
+from tests.unit.notify.samples import CALLBACK_SECRET, JSON_SECRET, T0, subscription
 
 SEALER = Sealer(CALLBACK_SECRET)
 

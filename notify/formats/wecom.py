@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 
-from api.push.formats.card import Card
-from api.push.formats.text import fit_utf8
-from api.push.links import ACTION_LABELS, Links
-from api.push.models import Mention
+from notify.formats.card import Card
+from notify.formats.text import fit_utf8
+from notify.links import ACTION_LABELS, Links
+from notify.models import Mention
 
 __all__ = ["MAX_MARKDOWN_BYTES", "wecom_body", "wecom_markdown"]
 

@@ -13,11 +13,11 @@ from datetime import datetime
 
 import httpx
 
-from api.push.delivery import Clock, OnRecord, RetryPolicy, Sleep, deliver, record_delivery
-from api.push.links import Links
-from api.push.metrics import WEBHOOK_NOT_ROUTED
-from api.push.models import Delivery, DeliveryOutcome, Subscription, delivery_id_for
-from api.push.routing import NotRouted, explain
+from notify.delivery import Clock, OnRecord, RetryPolicy, Sleep, deliver, record_delivery
+from notify.links import Links
+from notify.metrics import WEBHOOK_NOT_ROUTED
+from notify.models import Delivery, DeliveryOutcome, Subscription, delivery_id_for
+from notify.routing import NotRouted, explain
 from streams.records import AlertEvent
 
 __all__ = ["LinksFor", "filtered", "notify"]

@@ -1,4 +1,4 @@
-"""Push: alert events to on-call people and systems, by signed webhook and chat robot.
+"""The notifier: alert events to on-call people and systems, by signed webhook and chat robot.
 
 Stages 8-9 of the alert pipeline (shared/style.md §3): route (`routing`), then sign and
 format (`signing`, `formats`, `links`), send with retries and dead-letter (`delivery`), with
@@ -8,12 +8,12 @@ clicked card link back into an AlertAction.
 
 from __future__ import annotations
 
-from api.push.callbacks import action_from_token, action_id_for
-from api.push.delivery import RetryPolicy, deliver, make_client
-from api.push.dispatch import LinksFor, filtered, notify
-from api.push.formats import OutgoingRequest, render
-from api.push.links import DEFAULT_TOKEN_TTL, Links, make_links
-from api.push.models import (
+from notify.callbacks import action_from_token, action_id_for
+from notify.delivery import RetryPolicy, deliver, make_client
+from notify.dispatch import LinksFor, filtered, notify
+from notify.formats import OutgoingRequest, render
+from notify.links import DEFAULT_TOKEN_TTL, Links, make_links
+from notify.models import (
     DEFAULT_TRANSITIONS,
     Delivery,
     DeliveryOutcome,
@@ -25,9 +25,9 @@ from api.push.models import (
     SubscriptionPublic,
     delivery_id_for,
 )
-from api.push.outcomes import judge
-from api.push.routing import NotRouted, explain, matches, route, why_not
-from api.push.signing import (
+from notify.outcomes import judge
+from notify.routing import NotRouted, explain, matches, route, why_not
+from notify.signing import (
     CARD_ACTIONS,
     ActionClaims,
     InvalidSignature,

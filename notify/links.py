@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from api.push.models import Subscription
-from api.push.signing import make_action_token
+from notify.models import Subscription
+from notify.signing import make_action_token
 from streams.records import ActionKind, AlertEvent, AlertStatus
 
 __all__ = ["ACTION_LABELS", "DEFAULT_TOKEN_TTL", "Links", "make_links"]

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from api.push import PushFormat, Subscription
-from api.push.sealing import PREFIX, Sealer, UnreadableSubscription
-from tests.unit.api.push.samples import (
+from notify import PushFormat, Subscription
+from notify.sealing import PREFIX, Sealer, UnreadableSubscription
+from tests.unit.notify.samples import (
     CALLBACK_SECRET,
     DINGTALK_SECRET,
     JSON_SECRET,

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from api.push import Filters, NotRouted, PushFormat, Subscription, explain, matches, route, why_not
+from notify import Filters, NotRouted, PushFormat, Subscription, explain, matches, route, why_not
 from streams.records import Category, Transition
-from tests.unit.api.push.samples import make_alert_event, subscription
+from tests.unit.notify.samples import make_alert_event, subscription
 
 
 def _sub(name: str = "s", **filters: Any) -> Subscription:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from api.push.formats.text import beijing_time, clip, human_duration, markup_safe, mask_customer
+from notify.formats.text import beijing_time, clip, human_duration, markup_safe, mask_customer
 from streams.records import (
     ALERT_STATUS_LABELS,
     CATEGORY_LABELS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from api.push.models import Subscription
+from notify.models import Subscription
 from streams.records import AlertEvent
 
 __all__ = ["NotRouted", "explain", "matches", "route", "why_not"]

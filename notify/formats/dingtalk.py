@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.push.formats.card import Card
-from api.push.links import ACTION_LABELS, Links
-from api.push.models import Mention
+from notify.formats.card import Card
+from notify.links import ACTION_LABELS, Links
+from notify.models import Mention
 
 __all__ = ["dingtalk_body", "dingtalk_markdown"]
 

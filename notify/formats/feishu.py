@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.push.formats.card import Card
-from api.push.links import ACTION_LABELS, Links
-from api.push.models import Mention
+from notify.formats.card import Card
+from notify.links import ACTION_LABELS, Links
+from notify.models import Mention
 from streams.records import ActionKind
 
 __all__ = ["TIER_TEMPLATES", "feishu_message"]

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from api.push.models import Subscription
+from notify.models import Subscription
 
 __all__ = ["SEALED_FIELDS", "Sealer", "UnreadableSubscription"]
 

@@ -1,8 +1,8 @@
 """What the push topics say now: current subscriptions and the delivery log, rebuilt from records.
 
-Pure. No Kafka: `api/push/follower.py` feeds these with (key, value, timestamp) records, so
+Pure. No Kafka: `kesu/follower.py` feeds these with (key, value, timestamp) records, so
 every API replica and the notifier hold the same books after reading the same topics.
-Subscription records are opened with the shared Sealer (api/push/sealing.py).
+Subscription records are opened with the shared Sealer (notify/sealing.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections import deque
 
 from pydantic import ValidationError
 
-from api.push.models import Delivery, DeliveryOutcome, Subscription
-from api.push.sealing import Sealer, UnreadableSubscription
+from notify.models import Delivery, DeliveryOutcome, Subscription
+from notify.sealing import Sealer, UnreadableSubscription
 
 __all__ = ["FINAL_OUTCOMES", "DeliveryBook", "SubscriptionBook"]
 
