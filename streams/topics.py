@@ -19,6 +19,7 @@ from streams.records import (
     DelayMapEntry,
     LogisticsChange,
     Signal,
+    Silence,
     Source,
     Tick,
 )
@@ -220,7 +221,7 @@ CHURN_CHECKS = TopicSpec(
     value=f"{Tick.__name__} (case_key = customer id): judge a customer whose check is due",
 )
 
-# -- push: webhook subscriptions and what was sent to them (notify/) -----------------------
+# -- push: webhook subscriptions, what was sent to them, silences (notify/) -------------------
 
 #: One partition each: small topics, read whole by every API replica and the notifier.
 SUBSCRIPTIONS = TopicSpec(
@@ -240,6 +241,16 @@ DELIVERIES = TopicSpec(
     retention=timedelta(days=30),
     key="delivery_id",
     value="Delivery: every attempt and outcome of sending one lifecycle record to one subscription",
+)
+SILENCES = TopicSpec(
+    stage="push",
+    entity="silences",
+    partitions=1,
+    retention=None,
+    key="silence id",
+    value=f"{Silence.__name__}: matchers, start/end, who created it and why; rewritten with "
+    "expired_at/expired_by when ended early (compacted: the latest record per silence)",
+    compacted=True,
 )
 PUSH_DLQ = TopicSpec(
     stage="push",
@@ -271,6 +282,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SUBSCRIPTIONS,
     DELIVERIES,
     PUSH_DLQ,
+    SILENCES,
 )
 
 
