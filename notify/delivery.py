@@ -1,16 +1,14 @@
-"""Stage 9b, send: POST one alert event to one subscriber, retry with backoff, dead-letter.
+"""Stage 9b, send: POST one rendered message, and (for single sends) retry until settled.
 
-The only module of push that does network I/O. Time, sleep and jitter are injected, so tests
-drive retries without waiting. Each attempt is rendered and signed afresh (fresh timestamps)
-under the same delivery id, which is the `webhook-id` receivers dedupe on.
+The only module of notify that does network I/O. `attempt` makes one POST and judges the
+answer (notify/outcomes.py); the notifier's pipeline decides what follows with
+`notify.retry.next_step` and the subscription's budget. `deliver` is the same decision in a
+loop for one event and one subscription (used by tests and one-off sends): it sleeps between
+attempts, and after a rate-limit answer waits out the block instead of retrying into it.
+Each attempt is rendered and signed afresh (fresh timestamps) under the same delivery id, the
+`webhook-id` receivers dedupe on.
 
-Retry policy: 2xx is delivered (for robots only when the body's code is 0); 5xx, 408, 429,
-timeouts, connection errors and the robots' rate-limit/busy codes are retried after
-min(max_delay, base_delay * 2**(n-1)) seconds ± jitter, at least Retry-After (capped at
-max_retry_after) and at least robot_rate_limit_delay after a robot's rate-limit code (their
-limits count per minute, so a quick retry only burns an attempt); other 4xx, 1xx/3xx
-(redirects are not followed: a redirect could carry a signed body to another host) and other
-robot codes are final. After max_attempts the delivery is dead-lettered.
+Redirects are not followed: a redirect could carry a signed body to another host.
 
 Never logged: URLs (robot keys live in them), secrets, request or response bodies.
 """
@@ -23,8 +21,7 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
@@ -39,10 +36,21 @@ from notify.models import (
     Subscription,
     delivery_id_for,
 )
-from notify.outcomes import Verdict, judge, parse_retry_after
+from notify.outcomes import Answer, Verdict, judge
+from notify.policy import PLATFORM_LIMITS
+from notify.retry import Next, RetryPolicy, next_step
 from streams.records import AlertEvent
 
-__all__ = ["Clock", "OnRecord", "RetryPolicy", "Sleep", "deliver", "make_client", "record_delivery"]
+__all__ = [
+    "Clock",
+    "OnRecord",
+    "RetryPolicy",
+    "Sleep",
+    "attempt",
+    "deliver",
+    "make_client",
+    "record_delivery",
+]
 
 log = logging.getLogger(__name__)
 
@@ -87,53 +95,9 @@ OnRecord = Callable[[Delivery], Awaitable[None] | None]
 _MAX_ANSWER_BYTES = 64 * 1024  # enough for any robot's verdict; a hostile receiver gets no more
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try. Durations in seconds."""
-
-    max_attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    jitter: float = 0.1  # each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
-    timeout: float = 10.0  # per attempt: connect, write and read
-    max_retry_after: float = 300.0
-    robot_rate_limit_delay: float = 30.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base_delay < 0 or self.max_delay < self.base_delay:
-            raise ValueError("need max_attempts >= 1 and 0 <= base_delay <= max_delay")
-        if not 0 <= self.jitter < 1 or self.timeout <= 0:
-            raise ValueError("need 0 <= jitter < 1 and timeout > 0")
-
-    def delay(
-        self,
-        retry: int,
-        rng: random.Random,
-        *,
-        failure: Failure | None = None,
-        retry_after: float | None = None,
-    ) -> float:
-        """Seconds to wait before retry number `retry` (1 = the first retry)."""
-        wait = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
-        if self.jitter:
-            wait = min(self.max_delay, wait * (1 + self.jitter * (2 * rng.random() - 1)))
-        if failure is Failure.ROBOT_RATE_LIMITED:
-            wait = max(wait, self.robot_rate_limit_delay)
-        if retry_after is not None:
-            wait = max(wait, min(retry_after, self.max_retry_after))
-        return wait
-
-
-@dataclass(frozen=True)
-class _Answer:
-    verdict: Verdict
-    status: int | None = None
-    retry_after: str | None = None
-
-
-async def _post(
+async def attempt(
     client: httpx.AsyncClient, request: OutgoingRequest, fmt: PushFormat, timeout: float
-) -> _Answer:
+) -> Answer:
     """One attempt; never raises for network trouble, and reads at most 64 KiB of the answer."""
     try:
         async with client.stream(
@@ -150,11 +114,11 @@ async def _post(
                 if len(body) >= _MAX_ANSWER_BYTES:
                     break
     except httpx.TimeoutException:
-        return _Answer(Verdict(False, Failure.TIMEOUT, retryable=True))
+        return Answer(Verdict(False, Failure.TIMEOUT, retryable=True))
     except httpx.TransportError:
-        return _Answer(Verdict(False, Failure.CONNECTION, retryable=True))
+        return Answer(Verdict(False, Failure.CONNECTION, retryable=True))
     verdict = judge(fmt, response.status_code, body)
-    return _Answer(verdict, response.status_code, response.headers.get("retry-after"))
+    return Answer(verdict, response.status_code, response.headers.get("retry-after"))
 
 
 async def record_delivery(on_record: OnRecord | None, record: Delivery) -> None:
@@ -195,7 +159,7 @@ async def deliver(
     where = f"subscription {subscription.id} ({fmt.value}, {subscription.masked_url()})"
     created_at: datetime | None = None
 
-    def entry(outcome: DeliveryOutcome, attempt: int, now: datetime, answer: _Answer) -> Delivery:
+    def entry(outcome: DeliveryOutcome, attempt: int, now: datetime, answer: Answer) -> Delivery:
         verdict = answer.verdict
         return Delivery(
             delivery_id=delivery_id,
@@ -214,47 +178,50 @@ async def deliver(
             updated_at=now,
         )
 
-    for attempt in range(1, policy.max_attempts + 1):
+    block = PLATFORM_LIMITS[fmt.value].block
+    for number in range(1, policy.max_attempts + 1):
         now = clock()
         created_at = created_at or now
         try:
             request = render(subscription, event, links, now=now)
         except Exception as exc:  # a poison record must not stall the consumer: dead-letter it
             log.error("webhook %s to %s not rendered (%s)", delivery_id, where, type(exc).__name__)
-            answer = _Answer(Verdict(False, Failure.RENDER_FAILED))
+            answer = Answer(Verdict(False, Failure.RENDER_FAILED))
         else:
-            answer = await _post(client, request, fmt, policy.timeout)
+            answer = await attempt(client, request, fmt, policy.timeout)
         verdict = answer.verdict
-        if verdict.delivered:
-            log.info("webhook %s delivered to %s, attempt %d", delivery_id, where, attempt)
-            record = entry(DeliveryOutcome.DELIVERED, attempt, now, answer)
+        step = next_step(answer, number, now, policy, rng, block=block)
+        if step.next is Next.DELIVERED:
+            log.info("webhook %s delivered to %s, attempt %d", delivery_id, where, number)
+            record = entry(DeliveryOutcome.DELIVERED, number, now, answer)
             await record_delivery(on_record, record)
             return record
         failure = verdict.failure or Failure.UNEXPECTED_STATUS
         WEBHOOK_FAILURES.labels(fmt.value, failure.value).inc()
-        if not verdict.retryable or attempt == policy.max_attempts:
+        if step.next is Next.GIVE_UP or step.at is None or number == policy.max_attempts:
             log.error(
                 "webhook %s to %s dead-lettered after %d attempt(s): %s",
                 delivery_id,
                 where,
-                attempt,
+                number,
                 verdict.error,
             )
-            record = entry(DeliveryOutcome.DEAD_LETTERED, attempt, now, answer)
+            record = entry(DeliveryOutcome.DEAD_LETTERED, number, now, answer)
             await record_delivery(on_record, record)
             return record
-        retry_after = parse_retry_after(answer.retry_after, now)
-        wait = policy.delay(attempt, rng, failure=failure, retry_after=retry_after)
+        wait = max((step.at - now).total_seconds(), 0.0)
+        deferred = step.next is Next.DEFER
         log.warning(
-            "webhook %s to %s failed, attempt %d: %s; retrying in %.2f s",
+            "webhook %s to %s %s, attempt %d: %s; next attempt in %.2f s",
             delivery_id,
             where,
-            attempt,
+            "refused for rate (waiting out the block)" if deferred else "failed",
+            number,
             verdict.error,
             wait,
         )
-        record = entry(DeliveryOutcome.RETRYING, attempt, now, answer)
-        record = record.model_copy(update={"next_attempt_at": now + timedelta(seconds=wait)})
+        outcome = DeliveryOutcome.DEFERRED if deferred else DeliveryOutcome.RETRYING
+        record = entry(outcome, number, now, answer).model_copy(update={"next_attempt_at": step.at})
         await record_delivery(on_record, record)
         await sleep(wait)
     raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover

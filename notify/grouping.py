@@ -112,7 +112,9 @@ class Group:
         if not self.pending:
             return None
         entries = self.pending.values()
-        urgent = [e.first_seen for e in entries if e.urgent]
+        urgent = [
+            e.first_seen for e in entries if e.urgent or e.reminder
+        ]  # reminders waited enough
         if urgent:
             return min(urgent)
         opened = min(e.first_seen for e in entries)

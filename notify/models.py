@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from notify.policy import Policy
 from streams.records import Category, Identifier, TierNumber, Transition
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Subscription",
     "SubscriptionPublic",
     "delivery_id_for",
+    "message_id_for",
 ]
 
 
@@ -135,6 +138,11 @@ class Subscription(_Frozen):
     filters: Filters = Filters()
     mention: Mention = Mention()
     enabled: bool = True
+    policy: Policy = Field(
+        default=Policy(),
+        description="Grouping, timers and rate budget (defaults: group by tier and kind, "
+        "30 s / 5 min / 4 h, tier 1 at once, the platform's documented limit).",
+    )
 
     @field_validator("url")
     @classmethod
@@ -187,6 +195,7 @@ class Subscription(_Frozen):
             filters=self.filters,
             mention=self.mention,
             enabled=self.enabled,
+            policy=self.policy,
         )
 
 
@@ -201,6 +210,7 @@ class SubscriptionPublic(_Frozen):
     filters: Filters
     mention: Mention
     enabled: bool
+    policy: Policy
 
 
 class DeliveryOutcome(StrEnum):
@@ -211,7 +221,8 @@ class DeliveryOutcome(StrEnum):
     DEAD_LETTERED = (
         "dead_lettered"  # given up: last attempt failed, or a failure not worth retrying
     )
-    FILTERED = "filtered"  # routing said no; `filtered_by` says why
+    FILTERED = "filtered"  # not pushed: routing, inhibition or a silence; `filtered_by` says why
+    DEFERRED = "deferred"  # refused for rate: its alerts wait for the budget, in a later message
 
 
 class Failure(StrEnum):
@@ -228,6 +239,7 @@ class Failure(StrEnum):
     ROBOT_BUSY = "ROBOT_BUSY"  # HTTP 200 with a robot's "system busy, try later" (-1)
     ROBOT_REJECTED = "ROBOT_REJECTED"  # HTTP 200 with any other robot error code
     RENDER_FAILED = "RENDER_FAILED"  # a bug or an impossible record: nothing was sent
+    DESTINATION_REFUSED = "DESTINATION_REFUSED"  # resolves to a private/loopback/metadata address
 
 
 def delivery_id_for(subscription_id: str, record_id: str) -> str:
@@ -238,6 +250,15 @@ def delivery_id_for(subscription_id: str, record_id: str) -> str:
     """
     digest = hashlib.sha256(f"{subscription_id}\n{record_id}".encode()).hexdigest()
     return f"msg_{digest[:32]}"
+
+
+def message_id_for(subscription_id: str, record_ids: Sequence[str], extra: str = "") -> str:
+    """The id of one message carrying `record_ids` (any order): for one record exactly
+    `delivery_id_for`, so a single-alert message keeps the id receivers already dedupe on."""
+    if len(record_ids) == 1 and not extra:
+        return delivery_id_for(subscription_id, record_ids[0])
+    text = "\n".join([subscription_id, *sorted(record_ids), extra])
+    return f"msg_{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
 class Delivery(_Frozen):
@@ -263,4 +284,30 @@ class Delivery(_Frozen):
     robot_code: int | None = Field(default=None, description="errcode/code a robot answered.")
     created_at: datetime = Field(description="When the first attempt (or the filtering) happened.")
     updated_at: datetime
-    next_attempt_at: datetime | None = Field(default=None, description="Set while retrying.")
+    next_attempt_at: datetime | None = Field(
+        default=None, description="Set while retrying (or deferred: when the budget reopens)."
+    )
+    record_ids: tuple[str, ...] = Field(
+        default=(),
+        description="Every lifecycle record the message covered (empty: just record_id).",
+    )
+    alert_ids: tuple[str, ...] = Field(
+        default=(), description="Every alert the message carried, listed or behind its link."
+    )
+    groups: tuple[str, ...] = Field(
+        default=(),
+        description="The groups it carried (group_by values, e.g. tier=1,kind=complaint).",
+    )
+    folded: int = Field(
+        default=0,
+        ge=0,
+        description="Alerts of other groups folded in because the budget was short.",
+    )
+    listed: int = Field(default=0, ge=0, description="Alerts listed in full in the message body.")
+    suppressed_by: str | None = Field(
+        default=None, description="Filtered as INHIBITED or SILENCED: the alert or silence id."
+    )
+
+    def covered(self) -> tuple[str, ...]:
+        """The lifecycle record ids this entry speaks for."""
+        return self.record_ids or (self.record_id,)

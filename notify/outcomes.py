@@ -25,7 +25,14 @@ from email.utils import parsedate_to_datetime
 
 from notify.models import Failure, PushFormat
 
-__all__ = ["ROBOT_BUSY_CODES", "ROBOT_RATE_LIMIT_CODES", "Verdict", "judge", "parse_retry_after"]
+__all__ = [
+    "ROBOT_BUSY_CODES",
+    "ROBOT_RATE_LIMIT_CODES",
+    "Answer",
+    "Verdict",
+    "judge",
+    "parse_retry_after",
+]
 
 ROBOT_RATE_LIMIT_CODES: dict[PushFormat, frozenset[int]] = {
     PushFormat.WECOM: frozenset({45009}),
@@ -59,6 +66,18 @@ class Verdict:
 
 
 _DELIVERED = Verdict(delivered=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one attempt got back: its verdict, the HTTP status and the Retry-After header."""
+
+    verdict: Verdict
+    status: int | None = None
+    retry_after: str | None = None
+
+    def retry_after_seconds(self, now: datetime) -> float | None:
+        return parse_retry_after(self.retry_after, now)
 
 
 def _robot_code(fmt: PushFormat, body: bytes) -> int | None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from notify.formats.text import beijing_time, clip, human_duration, markup_safe, mask_customer
 from streams.records import (
+    ALERT_KIND_LABELS,
     ALERT_STATUS_LABELS,
     CATEGORY_LABELS,
     EMOTION_LABELS,
@@ -19,6 +20,7 @@ from streams.records import (
     TIER_LABELS,
     TRANSITION_LABELS,
     AlertEvent,
+    AlertKind,
     SlaClock,
 )
 
@@ -27,6 +29,8 @@ __all__ = ["Card", "Deadline", "build_card", "title_for"]
 _CUES_SHOWN = 3
 _KEYWORDS_SHOWN = 5
 _EXCERPT_CHARS = 300  # the engine shortens excerpts already; this bounds a chat bubble
+_EXAMPLES_SHOWN = 3
+_EXAMPLE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Card:
     escalated_to: str | None
     detail: str | None
     facts: tuple[tuple[str, str], ...]  # (label, value): 来源, 地区, 物流, 商品, 批次, 强度, 联系
+    examples: tuple[str, ...] = ()  # a parent incident's members, in their own (masked) words
 
 
 def _deadline(clocks: tuple[SlaClock, ...], now: datetime) -> Deadline | None:
@@ -71,13 +76,17 @@ def _deadline(clocks: tuple[SlaClock, ...], now: datetime) -> Deadline | None:
 
 
 def title_for(event: AlertEvent, *, escape: Callable[[str | None], str] = markup_safe) -> str:
-    """The one-line summary: "【即时响应】SLA 超时 · 客户 c***1 · 物流 · 愤怒型"."""
+    """The one-line summary: "【即时响应】SLA 超时 · 客户 c***1 · 物流 · 愤怒型"; a detected
+    condition says what it is: "【深度响应】新建告警 · 集中投诉：批次 B2511-07 负面反馈激增"."""
     alert = event.alert
     heading = [f"【{TIER_LABELS[alert.tier]}】{TRANSITION_LABELS[event.transition]}"]
+    if alert.kind is not AlertKind.COMPLAINT:
+        what = ALERT_KIND_LABELS[alert.kind]
+        heading.append(f"{what}：{escape(alert.title)}" if alert.title else what)
     customer = mask_customer(alert.customer_id)
     if customer:
         heading.append(f"客户 {escape(customer)}")
-    if alert.category:
+    if alert.category and alert.kind is AlertKind.COMPLAINT:
         heading.append(CATEGORY_LABELS[alert.category])
     if alert.emotion:
         heading.append(EMOTION_LABELS[alert.emotion])
@@ -116,8 +125,24 @@ def build_card(
     ):
         if value:
             facts.append((label, escape(value)))
-    facts.append(("情绪强度", f"{alert.intensity}/100"))
-    facts.append(("联系次数", str(alert.contacts)))
+    # A detected condition has no feelings and no contacts of its own: say what it counts.
+    if alert.kind is AlertKind.COMPLAINT or alert.intensity:
+        facts.append(("情绪强度", f"{alert.intensity}/100"))
+    if alert.kind is AlertKind.COMPLAINT or alert.contacts:
+        facts.append(("联系次数", str(alert.contacts)))
+    if alert.group is not None:
+        facts.append(("涉及客户", f"{alert.group.member_count} 位"))
+    if alert.surge is not None:
+        surge = alert.surge
+        facts.append(
+            (
+                "激增",
+                f"{surge.count} 条负面（{surge.window_minutes} 分钟，约 {surge.ratio:.0f} 倍）",
+            )
+        )
+    examples = alert.group.examples if alert.group is not None and alert.group.examples else ()
+    if not examples and alert.surge is not None:
+        examples = alert.surge.examples
 
     paused = any(c.stopped_at is None and c.running_since is None for c in alert.clocks)
     return Card(
@@ -130,10 +155,14 @@ def build_card(
         paused=paused,
         reason=reason,
         keywords="、".join(escape(k) for k in alert.keywords[:_KEYWORDS_SHOWN]) or None,
-        excerpt=clip(escape(alert.excerpt), _EXCERPT_CHARS) or None,  # mask, then cut
+        # 客户原话 is a customer's words: a detected condition's excerpt is our own description.
+        excerpt=(clip(escape(alert.excerpt), _EXCERPT_CHARS) or None)  # mask, then cut
+        if alert.kind is AlertKind.COMPLAINT
+        else None,
         compensation=compensation,
         needs_approval=bool(alert.compensation and alert.compensation.needs_approval),
         escalated_to=escape(alert.escalated_to) or None,
         detail=escape(event.detail) or None,
         facts=tuple(facts),
+        examples=tuple(clip(escape(x), _EXAMPLE_CHARS) for x in examples[:_EXAMPLES_SHOWN]),
     )

@@ -18,10 +18,10 @@ from notify.formats.card import Card
 from notify.links import ACTION_LABELS, Links
 from notify.models import Mention
 
-__all__ = ["dingtalk_body", "dingtalk_markdown"]
+__all__ = ["dingtalk_body", "dingtalk_markdown", "mention_line"]
 
 
-def _mention_line(mention: Mention) -> str:
+def mention_line(mention: Mention) -> str:
     names = [f"@{m}" for m in mention.mobiles] + [f"@{u}" for u in mention.user_ids]
     if mention.everyone:
         names.append("@所有人")
@@ -51,10 +51,11 @@ def dingtalk_markdown(card: Card, mention: Mention) -> str:
     if card.detail:
         lines.append(f"- 说明：{card.detail}")
     lines.append("- " + " · ".join(f"{label}：{value}" for label, value in card.facts))
+    lines += [f"- 成员示例：{example}" for example in card.examples]
     if card.excerpt:
         lines += ["", f"> 客户原话：{card.excerpt}"]
     lines += ["", "客诉监控 · 点击按钮后在页面确认操作"]
-    at = _mention_line(mention)
+    at = mention_line(mention)
     if at:
         lines += ["", at]
     return "\n".join(lines)

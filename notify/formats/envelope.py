@@ -8,12 +8,13 @@ id is shown masked, as in chat (a receiver that needs more asks the authenticate
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from notify.formats.card import title_for
 from notify.formats.text import mask, mask_customer
 from notify.links import Links
-from notify.models import Subscription, delivery_id_for
+from notify.models import Mention, Subscription, delivery_id_for
 from streams.records import (
     ALERT_STATUS_LABELS,
     CATEGORY_LABELS,
@@ -23,18 +24,28 @@ from streams.records import (
     AlertEvent,
 )
 
-__all__ = ["SCHEMA", "envelope", "render_json"]
+__all__ = ["DIGEST_SCHEMA", "SCHEMA", "digest_envelope", "envelope", "render_json"]
 
 #: Bumped on any incompatible change; receivers should check it.
 SCHEMA = "kesu.alert-event/v1"
+#: A message about several alerts (a group or a digest): every alert, not only the listed ones.
+DIGEST_SCHEMA = "kesu.alert-digest/v1"
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def envelope(subscription: Subscription, event: AlertEvent, links: Links) -> dict[str, Any]:
+def envelope(
+    subscription: Subscription,
+    event: AlertEvent,
+    links: Links,
+    *,
+    mention: Mention | None = None,
+    delivery_id: str | None = None,
+) -> dict[str, Any]:
     """The envelope as a dict, keys in a fixed order."""
+    mention = mention or subscription.mention
     alert = event.alert
     running = [c for c in alert.clocks if c.stopped_at is None and c.due_at is not None]
     due_at = min((c.due_at for c in running if c.due_at is not None), default=None)
@@ -42,7 +53,7 @@ def envelope(subscription: Subscription, event: AlertEvent, links: Links) -> dic
     return {
         "schema": SCHEMA,
         "type": f"alert.{event.transition.value}",
-        "delivery_id": delivery_id_for(subscription.id, event.record_id),
+        "delivery_id": delivery_id or delivery_id_for(subscription.id, event.record_id),
         "record_id": event.record_id,
         "alert_id": event.alert_id,
         "version": event.version,
@@ -95,15 +106,74 @@ def envelope(subscription: Subscription, event: AlertEvent, links: Links) -> dic
             "alert": links.alert,
             "actions": {kind.value: url for kind, url in links.actions.items()},
         },
-        "mention": {
-            "mobiles": list(subscription.mention.mobiles),
-            "user_ids": list(subscription.mention.user_ids),
-            "everyone": subscription.mention.everyone,
-        },
+        "mention": _mention(mention),
     }
 
 
-def render_json(subscription: Subscription, event: AlertEvent, links: Links) -> bytes:
+def _mention(mention: Mention) -> dict[str, Any]:
+    return {
+        "mobiles": list(mention.mobiles),
+        "user_ids": list(mention.user_ids),
+        "everyone": mention.everyone,
+    }
+
+
+def render_json(
+    subscription: Subscription,
+    event: AlertEvent,
+    links: Links,
+    *,
+    mention: Mention | None = None,
+    delivery_id: str | None = None,
+) -> bytes:
     """The envelope as compact UTF-8 JSON (Chinese kept as characters, not \\u escapes)."""
-    body = envelope(subscription, event, links)
+    body = envelope(subscription, event, links, mention=mention, delivery_id=delivery_id)
+    return _compact(body)
+
+
+def _compact(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def digest_envelope(
+    subscription: Subscription,
+    items: Sequence[tuple[AlertEvent, tuple[str, ...], bool]],
+    *,
+    delivery_id: str,
+    title: str,
+    groups: Sequence[str],
+    alert_link: Callable[[str], str | None],
+    more_link: str | None,
+    mention: Mention,
+) -> bytes:
+    """Every alert of a group or digest message ((latest record, record ids, reminder) each),
+    in priority order, each as the alert part of `envelope`."""
+    body = {
+        "schema": DIGEST_SCHEMA,
+        "type": "alert.digest",
+        "delivery_id": delivery_id,
+        "summary": mask(title),
+        "groups": list(groups),
+        "counts": {str(t): sum(1 for e, _, _ in items if e.alert.tier == t) for t in (1, 2, 3)},
+        "items": [
+            {
+                "record_ids": list(record_ids),
+                "reminder": reminder,
+                **{
+                    k: v
+                    for k, v in envelope(
+                        subscription,
+                        event,
+                        Links(alert=alert_link(event.alert_id)),
+                        mention=mention,
+                        delivery_id=delivery_id,
+                    ).items()
+                    if k not in ("schema", "delivery_id", "mention")
+                },
+            }
+            for event, record_ids, reminder in items
+        ],
+        "links": {"digest": more_link},
+        "mention": _mention(mention),
+    }
+    return _compact(body)

@@ -59,6 +59,9 @@ def feishu_message(card: Card, links: Links, mention: Mention) -> dict[str, Any]
         elements.append({"tag": "div", "text": _md("\n".join(notes))})
     if card.excerpt:
         elements.append({"tag": "div", "text": _md(f"**客户原话**：{card.excerpt}")})
+    if card.examples:
+        shown = "\n".join(f"- {example}" for example in card.examples)
+        elements.append({"tag": "div", "text": _md(f"**成员示例**\n{shown}")})
     ats = [f"<at id={uid}></at>" for uid in mention.user_ids]
     if mention.everyone:
         ats.append("<at id=all></at>")

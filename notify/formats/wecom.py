@@ -48,6 +48,7 @@ def _lines_before_excerpt(card: Card) -> list[str]:
     if card.detail:
         lines.append(f"> 说明：{card.detail}")
     lines.append("> " + " · ".join(f"{label}：{value}" for label, value in card.facts))
+    lines += [f'> 成员示例：<font color="comment">{example}</font>' for example in card.examples]
     return lines
 
 

@@ -511,28 +511,36 @@ class TestRobots:
         )
 
     @pytest.mark.parametrize(
-        ("fmt", "limited"),
+        ("fmt", "limited", "block"),
         [
             (
                 PushFormat.DINGTALK,
                 b'{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}',
+                600.0,
             ),
-            (PushFormat.WECOM, b'{"errcode":45009,"errmsg":"api freq out of limit"}'),
-            (PushFormat.FEISHU, b'{"code":11232,"msg":"frequency limited"}'),
+            (PushFormat.WECOM, b'{"errcode":45009,"errmsg":"api freq out of limit"}', 60.0),
+            (PushFormat.FEISHU, b'{"code":11232,"msg":"frequency limited"}', 60.0),
         ],
     )
-    async def test_robot_rate_limit_in_a_200_is_retried_after_a_pause(
-        self, receiver: Receiver, client: httpx.AsyncClient, fmt: PushFormat, limited: bytes
+    async def test_robot_rate_limit_waits_out_the_platforms_block(
+        self,
+        receiver: Receiver,
+        client: httpx.AsyncClient,
+        fmt: PushFormat,
+        limited: bytes,
+        block: float,
     ) -> None:
-        """A 200 carrying the robot's frequency-limit code waits robot_rate_limit_delay and retries."""
+        """A 200 carrying the robot's rate-limit code is deferred for the platform's documented
+        block (DingTalk 10 min, WeCom 60 s, Feishu 60 s), not retried into it after 30 s."""
         receiver.answer(Reply(200, limited))
-        sleep = RecordingSleep()
-        policy = RetryPolicy(jitter=0, robot_rate_limit_delay=30)
+        sleep, records = RecordingSleep(), []  # type: ignore[var-annotated]
         result = await _deliver(
-            _robot_sub(receiver, fmt), make_alert_event(), client, sleep=sleep, policy=policy
+            _robot_sub(receiver, fmt), make_alert_event(), client, sleep=sleep, records=records
         )
         assert (result.outcome, result.attempts) == (DeliveryOutcome.DELIVERED, 2)
-        assert sleep.delays == [30.0]
+        assert sleep.delays == [block]
+        assert [r.outcome for r in records] == ["deferred", "delivered"]
+        assert records[0].failure is Failure.ROBOT_RATE_LIMITED
 
     async def test_feishu_signed_card_arrives(
         self, receiver: Receiver, client: httpx.AsyncClient

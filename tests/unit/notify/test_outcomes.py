@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notify import Failure, PushFormat, RetryPolicy, judge
-from notify.outcomes import parse_retry_after
+from notify.outcomes import Answer, Verdict, parse_retry_after
+from notify.retry import Next, next_step
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
@@ -157,15 +158,95 @@ class TestRetryPolicy:
         assert delays == sorted(delays)
         assert delays == [policy.delay(n, random.Random(n)) for n in range(1, 8)]
 
-    def test_retry_after_and_robot_rate_limit_raise_the_delay(self) -> None:
-        """Retry-After is a floor (capped); a robot's per-minute limit waits robot_rate_limit_delay."""
-        policy = RetryPolicy(base_delay=1, jitter=0, max_retry_after=120, robot_rate_limit_delay=30)
+    def test_retry_after_is_a_floor_and_keeps_its_jitter(self) -> None:
+        """Retry-After is a floor (capped); when it decides, the wait is stretched, never cut."""
+        policy = RetryPolicy(base_delay=1, jitter=0, max_retry_after=120)
         rng = random.Random(0)
         assert policy.delay(1, rng, retry_after=5) == 5
         assert policy.delay(1, rng, retry_after=0.2) == 1
         assert policy.delay(1, rng, retry_after=3600) == 120
-        assert policy.delay(1, rng, failure=Failure.ROBOT_RATE_LIMITED) == 30
-        assert policy.delay(1, rng, failure=Failure.SERVER_ERROR) == 1
+        jittered = RetryPolicy(base_delay=1, jitter=0.1, max_retry_after=120)
+        waits = {jittered.delay(1, random.Random(seed), retry_after=30) for seed in range(20)}
+        assert all(30 <= w <= 33 for w in waits) and len(waits) > 10, "not in lockstep"
+
+
+NOW_UTC = NOW
+
+
+def _answer(
+    failure: Failure | None, *, retryable: bool = False, after: str | None = None
+) -> Answer:
+    return Answer(Verdict(failure is None, failure, retryable=retryable), 200, after)
+
+
+class TestNextStep:
+    @pytest.mark.parametrize(
+        ("case", "answer", "attempt", "step", "seconds"),
+        [
+            ("delivered", _answer(None), 1, Next.DELIVERED, None),
+            (
+                "5xx: retry after 1 s",
+                _answer(Failure.SERVER_ERROR, retryable=True),
+                1,
+                Next.RETRY,
+                1,
+            ),
+            ("5xx again: 2 s", _answer(Failure.SERVER_ERROR, retryable=True), 2, Next.RETRY, 2),
+            (
+                "5xx on the last attempt",
+                _answer(Failure.SERVER_ERROR, retryable=True),
+                5,
+                Next.GIVE_UP,
+                None,
+            ),
+            ("robot refused the message", _answer(Failure.ROBOT_REJECTED), 1, Next.GIVE_UP, None),
+            (
+                "robot rate limit: wait out the platform's block, never retry into it",
+                _answer(Failure.ROBOT_RATE_LIMITED, retryable=True),
+                1,
+                Next.DEFER,
+                600,
+            ),
+            (
+                "429 with Retry-After: the receiver decides",
+                _answer(Failure.RATE_LIMITED, retryable=True, after="7"),
+                1,
+                Next.DEFER,
+                7,
+            ),
+            (
+                "rate limits defer even on the last attempt",
+                _answer(Failure.ROBOT_RATE_LIMITED, retryable=True),
+                5,
+                Next.DEFER,
+                600,
+            ),
+        ],
+    )
+    def test_table(
+        self, case: str, answer: Answer, attempt: int, step: Next, seconds: float | None
+    ) -> None:
+        policy = RetryPolicy(jitter=0)
+        found = next_step(
+            answer, attempt, NOW_UTC, policy, random.Random(0), block=timedelta(minutes=10)
+        )
+        assert found.next is step
+        assert found.at == (NOW_UTC + timedelta(seconds=seconds) if seconds is not None else None)
+
+    def test_blocks_end_at_different_times_for_different_subscriptions(self) -> None:
+        """Ten robots refused at the same moment do not all come back at the same second."""
+        policy = RetryPolicy(jitter=0.1)
+        limited = _answer(Failure.ROBOT_RATE_LIMITED, retryable=True)
+        ends = {
+            next_step(limited, 1, NOW_UTC, policy, random.Random(s), block=timedelta(seconds=60)).at
+            for s in range(10)
+        }
+        assert len(ends) == 10
+        assert all(
+            e is not None
+            and NOW_UTC + timedelta(seconds=60) <= e <= NOW_UTC + timedelta(seconds=66)
+            for e in ends
+        )
 
     @pytest.mark.parametrize(
         "kwargs",
