@@ -63,10 +63,12 @@ class SubscriptionBook:
 
 
 class DeliveryBook:
-    """The delivery log: the latest entries per subscription and the ids that are done."""
+    """The delivery log: the latest entries per subscription, and which (subscription,
+    lifecycle record) pairs are done (delivered, dead-lettered or filtered: never again)."""
 
     def __init__(self, *, keep_per_subscription: int = 1000) -> None:
         self.done: set[str] = set()
+        self.covered: set[tuple[str, str]] = set()
         self._recent: dict[str, deque[Delivery]] = {}
         self._keep = keep_per_subscription
 
@@ -84,8 +86,22 @@ class DeliveryBook:
         """Record an entry (the notifier calls this for its own, once Kafka has them)."""
         if entry.outcome in FINAL_OUTCOMES:
             self.done.add(entry.delivery_id)
-        recent = self._recent.setdefault(entry.subscription_id, deque(maxlen=self._keep))
-        recent.append(entry)
+            self.covered.update((entry.subscription_id, r) for r in entry.covered())
+        if self._keep:
+            recent = self._recent.setdefault(entry.subscription_id, deque(maxlen=self._keep))
+            recent.append(entry)
+
+    def is_covered(self, subscription_id: str, record_id: str) -> bool:
+        """Whether the log already settled this record for this subscription."""
+        return (subscription_id, record_id) in self.covered
+
+    def find(self, delivery_id: str) -> Delivery | None:
+        """The latest kept entry of one message (e.g. for the page behind a digest's link)."""
+        for recent in self._recent.values():
+            for entry in reversed(recent):
+                if entry.delivery_id == delivery_id:
+                    return entry
+        return None
 
     def entries(self, subscription_id: str) -> list[Delivery]:
         """The kept entries of one subscription, newest first."""

@@ -25,6 +25,7 @@ from datetime import datetime
 
 import httpx
 
+from notify.egress import DestinationRefused, EgressPolicy, GuardedTransport
 from notify.formats import OutgoingRequest, render
 from notify.links import Links
 from notify.metrics import WEBHOOK_DELIVERIES, WEBHOOK_FAILURES
@@ -72,17 +73,24 @@ class _HideUrlPaths(logging.Filter):
 logging.getLogger("httpx").addFilter(_HideUrlPaths())
 
 
-def make_client(*, max_connections: int = 20, trust_env: bool = True) -> httpx.AsyncClient:
-    """An HTTP client fit for pushing: no redirects, a bounded pool.
+def make_client(
+    *,
+    egress: EgressPolicy | None = None,
+    max_connections: int = 20,
+    trust_env: bool = True,
+) -> httpx.AsyncClient:
+    """An HTTP client fit for pushing: no redirects, a bounded pool, and every connection
+    checked against `egress` (default: public addresses only; notify/egress.py).
 
     Args:
         trust_env: honour HTTPS_PROXY/NO_PROXY (egress to the robots often needs a proxy).
     Timeouts are set per attempt by `deliver` (RetryPolicy.timeout).
     """
+    limits = httpx.Limits(max_connections=max_connections)
     return httpx.AsyncClient(
+        transport=GuardedTransport(egress or EgressPolicy(), limits=limits, trust_env=trust_env),
         follow_redirects=False,
-        trust_env=trust_env,
-        limits=httpx.Limits(max_connections=max_connections),
+        trust_env=False,  # the guarded transport applies the proxy settings itself
         headers={"user-agent": "kesu-push/1"},
     )
 
@@ -113,6 +121,8 @@ async def attempt(
                 body += chunk
                 if len(body) >= _MAX_ANSWER_BYTES:
                     break
+    except DestinationRefused:
+        return Answer(Verdict(False, Failure.DESTINATION_REFUSED))
     except httpx.TimeoutException:
         return Answer(Verdict(False, Failure.TIMEOUT, retryable=True))
     except httpx.TransportError:

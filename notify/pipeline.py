@@ -43,24 +43,19 @@ from notify.outcomes import Answer
 from notify.planner import Due, plan
 from notify.retry import Next, RetryPolicy, next_step
 from notify.routing import why_not
-from notify.silencing import silenced_by
+from notify.suppression import INHIBITED, SILENCED, Suppressed, suppression_of
 from streams.records import Alert, AlertEvent, AlertStatus, Silence, Transition
 
-__all__ = ["Dropped", "Outgoing", "Pipeline", "Routed", "Settled", "Suppressed"]
-
-#: Why an alert's push is held (the `filtered_by` of its delivery-log entry).
-INHIBITED = "INHIBITED"
-SILENCED = "SILENCED"
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """An alert held back: INHIBITED (by the alert `by`, rule `rule_id`) or SILENCED (by the
-    silence `by`)."""
-
-    reason: str
-    by: str
-    rule_id: str | None = None
+__all__ = [
+    "INHIBITED",
+    "SILENCED",
+    "Dropped",
+    "Outgoing",
+    "Pipeline",
+    "Routed",
+    "Settled",
+    "Suppressed",
+]
 
 
 @dataclass(frozen=True)
@@ -168,13 +163,7 @@ class Pipeline:
         """Why `alert`'s pushes are held at `now` (inhibition first), or None."""
         if self._inhibitor is None:
             self._inhibitor = Inhibitor(self.alerts.values(), self._rules.inhibit_rules)
-        inhibition = self._inhibitor.why(alert)
-        if inhibition is not None:
-            return Suppressed(INHIBITED, inhibition.source.alert_id, inhibition.rule_id)
-        silence = silenced_by(alert, self.silences.values(), now)
-        if silence is not None:
-            return Suppressed(SILENCED, silence.silence_id)
-        return None
+        return suppression_of(alert, self._inhibitor, self.silences.values(), now)
 
     def sync(self, subscriptions: Iterable[Subscription]) -> list[tuple[Subscription, Entry]]:
         """Follow the subscriptions as they are now: a changed one keeps what waits (under its

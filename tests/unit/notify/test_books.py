@@ -86,6 +86,27 @@ class TestDeliveryBook:
         ):
             book.apply(_delivery(outcome, 2, record_id).model_dump_json().encode())
         assert book.done == {"msg_al-1:1", "msg_al-1:2", "msg_al-1:3"}
+        assert book.is_covered("s1", "al-1:2") and not book.is_covered("s2", "al-1:2")
+
+    def test_a_message_covers_every_record_it_carried(self) -> None:
+        """A digest's entry settles each of its records; a deferred one settles none."""
+        book = DeliveryBook()
+        digest = _delivery(DeliveryOutcome.DELIVERED, 1).model_copy(
+            update={"delivery_id": "msg_digest", "record_ids": ("a:1", "b:3")}
+        )
+        deferred = digest.model_copy(
+            update={
+                "delivery_id": "msg_deferred",
+                "record_ids": ("c:1",),
+                "outcome": DeliveryOutcome.DEFERRED,
+            }
+        )
+        book.note(deferred)
+        book.note(digest)
+        assert book.covered == {("s1", "a:1"), ("s1", "b:3")}
+        found = book.find("msg_digest")
+        assert found is not None and found.record_ids == ("a:1", "b:3")
+        assert book.find("msg_nothing") is None
 
     def test_entries_are_newest_first_and_bounded(self) -> None:
         book = DeliveryBook(keep_per_subscription=2)
