@@ -74,6 +74,8 @@ _BATCH = 200
 _MAX_IN_FLIGHT = 5000
 #: Longest sleep of the loop: how soon a due group or a finished send is looked at.
 _TICK_S = 0.2
+#: Never poll without waiting: the sends run on the same event loop.
+_MIN_POLL_MS = 5
 
 
 def notifier_group(settings: Settings) -> str:
@@ -269,10 +271,10 @@ class Notifier:
         """Wait for records, but not past the pipeline's next due time (nor past a tick)."""
         if self._wake.is_set():
             self._wake.clear()
-            return 0
+            return _MIN_POLL_MS
         wakeup = self.pipeline.next_wakeup(self._clock())
         seconds = _TICK_S if wakeup is None else (wakeup - self._clock()).total_seconds()
-        return int(min(max(seconds, 0.0), _TICK_S) * 1000)
+        return max(_MIN_POLL_MS, int(min(seconds, _TICK_S) * 1000))
 
     # -- records in -----------------------------------------------------------------------
 

@@ -426,6 +426,8 @@ class Pipeline:
         """When `take` may next have something to send (None: nothing waits)."""
         times: list[datetime] = []
         for lane in self._lanes.values():
+            if lane.busy:
+                continue  # its answer comes first
             policy = lane.subscription.policy
             free = lane.budget.next_free(now)
             for message in lane.retries:
