@@ -4,8 +4,8 @@ Pure. No I/O, no clock reads: every method takes `now`; randomness (retry jitter
 The notifier process (notify/notifier.py) feeds it and does the sending. Its stages, in order
 (Alertmanager's inhibit → silence → group → wait → dedup → retry, plus a budget):
 
-1. route: the subscription's filters (notify/routing.py);
-2. dedup: a record the delivery log already covers for the subscription is skipped;
+1. dedup: a record the delivery log already settled for the subscription is skipped;
+2. route: the subscription's filters (notify/routing.py);
 3. inhibit and silence (notify/inhibit.py, notify/silencing.py), checked when a record arrives
    and again when its message is formed (a surge may open, a silence start, meanwhile):
    suppressed alerts are recorded in the delivery log as `filtered` with the reason;
@@ -213,12 +213,12 @@ class Pipeline:
         suppressed: Suppressed | None = None
         checked = False
         for subscription in subscriptions:
+            if covered(subscription.id, event.record_id):
+                routed.append(Routed(subscription, event, "skipped"))
+                continue
             reason = why_not(subscription, event)
             if reason is not None:
                 routed.append(Routed(subscription, event, "filtered", reason.value))
-                continue
-            if covered(subscription.id, event.record_id):
-                routed.append(Routed(subscription, event, "skipped"))
                 continue
             if not checked:
                 suppressed, checked = self.suppression(event.alert, now), True

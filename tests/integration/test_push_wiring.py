@@ -130,6 +130,7 @@ def stack(
         push_retry_max_delay="1s",
         push_timeout="5s",
         metrics_refresh_interval="1s",
+        push_allowed_destinations="127.0.0.0/8",  # the receivers are on loopback
     )
     logs = tmp_path_factory.mktemp("push-logs")
     receivers = {name: Receiver() for name in ("ok", "flaky", "broken", "tier3")}
@@ -225,6 +226,24 @@ class TestSubscriptionsApi:
         assert response.json()["error"]["reason"] == "INVALID_REQUEST"
         assert needle in response.json()["error"]["message"]
         assert JSON_SECRET not in response.text
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata endpoint
+            "http://100.100.100.200/latest/meta-data/",  # Alibaba Cloud's
+            "http://10.20.30.40/hook",  # private
+            "http://[::1]:8000/hook",  # loopback over IPv6 (only 127.0.0.0/8 is allowed here)
+            "http://[::ffff:169.254.169.254]/x",  # the metadata address, IPv4-mapped
+        ],
+    )
+    def test_non_public_destinations_are_refused(self, stack: Stack, url: str) -> None:
+        """SSRF: only public addresses (and KESU_PUSH_ALLOWED_DESTINATIONS, here loopback v4)."""
+        body = {**_subscription("x-ssrf", stack.receivers["ok"]), "url": url}
+        response = stack.admin("POST", "/v1/subscriptions", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["reason"] == "DESTINATION_NOT_ALLOWED"
+        assert stack.admin("GET", "/v1/subscriptions/x-ssrf").status_code == 404
 
     def test_an_existing_id_and_unknown_ids_are_refused(self, stack: Stack) -> None:
         again = stack.admin(
@@ -364,18 +383,29 @@ class TestCallbacks:
         )
         assert "acknowledged" not in [e["transition"] for e in timeline]
 
-    def test_post_acknowledges_with_the_actor_from_the_token(self, stack: Stack) -> None:
+    def test_post_without_a_name_asks_for_it_and_does_not_act(self, stack: Stack) -> None:
+        """A group robot's button does not say who clicked: the page asks, and nothing happens
+        until a name is given."""
         link = _card_link(stack, "acknowledge")
-        for _ in range(2):  # a double click is one action
-            done = httpx.post(link, timeout=30)
+        for form in ({}, {"actor": "   "}, {"actor": "名" * 40}):
+            page = httpx.post(link, data=form, timeout=30)
+            assert page.status_code == 422, page.text
+            assert "请填写处理人姓名" in page.text and 'name="actor"' in page.text
+        assert _alert(stack)["alert"]["status"] == "open"
+
+    def test_post_acknowledges_as_the_person_who_typed_their_name(self, stack: Stack) -> None:
+        """The actor is the name typed on the confirmation page, not card:<subscription>."""
+        link = _card_link(stack, "acknowledge")
+        for name in ("王值班", "李四"):  # a double click is one action (the first name counts)
+            done = httpx.post(link, data={"actor": name}, timeout=30)
             assert done.status_code == 200, done.text
-            assert "已确认" in done.text
+            assert "已由" in done.text
         detail = eventually(
             lambda: (d := _alert(stack))["alert"]["status"] == "acknowledged" and d,
             what="the alert acknowledged",
         )
         acks = [e for e in detail["timeline"] if e["transition"] == "acknowledged"]
-        assert [e["actor"] for e in acks] == ["card:ok"]
+        assert [e["actor"] for e in acks] == ["王值班"]
 
     def test_an_expired_token_is_gone(self, stack: Stack) -> None:
         alert = _alert(stack)["alert"]

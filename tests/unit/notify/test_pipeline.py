@@ -260,12 +260,17 @@ class TestRouting:
         pipeline = _pipeline()
         tier1_only = _sub(id="t1", filters=Filters(tiers=(1,)))
         seen = _sub(id="seen")
+        seen_tier1 = _sub(id="seen-t1", filters=Filters(tiers=(1,)))
         routed = pipeline.observe(
-            _event("a", tier=2), [tier1_only, seen], _at(0), covered=lambda s, r: s == "seen"
+            _event("a", tier=2),
+            [tier1_only, seen, seen_tier1],
+            _at(0),
+            covered=lambda s, r: s.startswith("seen"),
         )
         assert [(r.subscription.id, r.outcome, r.reason) for r in routed] == [
             ("t1", "filtered", "TIER"),
             ("seen", "skipped", None),
+            ("seen-t1", "skipped", None),  # settled before (its filtered entry): not logged again
         ]
 
     def test_a_removed_subscription_gives_back_what_waited(self) -> None:
