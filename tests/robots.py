@@ -83,6 +83,7 @@ class Taken:
     reason: str  # ok, rate, sign, key, size, duplicate
     body: dict[str, Any]
     webhook_id: str | None = None
+    wall: float = 0.0  # time.time(), to compare with Kafka timestamps
 
     @property
     def text(self) -> str:
@@ -173,7 +174,7 @@ class RobotServer:
             reason, webhook_id = self._check(robot, query, headers, raw, body, now)
             if reason == "ok":
                 reason = self._spend(robot, now)
-            taken = Taken(now, robot.name, reason == "ok", reason, body, webhook_id)
+            taken = Taken(now, robot.name, reason == "ok", reason, body, webhook_id, time.time())
             self.taken.append(taken)
         return self._answer(robot, reason)
 
