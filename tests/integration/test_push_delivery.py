@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import threading
@@ -50,6 +51,7 @@ from notify import (
     notify,
     verify_webhook,
 )
+from notify.egress import EgressPolicy, GuardedTransport, IPAddress
 from streams.records import ActionKind, AlertEvent, Transition
 from tests.unit.notify.samples import (
     CALLBACK_SECRET,
@@ -256,7 +258,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest_asyncio.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(trust_env=False) as http:
+    """The notifier's client, allowed to reach the loopback receivers of these tests."""
+    async with make_client(egress=EgressPolicy.parse("127.0.0.0/8"), trust_env=False) as http:
         yield http
 
 
@@ -705,3 +708,73 @@ async def test_card_button_becomes_one_alert_action(
     receiver.alerts.clear()
     gone = await client.post(ack)
     assert (gone.status_code, gone.text) == (404, "UNKNOWN_ALERT")
+
+
+# -- where the notifier may connect (SSRF) -----------------------------------------------------
+
+
+def _names(**answers: str):  # type: ignore[no-untyped-def]
+    """A resolver that answers from a table, as a DNS server the attacker controls could."""
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address(answers[host])]
+
+    return resolve
+
+
+@pytest.mark.asyncio
+async def test_a_connection_goes_to_the_address_that_was_checked(receiver: Receiver) -> None:
+    """The URL's host name is resolved and checked once per attempt; the connection goes to
+    that address, with the name kept for the Host header (and TLS)."""
+    port = receiver.server.server_address[1]
+    transport = GuardedTransport(
+        EgressPolicy.parse("127.0.0.0/8"),
+        limits=httpx.Limits(max_connections=2),
+        trust_env=False,
+        resolver=_names(**{"robot.test": "127.0.0.1"}),
+    )
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as http:
+        answer = await http.post(f"http://robot.test:{port}/robot/wecom?key={WECOM_KEY}", json={})
+    assert answer.status_code == 200
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"robot.test:{port}"
+
+
+@pytest.mark.asyncio
+async def test_a_name_that_now_points_at_a_metadata_address_is_never_called(
+    receiver: Receiver,
+) -> None:
+    """DNS changed after the subscription was checked: the attempt is refused before any
+    connection and dead-lettered, not retried."""
+    client = httpx.AsyncClient(
+        transport=GuardedTransport(
+            EgressPolicy.parse("127.0.0.0/8"),
+            limits=httpx.Limits(max_connections=2),
+            trust_env=False,
+            resolver=_names(**{"robot.test": "169.254.169.254"}),
+        ),
+        trust_env=False,
+    )
+    sub = subscription(PushFormat.JSON, url="http://robot.test/hook")
+    async with client:
+        result = await _deliver(sub, make_alert_event(), client)
+    assert (result.outcome, result.attempts, result.failure) == (
+        DeliveryOutcome.DEAD_LETTERED,
+        1,
+        Failure.DESTINATION_REFUSED,
+    )
+    assert receiver.requests == []
+
+
+@pytest.mark.asyncio
+async def test_the_default_client_refuses_loopback() -> None:
+    """make_client() without an allow-list: a loopback receiver is refused, never reached."""
+    local = Receiver()
+    local.thread.start()
+    try:
+        async with make_client(trust_env=False) as http:
+            result = await _deliver(_json_sub(local), make_alert_event(), http)
+        assert result.failure is Failure.DESTINATION_REFUSED and local.requests == []
+    finally:
+        local.server.shutdown()
+        local.server.server_close()
