@@ -1,7 +1,8 @@
-"""Stages 8 and 9 together: one alert event to every subscription, as the consumer calls it.
+"""One alert event to every subscription at once: route, then deliver each with its retries.
 
-Routes the event, records a `filtered` entry (with its reason) for each subscription that does
-not want it, and delivers to the others concurrently, each with its own retries.
+For one-off sends and tests; the notifier process groups, inhibits, silences and budgets
+through notify/pipeline.py instead. Records a `filtered` entry (with its reason) for each
+subscription that does not want the event, and delivers to the others concurrently.
 """
 
 from __future__ import annotations
