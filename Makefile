@@ -65,8 +65,9 @@ test: install browser-deps promtool-deps ## Run every test (unit, real-broker in
 test-unit: install ## Run only the tests that need no broker
 	$(BIN)/pytest tests/unit
 
-reliability: install ## Crash trials of ../shared/test-plan.md (R1 worker kill -9 + restart, R4 one of two workers killed) and the known-defect reproduction; not part of `make test`
+reliability: install ## Trials of ../shared/test-plan.md (R1 worker kill -9, R3 broker kill -9, R4 one of two workers killed, R5 actions while the worker is down, H4 schemathesis with >= 1,000 cases); prints the trials table; not part of `make test`
 	$(BIN)/pytest -m reliability -s
+	KESU_FUZZ_EXAMPLES=40 $(BIN)/pytest -s tests/integration/test_api_fuzz.py
 
 lint: install ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .

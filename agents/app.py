@@ -9,6 +9,7 @@ from typing import Any
 import faust
 
 from agents import assess, churn, clocks, logistics, respond, surge, validate
+from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
 from kesu.settings import Settings
@@ -39,7 +40,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
         "consumer_group_instance_id": settings.worker_instance_id,
     }
     options.update(overrides)
-    app = faust.App(settings.namespace, **options)
+    app = KesuApp(settings.namespace, **options)
     rules = load_rules(settings.rules_file)
     validate.register(app, settings, clock)
     assess.register(app, settings, clock)

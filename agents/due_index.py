@@ -17,7 +17,8 @@ from datetime import datetime
 import faust
 
 from agents.sending import send_confirmed
-from kesu.metrics import CHECKS_SENT
+from complaints.masking import mask_personal_data
+from kesu.metrics import CHECKS_SENT, DUE_ENTRIES_UNREADABLE
 from streams.codec import encode_record
 from streams.records import Tick
 
@@ -89,10 +90,21 @@ def register_due_timer(
         generation = app.consumer_generation_id
         if rebuilt_for[0] != generation:
             index.clear()
+            unreadable = 0
             for key, value in list(table.items()):
-                index.schedule(key, due_of(key, value, moment))
+                try:
+                    index.schedule(key, due_of(key, value, moment))
+                except Exception as exc:  # one bad entry must not stop every check, on every start
+                    unreadable += 1
+                    DUE_ENTRIES_UNREADABLE.labels(name).inc()
+                    log.error(
+                        "%s: entry %s unreadable (%s); not scheduled",
+                        name,
+                        mask_personal_data(key[:64]).text,
+                        type(exc).__name__,
+                    )
             rebuilt_for[0] = generation
-            log.info("%s: due index rebuilt, %d keys", name, len(index))
+            log.info("%s: due index rebuilt, %d keys (%d unreadable)", name, len(index), unreadable)
         for key in index.pop_due(moment):
             tick = Tick(case_key=key, at=now)
             await send_confirmed(app, topic, key=key.encode(), value=encode_record(tick))

@@ -9,10 +9,10 @@ from typing import Any
 
 import faust
 
-from agents.sending import send_confirmed
+from agents.sending import RecordRefused, send_confirmed
 from kesu.metrics import DEAD_LETTERS
-from streams.codec import Rejection, dead_letter, encode_record
-from streams.records import KafkaOrigin, RejectReason, Source
+from streams.codec import Rejection, dead_letter, encode_record, without_copies
+from streams.records import EARLIEST, LATEST, KafkaOrigin, RejectReason, Source
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,21 @@ def expiring_changelog(keep: timedelta) -> dict[str, str]:
 
 
 def origin_of(message: faust.types.Message) -> KafkaOrigin:
-    timestamp = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+    """Where `message` was read; a producer-set timestamp outside the calendar is left out."""
+    timestamp = message_time(message)
+    if timestamp is not None and not EARLIEST <= timestamp < LATEST:
+        timestamp = None
     return KafkaOrigin(
         topic=message.topic, partition=message.partition, offset=message.offset, timestamp=timestamp
     )
+
+
+def message_time(message: faust.types.Message) -> datetime | None:
+    """The record's Kafka timestamp (the producer's clock, or the broker's), if it has one."""
+    try:
+        return datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+    except (OverflowError, OSError, ValueError):  # any 64-bit value can be set by a producer
+        return None
 
 
 def log_failure(agent: str, message: faust.types.Message, exc: Exception) -> None:
@@ -73,7 +84,12 @@ async def dead_letter_message(
     now: datetime,
     source: Source | None = None,
 ) -> None:
-    """Publish `message` (exact bytes, origin, reason) to the dead-letter topic and count it."""
+    """Publish `message` (exact bytes, origin, reason) to the dead-letter topic and count it.
+
+    If the topic refuses the letter (its size limit was lowered below ours), the letter goes
+    again without the copy of the original, which stays readable at its origin: a dead letter
+    must never block the partition it came from.
+    """
     letter = dead_letter(
         rejection,
         raw=message.value,
@@ -82,9 +98,15 @@ async def dead_letter_message(
         source=source,
         origin=origin_of(message),
     )
-    await send_confirmed(
-        app, dlq_topic, key=letter.dead_letter_id.encode(), value=encode_record(letter)
-    )
+    try:
+        await send_confirmed(
+            app, dlq_topic, key=letter.dead_letter_id.encode(), value=encode_record(letter)
+        )
+    except RecordRefused:
+        letter = without_copies(letter)
+        await send_confirmed(
+            app, dlq_topic, key=letter.dead_letter_id.encode(), value=encode_record(letter)
+        )
     DEAD_LETTERS.labels(rejection.reason.value).inc()
     log.info(
         "dead-lettered %s/%s/%s: %s",

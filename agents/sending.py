@@ -11,15 +11,37 @@ import logging
 from collections.abc import Mapping
 
 import faust
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from faust.exceptions import ProducerSendError
 
-from kesu.metrics import KAFKA_SEND_RETRIES
+from kesu.metrics import KAFKA_SEND_REFUSED, KAFKA_SEND_RETRIES
 
 log = logging.getLogger(__name__)
 
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
+#: Answers that no retry can change: the record itself is too large for the topic.
+_PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+
+class RecordRefused(Exception):
+    """Kafka will never take this record (it is too large for the topic); retrying would block
+    the partition for good, so the caller must send something else (a dead letter instead of
+    the output, a smaller dead letter instead of a large one)."""
+
+    def __init__(self, topic: str, error: BaseException) -> None:
+        super().__init__(f"{topic} refused the record: {type(error).__name__}")
+        self.topic = topic
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """Faust wraps the client's error in ProducerSendError; the client's is what tells."""
+    return exc.__cause__ if isinstance(exc, ProducerSendError) and exc.__cause__ else exc
 
 
 async def send_confirmed(
@@ -34,6 +56,7 @@ async def send_confirmed(
 
     Blocking here is deliberate: while Kafka cannot take the output, the input must not be
     committed. Shutdown cancels the wait, and the unacknowledged input is read again later.
+    A record Kafka can never take raises RecordRefused instead of blocking forever.
     A None value is a tombstone (it deletes the key from a compacted topic).
     """
     delay = _FIRST_DELAY
@@ -45,6 +68,9 @@ async def send_confirmed(
             )
             return
         except (KafkaError, ProducerSendError) as exc:
+            if isinstance(_cause(exc), _PERMANENT):
+                KAFKA_SEND_REFUSED.labels(topic).inc()
+                raise RecordRefused(topic, _cause(exc)) from exc
             KAFKA_SEND_RETRIES.labels(topic).inc()
             log.warning(
                 "send to %s failed (%s); retrying in %.1f s", topic, type(exc).__name__, delay

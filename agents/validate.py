@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,12 +23,15 @@ from agents.kafka_io import (
     dead_letter_message,
     expiring_changelog,
     log_failure,
+    message_time,
     processing_failed,
 )
 from agents.sending import send_confirmed
+from complaints.identifiers import without_personal_identifiers
+from kesu.local_keys import pseudonym_key
 from kesu.metrics import EVENTS_IN
 from kesu.settings import Settings
-from streams.codec import Rejection, decode_event, decode_valid, encode_record
+from streams.codec import Limits, Rejection, decode_event, decode_valid, encode_record
 from streams.records import RejectReason, Source
 from streams.topics import CLEAN, DLQ, RAW, VALID, source_of_raw_topic
 
@@ -39,7 +43,8 @@ ORIGIN_HEADER = "kesu-origin"
 def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) -> None:
     """Add the validate and dedupe agents (and the seen-ids table) to `app`."""
     namespace = settings.namespace
-    limits = settings.limits()
+    limits = worker_limits(settings)
+    identifiers_key = pseudonym_key(settings)
 
     raw = bytes_topic(app, *(RAW[source].name(namespace) for source in Source), allow_empty=True)
     valid = bytes_topic(app, VALID.name(namespace), partitions=VALID.partitions)
@@ -76,10 +81,11 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
                         None,
                     )
                     continue
-                result = decode_event(source, message.value, clock(), limits)
+                result = decode_event(source, message.value, judged_at(message, clock()), limits)
                 if isinstance(result, Rejection):
                     await reject(result, message, source)
                     continue
+                result = without_personal_identifiers(result, identifiers_key)
                 await send_confirmed(
                     app,
                     VALID.name(namespace),
@@ -113,6 +119,29 @@ def register(app: faust.App, settings: Settings, clock: Callable[[], datetime]) 
             except Exception as exc:
                 log_failure("dedupe", message, exc)
                 await reject(processing_failed(exc), message, None)
+
+
+#: The worker judges an event's age a little more leniently than the API did: an event the API
+#: accepted at the 30-day edge must not be dead-lettered as stale a moment later.
+AGE_GRACE = timedelta(minutes=1)
+
+
+def worker_limits(settings: Settings) -> Limits:
+    """The ingestion limits, with the worker's grace on the age and clock-skew bounds."""
+    limits = settings.limits()
+    return replace(
+        limits,
+        max_age=limits.max_age + AGE_GRACE,
+        max_future_skew=limits.max_future_skew + AGE_GRACE,
+    )
+
+
+def judged_at(message: faust.types.Message, now: datetime) -> datetime:
+    """The moment an event's age is judged at: when it was published (the API's decision time,
+    or an upstream's), unless that lies in the future. A backlog read days later is judged as
+    it was when it arrived, not as stale."""
+    published = message_time(message)
+    return min(published, now) if published is not None else now
 
 
 def seen_changelog_config(settings: Settings) -> dict[str, str]:

@@ -15,7 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.delay_view import DelayView
 from api.errors import install_error_handlers
 from api.gauges import refresh_forever
+from api.guard import RequestGuard
 from api.keystore import KeyStore
+from api.openapi import install_openapi
 from api.publisher import EventPublisher
 from api.push_view import PushView
 from api.routes import (
@@ -31,7 +33,7 @@ from api.routes import (
     surges,
 )
 from api.view import AlertView
-from kesu.local_keys import ensure_callback_secret
+from kesu.local_keys import ensure_callback_secret, pseudonym_key
 from kesu.settings import Settings
 
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.view = AlertView(settings)
         app.state.push_view = PushView(settings)
         app.state.callback_secret = ensure_callback_secret(settings).encode()
+        app.state.pseudonym_key = pseudonym_key(settings)
         await app.state.view.start()
         app.state.delays = DelayView(settings)
         await app.state.delays.start()
@@ -69,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(RequestGuard, settings=settings)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(stream.router)  # before /v1/alerts/{alert_id}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import ApiKey, Role, authenticate, permits
 from api.errors import ApiError
@@ -68,10 +69,25 @@ PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
 ViewDep = Annotated[AlertView, Depends(_view)]
 
 
+#: Declares the API key in the OpenAPI document (clients and schemathesis send it from there);
+#: checking it is api.guard's and `require`'s.
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key made with `kesu keys add NAME --role ROLE`: Authorization: Bearer <key>.",
+)
+
+
 def require(role: Role) -> Any:
     """A dependency yielding the caller's ApiKey if it holds `role` (401/403 with a reason otherwise)."""
 
-    async def caller(request: Request) -> ApiKey:
+    async def caller(
+        request: Request,
+        _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> ApiKey:
+        found = getattr(request.state, "api_key", None)  # authenticated by api.guard already
+        if isinstance(found, ApiKey):
+            return _permitted(found, role)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(
@@ -84,15 +100,19 @@ def require(role: Role) -> Any:
         key = authenticate(token.strip(), store.ring())
         if key is None:
             raise ApiError(401, "INVALID_KEY", "the API key is not recognised", headers=_CHALLENGE)
-        if not permits(key.role, role):
-            raise ApiError(
-                403,
-                "FORBIDDEN",
-                f"this needs the {role.value} role; key '{key.name}' has {key.role.value}",
-            )
-        return key
+        return _permitted(key, role)
 
     return Depends(caller)
+
+
+def _permitted(key: ApiKey, role: Role) -> ApiKey:
+    if not permits(key.role, role):
+        raise ApiError(
+            403,
+            "FORBIDDEN",
+            f"this needs the {role.value} role; key '{key.name}' has {key.role.value}",
+        )
+    return key
 
 
 Viewer = Annotated[ApiKey, require(Role.VIEWER)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
@@ -24,6 +25,10 @@ class KafkaUnavailable(RuntimeError):
     """Kafka did not acknowledge in time (or cannot be reached); nothing may be reported accepted."""
 
 
+_PROBE_EVERY_SECONDS = 2.0
+_PROBE_TIMEOUT_SECONDS = 3.0
+
+
 class EventPublisher:
     """One idempotent aiokafka producer shared by all requests of an API process."""
 
@@ -31,6 +36,8 @@ class EventPublisher:
         self._settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._probed_at = -_PROBE_EVERY_SECONDS
+        self._reachable = False
 
     async def _ensure_started(self) -> AIOKafkaProducer:
         if self._producer is not None:
@@ -76,12 +83,24 @@ class EventPublisher:
             raise KafkaUnavailable(f"Kafka did not acknowledge: {type(exc).__name__}") from exc
 
     async def ready(self) -> bool:
-        """True when the producer is connected (connecting now if needed)."""
+        """True when Kafka answers a metadata request now (connecting first if needed).
+
+        A started producer says nothing about the broker a minute later: /readyz must turn 503
+        when Kafka goes away, so load balancers stop sending events that would only get 503s.
+        Probes are cached for a moment so a busy health check costs one request per interval.
+        """
+        now = time.monotonic()
+        if now - self._probed_at < _PROBE_EVERY_SECONDS:
+            return self._reachable
         try:
-            await self._ensure_started()
-        except KafkaUnavailable:
-            return False
-        return True
+            producer = await self._ensure_started()
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), _PROBE_TIMEOUT_SECONDS)
+        except (KafkaUnavailable, KafkaError, TimeoutError, OSError):
+            self._reachable = False
+        else:
+            self._reachable = True
+        self._probed_at = time.monotonic()
+        return self._reachable
 
     async def stop(self) -> None:
         producer, self._producer = self._producer, None

@@ -129,9 +129,20 @@ def next_check(state: OrderState, rules: RuleBook) -> datetime | None:
     if state.status is ShipmentStatus.DELIVERED:
         return None
     moments = [state.promised_at] + [
-        state.promised_at + b.up_to for b in rules.logistics.buckets if b.up_to is not None
+        moment
+        for b in rules.logistics.buckets
+        if b.up_to is not None and (moment := _later(state.promised_at, b.up_to)) is not None
     ]
     return min((m for m in moments if m > state.as_of), default=None)
+
+
+def _later(moment: datetime, delta: timedelta) -> datetime | None:
+    """`moment + delta`, or None past the calendar's end (a stored order from before dates
+    were bounded must not crash the timer on every start)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return None
 
 
 def condition_of(state: OrderState, at: datetime, rules: RuleBook) -> _Condition | None:

@@ -19,7 +19,9 @@ Pure: no I/O, logging or clock. Rules, and where their numbers come from:
   too: 1 in 10 pass by chance, and leaking a card is worse than hiding an order number.
 - **Mobile** (``MOBILE``): 11 digits ``1[3-9]x xxxx xxxx`` (MIIT numbering plan, 电信网编号计划
   2017: segments 13x-19x), optionally with ``+86`` / ``86`` / ``0086`` and a space or dash, and
-  with spaces or dashes after the 3rd and 7th digit. Masked to first 3 + last 4,
+  with one space, dot, dash or underscore between any two digits (``138.1234.5678``,
+  ``1 3 8 1 2 3 4 5 6 7 8``: written so to slip past a filter). IDs and cards accept the same
+  separators between their groups. Masked to first 3 + last 4,
   ``138****8000``; the country prefix stays as written.
 - **Landline** (``LANDLINE``): area code ``010``, ``02x`` or ``0[3-9]xx`` (same plan), then a
   space, dash or parentheses, then a 7-8 digit local number starting 2-9 (optionally split 3/4+4).
@@ -99,14 +101,16 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}"
     r"(?![A-Za-z0-9_-])"
 )
-_ID = re.compile(r"(?<![0-9])[1-9][0-9]{5}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx](?![0-9])")
+_ID = re.compile(r"(?<![0-9])[1-9][0-9]{5}[ .\-_]?[0-9]{8}[ .\-_]?[0-9]{3}[0-9Xx](?![0-9])")
 _CARD = re.compile(
-    _NOT_ALNUM_BEFORE + r"(?P<head>[0-9]{4}(?:[ -]?[0-9]{4}){3})"
-    r"(?:(?P<sep>[ -]?)[0-9]{1,3})?" + _NOT_ALNUM_AFTER
+    _NOT_ALNUM_BEFORE + r"(?P<head>[0-9]{4}(?:[ .\-_]?[0-9]{4}){3})"
+    r"(?:(?P<sep>[ .\-_]?)[0-9]{1,3})?" + _NOT_ALNUM_AFTER
 )
+# Any one separator may stand between any two digits: people (and those who want to slip a
+# number past a filter) write 138.1234.5678, 138_1234_5678 and 1 3 8 1 2 3 4 5 6 7 8.
 _MOBILE = re.compile(
     _NOT_ALNUM_BEFORE
-    + r"(?:(?:\+|00)?86[ -]?)?(?P<number>1[3-9][0-9](?:[ -]?[0-9]{4}){2})"
+    + r"(?:(?:\+|00)?86[ -]?)?(?P<number>1[ .\-_]?[3-9](?:[ .\-_]?[0-9]){9})"
     + _NOT_ALNUM_AFTER
 )
 _LANDLINE = re.compile(

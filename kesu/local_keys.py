@@ -8,6 +8,8 @@ printed dashboard link work. Production deployments manage keys with `kesu keys`
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from pathlib import Path
@@ -51,6 +53,13 @@ def ensure_callback_secret(settings: Settings) -> str:
     if not path.exists():
         _write_private(path, secrets.token_urlsafe(32))
     return path.read_text(encoding="utf-8").strip()
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """The key of the pseudonyms that replace personal data in identifiers
+    (complaints/identifiers.py), derived from the callback secret every process shares."""
+    secret = ensure_callback_secret(settings).encode()
+    return hmac.new(secret, b"kesu identifier pseudonyms v1", hashlib.sha256).digest()
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -19,6 +19,16 @@ KAFKA_SEND_RETRIES = Counter(
     "Sends to Kafka that failed and were retried, by topic.",
     ["topic"],
 )
+KAFKA_SEND_REFUSED = Counter(
+    "kesu_kafka_send_refused_total",
+    "Records Kafka can never take (too large for the topic), by topic; sent as something smaller.",
+    ["topic"],
+)
+DUE_ENTRIES_UNREADABLE = Counter(
+    "kesu_due_entries_unreadable_total",
+    "Table entries a timer could not schedule when rebuilding its due index (logged, skipped).",
+    ["timer"],
+)
 HTTP_INGEST = Counter(
     "kesu_http_ingest_events_total",
     "Events received over HTTP, by source and outcome (accepted, rejected).",

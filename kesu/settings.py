@@ -174,13 +174,38 @@ class Settings(BaseSettings):
     )
     callback_secret: SecretStr | None = Field(
         default=None,
-        description="HMAC key that signs the action buttons of chat cards; unset: generated once into <data_dir>.",
+        description="HMAC key that signs the action buttons of chat cards and keys the pseudonyms of personal data found in identifiers; every worker, API and notifier must share it; unset: generated once into <data_dir>.",
     )
     http_max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, description="Largest accepted request body, in bytes."
     )
     http_max_batch: int = Field(
         default=500, ge=1, le=10_000, description="Most events in one ingestion request."
+    )
+    http_max_request_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body of every route but ingestion (actions, subscriptions, callbacks), in bytes.",
+    )
+    http_rate_limit: float = Field(
+        default=100.0,
+        ge=0,
+        description="Requests per second each API key may make (sustained); 0 turns rate limiting off.",
+    )
+    http_rate_burst: int = Field(
+        default=200,
+        ge=1,
+        description="Requests an API key may make at once before the rate applies.",
+    )
+    http_anonymous_rate_limit: float = Field(
+        default=5.0,
+        ge=0,
+        description="Requests per second per client address without a valid key (card callbacks, failed logins); 0: off.",
+    )
+    http_anonymous_rate_burst: int = Field(
+        default=30,
+        ge=1,
+        description="Requests a client address without a valid key may make at once.",
     )
     publish_timeout: Duration = Field(
         default=timedelta(seconds=15),

@@ -3,6 +3,11 @@
 Children run in their own sessions with a parent-death signal, so Ctrl-C (or a crash of
 this process) never leaves a JVM or worker behind. Full logs go to <data_dir>/logs/;
 the console shows progress, warnings and errors.
+
+Like a process supervisor (systemd's Restart=on-failure), a child or embedded broker that
+dies is started again after a back-off (1 s, doubling to 30 s; reset once it has run a
+minute), and the others keep running: the API answers 503 while Kafka is away instead of
+refusing connections, and accepted events wait in Kafka for the worker to come back.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kesu.broker import LocalKafka
+from kesu.broker import BrokerError, LocalKafka
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
@@ -30,13 +35,50 @@ _NOTEWORTHY = re.compile(r"\b(WARNING|WARN|ERROR|CRITICAL|Traceback)\b|Worker re
 _BENIGN = re.compile(r"GroupCoordinatorNotAvailableError")
 
 
+#: Waits before restarting something that died, by consecutive failure.
+RESTART_BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+#: A process that ran this long counts as healthy again: its next crash waits the shortest time.
+STABLE_AFTER = 60.0
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait before restart number `failures` (1 = the first in a row)."""
+    return RESTART_BACKOFF[min(failures, len(RESTART_BACKOFF)) - 1]
+
+
 @dataclass
 class Child:
     """One supervised process and the thread copying its output to a log file."""
 
     name: str
     process: subprocess.Popen[bytes]
+    command: list[str]
+    ready_text: str | None
     ready: threading.Event = field(default_factory=threading.Event)
+    started_at: float = field(default_factory=time.monotonic)
+    failures: int = 0
+
+
+class _ConsoleQuota:
+    """At most `lines` console lines per `seconds` per child: while Kafka is away every client
+    logs an error a few times a second; the full log keeps them all."""
+
+    def __init__(self, lines: int = 5, seconds: float = 10.0) -> None:
+        self.lines, self.seconds = lines, seconds
+        self.window_start, self.shown, self.held = -seconds, 0, 0
+
+    def admit(self, line: str, now: float) -> list[str]:
+        out: list[str] = []
+        if now - self.window_start >= self.seconds:
+            if self.held:
+                out.append(f"  … {self.held} more such line(s) in the log")
+            self.window_start, self.shown, self.held = now, 0, 0
+        if self.shown < self.lines:
+            self.shown += 1
+            out.append(line)
+        else:
+            self.held += 1
+        return out
 
 
 class Supervisor:
@@ -48,6 +90,9 @@ class Supervisor:
         self.broker: LocalKafka | None = None
         self.children: list[Child] = []
         self.log_dir = settings.data_dir / "logs"
+        self.env: dict[str, str] = {}
+        self.broker_failures = 0
+        self.broker_started_at = 0.0
 
     # -- start ----------------------------------------------------------------------------
 
@@ -67,6 +112,7 @@ class Supervisor:
                 progress=lambda line: self.echo(f"• {line}"),
             )
             address = self.broker.start()
+            self.broker_started_at = time.monotonic()
             bootstrap = address.bootstrap
             self.echo(
                 f"• Kafka {address.kafka_version}: ready on {bootstrap} ({time.monotonic() - started:.1f} s)"
@@ -75,6 +121,7 @@ class Supervisor:
         created = ensure_topics(self.settings.model_copy(update={"kafka_bootstrap": bootstrap}))
         self.echo(f"• Topics: {len(created)} created" if created else "• Topics: present")
         ensure_callback_secret(self.settings)  # before the children, so they share one
+        self.env = env
         worker = self._spawn(
             "worker", [sys.executable, "-m", "kesu", "worker"], env, ready_text="Worker ready"
         )
@@ -88,11 +135,17 @@ class Supervisor:
     def _spawn(
         self, name: str, command: list[str], env: dict[str, str], ready_text: str | None
     ) -> Child:
-        log_path = self.log_dir / f"{name}.log"
+        child = Child(name, self._popen(command, env), command, ready_text)
+        self._follow(child)
+        self.children.append(child)
+        return child
+
+    @staticmethod
+    def _popen(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         setpriv = shutil.which("setpriv")
         if setpriv:
             command = [setpriv, "--pdeathsig", "TERM", *command]
-        process = subprocess.Popen(  # noqa: S603 - fixed argument list
+        return subprocess.Popen(  # noqa: S603 - fixed argument list
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -100,17 +153,18 @@ class Supervisor:
             env=env,
             start_new_session=True,
         )
-        child = Child(name, process)
+
+    def _follow(self, child: Child) -> None:
+        log_path = self.log_dir / f"{child.name}.log"
         thread = threading.Thread(
-            target=self._pump, args=(child, log_path, ready_text), daemon=True
+            target=self._pump, args=(child, log_path, child.ready_text), daemon=True
         )
         thread.start()
-        self.children.append(child)
-        return child
 
     def _pump(self, child: Child, log_path: Path, ready_text: str | None) -> None:
         if child.process.stdout is None:
             return
+        quota = _ConsoleQuota()
         with log_path.open("ab") as log:
             for raw in child.process.stdout:
                 log.write(raw)
@@ -119,7 +173,8 @@ class Supervisor:
                 if ready_text and ready_text in line:
                     child.ready.set()
                 if _NOTEWORTHY.search(line) and not _BENIGN.search(line):
-                    self.echo(f"  [{child.name}] {line[:300]}")
+                    for shown in quota.admit(f"  [{child.name}] {line[:300]}", time.monotonic()):
+                        self.echo(shown)
 
     def _wait_ready(
         self, worker: Child, notifier: Child, api: Child, timeout: float = 120.0
@@ -151,20 +206,60 @@ class Supervisor:
     # -- run / stop -----------------------------------------------------------------------
 
     def wait(self) -> int:
-        """Block until a child dies (returns 1) or we are interrupted (KeyboardInterrupt)."""
+        """Keep everything running until interrupted (KeyboardInterrupt): whatever dies is
+        started again after its back-off, and the rest keep running."""
         while True:
+            self._revive_broker()
             for child in self.children:
                 if child.process.poll() is not None:
-                    self.echo(
-                        f"✗ {child.name} exited with code {child.process.returncode}; stopping the rest"
-                    )
-                    return 1
-            if self.broker is not None and (
-                self.broker.process is None or self.broker.process.poll() is not None
-            ):
-                self.echo(f"✗ the Kafka broker exited; see {self.broker.log_path}")
-                return 1
+                    self._restart(child)
             time.sleep(0.5)
+
+    def _restart(self, child: Child) -> None:
+        """Start `child` again after its back-off; the others keep serving meanwhile."""
+        ran = time.monotonic() - child.started_at
+        child.failures = 1 if ran >= STABLE_AFTER else child.failures + 1
+        wait = backoff(child.failures)
+        self.echo(
+            f"✗ {child.name} exited with code {child.process.returncode} after {ran:.0f} s; "
+            f"restarting in {wait:.0f} s (see {self.log_dir / child.name}.log)"
+        )
+        time.sleep(wait)
+        child.process = self._popen(child.command, self.env)
+        child.ready = threading.Event()
+        child.started_at = time.monotonic()
+        self._follow(child)
+        self.echo(f"• {child.name} restarted")
+
+    def _revive_broker(self) -> None:
+        """Start the embedded broker again (same port, same data) if it died."""
+        broker = self.broker
+        if broker is None or (broker.process is not None and broker.process.poll() is None):
+            return
+        code = broker.process.returncode if broker.process is not None else None
+        ran = time.monotonic() - self.broker_started_at
+        self.broker_failures = 1 if ran >= STABLE_AFTER else self.broker_failures + 1
+        wait = backoff(self.broker_failures)
+        self.echo(
+            f"✗ the Kafka broker exited (code {code}); restarting in {wait:.0f} s "
+            f"(see {broker.log_path}); the API answers 503 meanwhile"
+        )
+        broker.kill()  # forget the dead process (files stay)
+        if broker.address is not None:  # the same port: clients reconnect by themselves
+            broker.requested_port = broker.address.port
+        time.sleep(wait)
+        self.broker_started_at = time.monotonic()
+        try:
+            address = broker.start()
+        except BrokerError as exc:
+            self.echo(f"✗ the Kafka broker did not start: {exc}")
+            return
+        self.echo(f"• Kafka restarted on {address.bootstrap}")
+        if self.env.get("KESU_KAFKA_BOOTSTRAP") != address.bootstrap:  # its port was taken
+            self.env["KESU_KAFKA_BOOTSTRAP"] = address.bootstrap
+            for child in self.children:
+                self.echo(f"• {child.name}: moving to the new Kafka address")
+                child.process.terminate()  # restarted by wait() with the new address
 
     def stop(self) -> None:
         """API first, then the notifier and the worker (they commit and flush), then the broker."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 
 import faust
 from faust.worker import Worker
@@ -16,14 +19,36 @@ from kesu.topic_admin import ensure_topics
 log = logging.getLogger(__name__)
 
 
+#: How long a stop (SIGTERM/SIGINT) may take before the process exits anyway. Faust's own stop
+#: commits and flushes; with Kafka gone it can wait forever (seen: a worker whose supervisor died
+#: while the broker was down spun for an hour). Nothing is lost by leaving: uncommitted input
+#: is read again by whoever takes the partitions.
+STOP_DEADLINE_SECONDS = 60.0
+
+
 class _RedactingWorker(Worker):
-    """Faust's worker, with kesu's redacting log filter on the handlers Faust installs."""
+    """Faust's worker, with kesu's redacting log filter on the handlers Faust installs, and a
+    deadline on stopping."""
 
     secrets: tuple[str, ...] = ()
 
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         super().on_setup_root_logger(logger, level)
         install_filter(self.secrets)
+
+    def _schedule_shutdown(self, signal: signal.Signals) -> None:
+        if not self._signal_stop_time:
+            deadline = threading.Timer(STOP_DEADLINE_SECONDS, _exit_after_deadline)
+            deadline.daemon = True
+            deadline.start()
+        super()._schedule_shutdown(signal)
+
+
+def _exit_after_deadline() -> None:
+    log.error(
+        "worker did not stop within %.0f s (is Kafka reachable?); exiting", STOP_DEADLINE_SECONDS
+    )
+    os._exit(3)
 
 
 def run_worker(settings: Settings) -> None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from streams.records import (
     Source,
     UpstreamEvent,
 )
+from streams.topics import DEAD_LETTER_MAX_BYTES
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -404,20 +405,41 @@ def decode_valid(raw: bytes) -> UpstreamEvent:
     return RECORD_FOR_SOURCE[source].model_validate_json(raw, strict=False)
 
 
-def original_bytes(raw: bytes) -> OriginalBytes:
-    """Keep bytes exactly: as text when they are UTF-8, else base64."""
+def original_bytes(raw: bytes, *, budget: int | None = None) -> OriginalBytes:
+    """Keep bytes exactly, in whichever form is smaller once the record is JSON: the text when
+    it is UTF-8 that JSON keeps compact, else base64 (control characters cost six bytes each as
+    JSON escapes, base64 four per three). Past `budget` bytes in that form, only the size and
+    hash are kept (`omitted`): a dead letter must always fit its topic, or it blocks the partition.
+    """
     digest = hashlib.sha256(raw).hexdigest()
+    base64_size = 4 * ((len(raw) + 2) // 3)
     try:
-        return OriginalBytes(
-            encoding="utf-8", data=raw.decode("utf-8"), size=len(raw), sha256=digest
-        )
+        text: str | None = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return OriginalBytes(
+        text = None
+    if text is not None and len(json.dumps(text, ensure_ascii=False).encode()) <= base64_size + 2:
+        original = OriginalBytes(encoding="utf-8", data=text, size=len(raw), sha256=digest)
+        encoded_size = len(raw)
+    else:
+        original = OriginalBytes(
             encoding="base64",
             data=base64.b64encode(raw).decode("ascii"),
             size=len(raw),
             sha256=digest,
         )
+        encoded_size = base64_size
+    if budget is not None and encoded_size > budget:
+        return OriginalBytes(encoding="omitted", data="", size=len(raw), sha256=digest)
+    return original
+
+
+#: A dead letter must fit its topic (DEAD_LETTER_MAX_BYTES): the value's copy gets most of it,
+#: the key's a slice, and 64 KiB are left for the reason, field errors and origin.
+_KEY_BUDGET = 256 * 1024
+_VALUE_BUDGET = DEAD_LETTER_MAX_BYTES - _KEY_BUDGET - 64 * 1024
+_MAX_FIELD_ERRORS = 50
+_MAX_MESSAGE_CHARS = 2000
+_PEEK_MAX_BYTES = 2 * 1024 * 1024
 
 
 def dead_letter(
@@ -436,17 +458,69 @@ def dead_letter(
         if origin is not None
         else f"{source or '-'}/{hashlib.sha256(raw).hexdigest()}"
     )
+    if rejection.event_id is None or source is None:
+        peeked_id, peeked_source = _peek(raw)
+        if rejection.event_id is None and peeked_id is not None:
+            rejection = replace(rejection, event_id=peeked_id)
+        source = source or peeked_source
+    original_key = original_bytes(key, budget=_KEY_BUDGET) if key is not None else None
+    original = original_bytes(raw, budget=_VALUE_BUDGET)
+    message = rejection.message[:_MAX_MESSAGE_CHARS]
+    if original.encoding == "omitted":
+        message += (
+            f" (the original, {len(raw)} bytes, is too large to copy here: read it at its origin)"
+        )
     return DeadLetter(
         dead_letter_id=hashlib.sha256(where.encode()).hexdigest()[:32],
         reason=rejection.reason,
-        message=rejection.message,
-        field_errors=rejection.field_errors,
+        message=message,
+        field_errors=rejection.field_errors[:_MAX_FIELD_ERRORS],
         source=source,
         event_id=rejection.event_id,
         origin=origin,
-        original_key=original_bytes(key) if key is not None else None,
-        original=original_bytes(raw),
+        original_key=original_key,
+        original=original,
         rejected_at=now,
+    )
+
+
+def _peek(raw: bytes) -> tuple[str | None, Source | None]:
+    """The event id and source of a refused record, when its bytes still say them (a text
+    with control characters is refused, but its id is readable): every dead letter carries
+    them when they are known."""
+    if len(raw) > _PEEK_MAX_BYTES:
+        return None, None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep, huge integers
+        return None, None
+    if not isinstance(value, dict):
+        return None, None
+    declared = value.get("source")
+    source = (
+        Source(declared)
+        if isinstance(declared, str) and declared in Source._value2member_map_
+        else None
+    )
+    return _readable_event_id(value), source
+
+
+def without_copies(letter: DeadLetter) -> DeadLetter:
+    """The same dead letter with the original's bytes left out (size and hash kept)."""
+
+    def omit(original: OriginalBytes | None) -> OriginalBytes | None:
+        if original is None:
+            return None
+        return original.model_copy(update={"encoding": "omitted", "data": ""})
+
+    return letter.model_copy(
+        update={
+            "original": omit(letter.original),
+            "original_key": omit(letter.original_key),
+            "field_errors": letter.field_errors[:5],
+            "message": letter.message[:500]
+            + " (the original was not copied: read it at its origin)",
+        }
     )
 
 

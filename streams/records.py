@@ -21,6 +21,8 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -35,13 +37,28 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
+#: The instants kesu works with. Anything outside is a typo or an attack, and arithmetic near
+#: the calendar's ends overflows: "2 h after 9999-12-31T23:59-23:59" does not exist, and a
+#: worker that meets it crashes on every start.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the end of the calendar in UTC
+        moment = None
+    if moment is None or not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"timestamp is outside the supported range ({EARLIEST.year}–{LATEST.year - 1})"
+        )
+    return moment
 
 
 #: An instant with an explicit UTC offset ("2026-11-23T10:00:00+08:00", or epoch seconds);
-#: normalised to UTC. A timestamp without offset is rejected: "10:00" in Beijing and in UTC
-#: are eight hours apart, and guessing would move SLA deadlines.
+#: normalised to UTC and within EARLIEST..LATEST. A timestamp without offset is rejected:
+#: "10:00" in Beijing and in UTC are eight hours apart, and guessing would move SLA deadlines.
 Timestamp = Annotated[AwareDatetime, Strict(False), AfterValidator(_utc)]
 
 #: Identifiers chosen by upstream systems: printable ASCII without spaces.
@@ -191,6 +208,10 @@ class SocialPost(UpstreamEvent):
     order_id: OptionalId = None
 
 
+#: How far a promised or estimated delivery may lie from the status change that reports it.
+MAX_DELIVERY_DISTANCE = timedelta(days=366)
+
+
 class LogisticsChange(UpstreamEvent):
     """物流: one status change of an order's shipment."""
 
@@ -211,6 +232,19 @@ class LogisticsChange(UpstreamEvent):
     note: Annotated[str, Field(max_length=500)] | None = Field(
         default=None, description="Carrier's free-text remark, e.g. 包裹破损."
     )
+
+    @field_validator("promised_at", "estimated_at")
+    @classmethod
+    def _near_the_event(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """A promise or estimate years away from the change is a typo (and would turn the delay
+        map's mean into millions of hours)."""
+        occurred_at = info.data.get("occurred_at")
+        if value is not None and occurred_at is not None:
+            if abs(value - occurred_at) > MAX_DELIVERY_DISTANCE:
+                raise ValueError(
+                    f"must lie within {MAX_DELIVERY_DISTANCE.days} days of occurred_at"
+                )
+        return value
 
 
 class CustomerActivity(UpstreamEvent):
@@ -292,14 +326,17 @@ class KafkaOrigin(Frozen):
 class OriginalBytes(Frozen):
     """The exact bytes that were rejected, so nothing is lost and they can be replayed."""
 
-    encoding: Literal["utf-8", "base64"] = Field(
-        description="utf-8 when the bytes were valid UTF-8 (data is the text), else base64."
+    encoding: Literal["utf-8", "base64", "omitted"] = Field(
+        description="utf-8: data is the text (valid UTF-8 that JSON does not blow up); base64: "
+        "anything else; omitted: too large to copy into a dead letter — read it at the origin."
     )
     data: str
     size: int = Field(ge=0, description="Length of the original value in bytes.")
     sha256: str
 
     def to_bytes(self) -> bytes:
+        if self.encoding == "omitted":
+            raise ValueError(f"the original ({self.size} bytes) was not copied; read it at origin")
         return (
             self.data.encode("utf-8") if self.encoding == "utf-8" else base64.b64decode(self.data)
         )

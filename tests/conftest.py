@@ -183,3 +183,21 @@ def api_factory() -> Iterator[Callable[..., ApiServer]]:
     yield factory
     for server in servers:
         server.stop()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A fresh trials table per session."""
+    from tests.integration.trials import ROWS
+
+    ROWS.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The reliability trials' table (make reliability), if any trial ran."""
+    from tests.integration.trials import table
+
+    lines = table()
+    if lines:
+        terminalreporter.section("reliability trials")
+        for line in lines:
+            terminalreporter.write_line(line)

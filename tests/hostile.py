@@ -136,6 +136,26 @@ def cases() -> list[Hostile]:
             RejectReason.STALE_TIMESTAMP,
             422,
         ),
+        Hostile(
+            "calendar-end-timestamp",
+            to_bytes(_call(occurred_at="9999-12-31T23:59:59-23:59")),
+            RejectReason.INVALID_FIELD,
+            422,
+        ),
+        Hostile(
+            "calendar-start-timestamp",
+            to_bytes(_call(occurred_at="0001-01-01T00:00:00+01:00")),
+            RejectReason.INVALID_FIELD,
+            422,
+        ),
+        Hostile(
+            # ~800 KB of control characters: as JSON text each byte became six (\u0001) and
+            # the dead letter outgrew its topic, which blocked the partition for good.
+            "control-chars-800kb",
+            b'{"event_id":"cc-800kb","text":"' + b"\x01" * 800_000 + b'"}',
+            RejectReason.TOO_LARGE,
+            413,
+        ),
         Hostile("empty-value", b"", RejectReason.EMPTY, 400),
         Hostile("empty-text", to_bytes(_call(text="   \n ")), RejectReason.EMPTY_TEXT, 422),
         Hostile(

@@ -12,7 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import AwareDatetime
 
 from api.deps import (
     NowDep,
@@ -28,6 +29,7 @@ from api.models import ActionAccepted, ActionRequest, AlertDetail, AlertPage, Er
 from api.present import present_alert, present_entry, present_suppression
 from api.publisher import KafkaUnavailable
 from api.routes.surges import active_surges
+from complaints.identifiers import pseudonym
 from complaints.kpis import alert_kpis, contact_kpis
 from streams.codec import encode_record
 from streams.records import (
@@ -97,9 +99,12 @@ def _cursor(alert: Alert) -> str:
 def _after_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         moment, alert_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(moment), alert_id
+        when = datetime.fromisoformat(moment)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "BAD_CURSOR", "cursor is not one this API returned") from exc
+    if when.tzinfo is None:  # ours always carry their offset
+        raise ApiError(400, "BAD_CURSOR", "cursor is not one this API returned")
+    return when, alert_id
 
 
 @router.get(
@@ -109,6 +114,7 @@ def _after_cursor(cursor: str) -> tuple[datetime, str]:
     summary="List alerts (newest change first)",
 )
 async def list_alerts(
+    request: Request,
     view: ViewDep,
     push_view: PushViewDep,
     _caller: Viewer,
@@ -127,11 +133,25 @@ async def list_alerts(
     region: str | None = None,
     channel: Source | None = None,
     customer: Annotated[str | None, Query(description="customer_id")] = None,
-    since: Annotated[datetime | None, Query(description="opened at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="opened before (ISO 8601)")] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="opened at or after (ISO 8601 with offset, e.g. 2026-12-01T00:00:00+08:00)"
+        ),
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="opened before (ISO 8601 with offset)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> AlertPage:
+    # Personal data in ids is stored as its pseudonym (complaints/identifiers.py): a filter
+    # written with the raw value finds the same alerts.
+    key: bytes = request.app.state.pseudonym_key
+    if customer is not None:
+        customer = pseudonym(customer, key, max_length=128)
+    if region is not None:
+        region = pseudonym(region, key, max_length=64)
     chosen = [
         a
         for a in view.alerts.values()

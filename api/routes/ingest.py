@@ -20,7 +20,7 @@ from api.publisher import EventPublisher, KafkaUnavailable
 from kesu.metrics import HTTP_INGEST, HTTP_INGEST_REQUESTS, PUBLISH_SECONDS
 from kesu.settings import Settings
 from streams.codec import Rejection, check_batch, encode_record, parse_json
-from streams.records import RejectReason, Source
+from streams.records import RECORD_FOR_SOURCE, RejectReason, Source
 from streams.topics import RAW
 
 router = APIRouter(tags=["ingestion"])
@@ -62,6 +62,38 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: The body as the route reads it (by hand, bounded, before parsing): one event of the path's
+#: source or an array of them. The records' schemas are in components (api.openapi).
+INGEST_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "One event, or an array of up to KESU_HTTP_MAX_BATCH events, of the source "
+    "named in the path (see the record schemas: CallUtterance, SocialPost, LogisticsChange, "
+    "CustomerActivity).",
+    "content": {
+        "application/json": {
+            "schema": {
+                "anyOf": [
+                    *(
+                        {"$ref": f"#/components/schemas/{model.__name__}"}
+                        for model in RECORD_FOR_SOURCE.values()
+                    ),
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "anyOf": [
+                                {"$ref": f"#/components/schemas/{model.__name__}"}
+                                for model in RECORD_FOR_SOURCE.values()
+                            ]
+                        },
+                    },
+                ]
+            }
+        }
+    },
+}
+
+
 def _status_for(rejection: Rejection) -> int:
     if rejection.reason == RejectReason.TOO_LARGE:
         return 413
@@ -84,6 +116,7 @@ def _item(index: int, rejection: Rejection) -> ItemRejection:
     response_model=IngestAccepted,
     responses=_ERRORS,
     summary="Publish events (one JSON object or an array)",
+    openapi_extra={"requestBody": INGEST_BODY},
 )
 async def ingest_events(
     source: Annotated[str, Path(description="call, social, logistics or activity")],
@@ -102,6 +135,9 @@ async def ingest_events(
         return await _ingest(source, request, settings, publisher, now)
     except ApiError as exc:
         HTTP_INGEST_REQUESTS.labels(str(exc.status)).inc()
+        raise
+    except Exception:
+        HTTP_INGEST_REQUESTS.labels("500").inc()  # counted before the framework answers 500
         raise
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -176,9 +177,11 @@ class TestBrokerCommand:
 
 
 class TestRun:
-    def test_run_brings_the_service_up_and_ctrl_c_stops_everything(self, tmp_path: Path) -> None:
-        """`kesu run` (what `make run` starts): broker, worker, notifier and API up; Ctrl-C
-        leaves nothing."""
+    def test_run_brings_the_service_up_restarts_what_dies_and_ctrl_c_stops_everything(
+        self, tmp_path: Path
+    ) -> None:
+        """`kesu run` (what `make run` starts): broker, worker, notifier and API up; a killed
+        broker or worker is restarted while the API keeps answering; Ctrl-C leaves nothing."""
         settings = Settings(
             _env_file=None,
             data_dir=tmp_path,
@@ -189,33 +192,90 @@ class TestRun:
         run = KesuProcess(["run"], settings_env(settings), tmp_path / "run.out").start(
             "ready in", timeout=180
         )
-        address = discover(settings.kafka_state_dir)
-        assert address is not None
-        base = f"http://127.0.0.1:{settings.api_port}"
-        local = json.loads((tmp_path / "local-keys.json").read_text())
-        ingest = {"Authorization": f"Bearer {local['ingest']}"}
-        response = httpx.post(
-            f"{base}/v1/events/call", json=make_event(Source.CALL), headers=ingest, timeout=30
-        )
-        assert response.status_code == 202, response.text
-        assert f"{base}/#key={local['admin']}" in run.output(), (
-            "the dashboard link carries the local admin key"
-        )
-        assert "/docs" in run.output()
-        assert "[notifier]" in run.output() and "Notifier ready" in run.output()
-        notifier_metrics = httpx.get(
-            f"http://127.0.0.1:{settings.notifier_metrics_port}/metrics", timeout=10
-        )
-        assert "kesu_push_deliveries_total" in notifier_metrics.text
-        assert (
-            httpx.get(f"{base}/openapi.json", timeout=10).json()["info"]["title"].startswith("kesu")
-        )
+        try:
+            address = discover(settings.kafka_state_dir)
+            assert address is not None
+            base = f"http://127.0.0.1:{settings.api_port}"
+            local = json.loads((tmp_path / "local-keys.json").read_text())
+            ingest = {"Authorization": f"Bearer {local['ingest']}"}
+            response = httpx.post(
+                f"{base}/v1/events/call", json=make_event(Source.CALL), headers=ingest, timeout=30
+            )
+            assert response.status_code == 202, response.text
+            assert f"{base}/#key={local['admin']}" in run.output(), (
+                "the dashboard link carries the local admin key"
+            )
+            assert "/docs" in run.output()
+            assert "[notifier]" in run.output() and "Notifier ready" in run.output()
+            notifier_metrics = httpx.get(
+                f"http://127.0.0.1:{settings.notifier_metrics_port}/metrics", timeout=10
+            )
+            assert "kesu_push_deliveries_total" in notifier_metrics.text
+            assert (
+                httpx.get(f"{base}/openapi.json", timeout=10)
+                .json()["info"]["title"]
+                .startswith("kesu")
+            )
 
-        run.signal(signal.SIGINT)
-        assert run.process is not None
-        assert run.process.wait(90) == 0
-        assert not _pid_alive(address.pid)
-        leftover = subprocess.run(
-            ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False
-        )
-        assert leftover.stdout.strip() == "", leftover.stdout
+            # Whatever dies is restarted; the rest keep serving (the API answers 503, not a refusal).
+            os.kill(address.pid, signal.SIGKILL)
+            eventually(
+                lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 503,
+                timeout=30,
+                what="/readyz to answer 503 while Kafka is down",
+            )
+            run.wait_for("Kafka restarted", timeout=180)
+            eventually(
+                lambda: httpx.get(f"{base}/readyz", timeout=10).status_code == 200,
+                timeout=60,
+                what="/readyz ready again",
+            )
+            again = httpx.post(
+                f"{base}/v1/events/call", json=make_event(Source.CALL), headers=ingest, timeout=30
+            )
+            assert again.status_code == 202, again.text
+            restarted = discover(settings.kafka_state_dir)
+            assert restarted is not None and restarted.bootstrap == address.bootstrap
+            worker_pid = _child_pid(tmp_path, "kesu worker")
+            os.kill(worker_pid, signal.SIGKILL)
+            run.wait_for("worker restarted", timeout=60)
+            eventually(
+                lambda: run.output().count("Worker ready") >= 2,
+                timeout=180,
+                what="the worker ready again",
+            )
+
+            run.signal(signal.SIGINT)
+            assert run.process is not None
+            assert run.process.wait(90) == 0
+            assert not _pid_alive(restarted.pid)
+            leftover = subprocess.run(
+                ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False
+            )
+            assert leftover.stdout.strip() == "", leftover.stdout
+        finally:
+            if run.process is not None:
+                run.stop()
+            _kill_leftovers(tmp_path)
+
+
+def _child_pid(data_dir: Path, command: str) -> int:
+    """The pid of the process running `command` whose environment names `data_dir`."""
+    listed = subprocess.run(["pgrep", "-f", command], capture_output=True, text=True, check=False)
+    for pid in map(int, listed.stdout.split()):
+        with contextlib.suppress(OSError):
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            if str(data_dir).encode() in environ:
+                return pid
+    raise AssertionError(f"no {command!r} process for {data_dir}")
+
+
+def _kill_leftovers(data_dir: Path) -> None:
+    """Whatever a failed run left behind with `data_dir` in its environment: no test leaks a
+    worker that spins against a broker that is gone."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if f"KESU_DATA_DIR={data_dir}\0".encode() in (entry / "environ").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)

@@ -38,6 +38,7 @@ from tests import hostile
 from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.factories import make_event, to_bytes
 from tests.integration.support import eventually, publish, read_all, wait_caught_up
+from tests.integration.trials import TrialRow, report
 
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！"
 SECOND_CONTACT = "我已经是第三次打电话了，到现在还是没人处理，太失望了"
@@ -196,6 +197,20 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
         f"{after_kill}: killed after {killed_at}/{len(good_ids)} assessed; from the "
         f"{'restart' if after_kill == 'restart' else 'kill'}: first new assessment "
         f"{recovery:.1f} s, all assessed {finished:.1f} s; {figures}"
+    )
+    report(
+        TrialRow(
+            trial="R1 worker kill -9 + restart"
+            if after_kill == "restart"
+            else "R4 one of two workers killed",
+            sent=len(good) + len(bad),
+            accepted=len(good) + len(bad),
+            processed=len(good_ids) + len(bad),
+            lost=0,
+            duplicated=0,
+            recovery_s=recovery,
+            note=f"seed {seed}; killed after {killed_at}; {figures}",
+        )
     )
 
 

@@ -100,6 +100,12 @@ MASKED = [
             ("１３８００１３８０００", "１３８****８０００"),
             ("＋８６　１３８－００１３－８０００", "＋８６　１３８****８０００"),
             ("(13800138000)", "(138****8000)"),
+            # Separators meant to slip past a filter (issue #15).
+            ("138.1234.5678", "138****5678"),
+            ("电话1 3 8 1 2 3 4 5 6 7 8回电", "电话138****5678回电"),
+            ("138_1234_5678", "138****5678"),
+            ("１３８．１２３４．５６７８", "１３８****５６７８"),
+            ("13-81-23-45-67-8", "138****5678"),
         ],
         PiiKind.MOBILE,
     ),
@@ -195,6 +201,9 @@ def test_each_kind_has_its_exact_masked_form(text: str, masked: str, kind: PiiKi
         # Ordinary numbers.
         "kesu.raw.call/3/120045 took 12 ms",
         "等了2个小时，第3次投诉，退款99.50元",
+        # Dotted numbers that are not phones.
+        "版本 1.3.8.2 发布于 2026.11.23",
+        "退款 13.50 元",
     ],
 )
 def test_look_alikes_stay_unchanged(text: str) -> None:
