@@ -77,14 +77,24 @@ class EgressPolicy:
         return _public(address)
 
 
+#: A lookup that takes longer fails (an unknown name in a closed network can hang for long).
+_RESOLVE_TIMEOUT_S = 10.0
+
+
 async def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address `host` resolves to (an IP literal resolves to itself)."""
+    """Every address `host` resolves to (an IP literal resolves to itself); OSError if it
+    does not resolve within 10 s."""
     try:
         return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
         pass
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), _RESOLVE_TIMEOUT_S
+        )
+    except TimeoutError as exc:
+        raise OSError(f"{host} did not resolve in time") from exc
     found: list[IPAddress] = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])

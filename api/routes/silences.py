@@ -113,11 +113,15 @@ async def create_silence(
     starts = request.starts_at or now
     if (request.ends_at is None) == (request.duration is None):
         raise ApiError(422, "INVALID_SILENCE", "give ends_at or duration (one of them)")
-    ends = request.ends_at or starts + (request.duration or timedelta(0))
-    if starts.tzinfo is None or ends.tzinfo is None:
+    if starts.tzinfo is None or (request.ends_at is not None and request.ends_at.tzinfo is None):
         raise ApiError(422, "INVALID_SILENCE", "times need an offset, e.g. +08:00")
-    if ends - max(starts, now) > _LONGEST:
-        raise ApiError(422, "INVALID_SILENCE", "a silence lasts at most 30 days; renew it")
+    try:
+        ends = request.ends_at or starts + (request.duration or timedelta(0))
+        too_long = ends - max(starts, now) > _LONGEST or starts - now > _LONGEST
+    except OverflowError:  # year 9999 and a duration: no calendar has that day
+        raise ApiError(422, "INVALID_SILENCE", "the time span leaves the calendar") from None
+    if too_long:
+        raise ApiError(422, "INVALID_SILENCE", "a silence lasts (and starts within) 30 days")
     if ends <= now:
         raise ApiError(422, "INVALID_SILENCE", "ends_at is in the past")
     try:
