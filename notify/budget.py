@@ -3,7 +3,9 @@
 Pure. No I/O, no clock reads: every method takes `now`. Three checks, all must pass:
 
 - a hard cap: at most `per_minute` sends in any 61 s and `per_second` in any 1.1 s (the
-  platform's limit with a little margin for clock and network skew);
+  platform's limit with a little margin for clock skew), each counted from the time its answer
+  came back, so network and server latency cannot squeeze two sends closer on the platform's
+  side than they are here (one message is in flight at a time per subscription);
 - pacing: a token bucket of `burst` tokens refilled at (per_minute - burst) per minute, so a
   burst uses a quarter of the minute and the rest is spread out (a tier-1 alert arriving
   mid-burst waits seconds, not a minute);
@@ -90,6 +92,17 @@ class Budget:
         """One message sent (or attempted: every attempt counts) at `now`."""
         keep = (*(t for t in self.recent if t > now - _MINUTE), now)
         return replace(self, tokens=self._tokens(now) - 1, at=now, recent=keep)
+
+    def answered(self, at: datetime) -> Budget:
+        """The last message sent was answered at `at`: count it from then on.
+
+        The platform received it somewhere between the send and the answer; counting the
+        answer's time makes the windows hold on the platform's side whatever the latency (a
+        later send is at least as far from this answer as the platform saw them apart).
+        """
+        if not self.recent or at <= self.recent[-1]:
+            return self
+        return replace(self, recent=(*self.recent[:-1], at))
 
     def block(self, until: datetime) -> Budget:
         """The platform refused for rate: nothing goes before `until`."""

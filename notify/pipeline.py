@@ -361,6 +361,7 @@ class Pipeline:
         lane = self._lanes.get(message.subscription.id)
         if lane is not None:
             lane.busy = False
+            lane.budget = lane.budget.answered(now)
         limit = message.subscription.policy.limit(message.subscription.format.value)
         step = next_step(answer, message.attempt, now, self._retry, self._rng, block=limit.block)
         outcome = {

@@ -81,3 +81,33 @@ def test_never_more_than_the_platform_allows_in_any_window(wants: list[float], f
     assert _most_in(sent, timedelta(seconds=60)) <= limit.per_minute
     if limit.per_second is not None:
         assert _most_in(sent, timedelta(seconds=1)) <= limit.per_second
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    latencies=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=3), st.floats(min_value=0, max_value=1)),
+        min_size=30,
+        max_size=120,
+    ),
+    fmt=st.sampled_from(["wecom", "feishu"]),
+)
+def test_the_platform_sees_no_more_than_its_limit_whatever_the_latency(
+    latencies: list[tuple[float, float]], fmt: str
+) -> None:
+    """One message at a time, each answered after its own latency: wherever between send and
+    answer the platform received each one, no window of the platform holds too many."""
+    limit = PLATFORM_LIMITS[fmt]
+    budget, now = Budget(limit), T0
+    received: list[datetime] = []
+    for latency, where in latencies:
+        now = budget.next_free(now)
+        budget = budget.spend(now)
+        answered = now + timedelta(seconds=latency)
+        received.append(now + timedelta(seconds=latency * where))  # somewhere in between
+        budget = budget.answered(answered)
+        now = answered
+    assert limit.per_minute is not None
+    assert _most_in(received, timedelta(seconds=60)) <= limit.per_minute
+    if limit.per_second is not None:
+        assert _most_in(received, timedelta(seconds=1)) <= limit.per_second
