@@ -84,10 +84,11 @@ eval: install ## Measure the scorer against plain snownlp on the public labelled
 eval-surge: install ## Measure surge detection on synthetic traffic with injected bursts, against a fixed threshold
 	$(BIN)/python bench/eval_surge.py $(EVAL_ARGS)
 
-bench: install ## Benchmarks, each as a ratio to a baseline measured in the same run (BENCH_ARGS=--quick)
+bench: install ## Benchmarks, each as a ratio to a baseline measured in the same run, and the pipeline cost ladder (BENCH_ARGS=--quick)
 	$(BIN)/python bench/bench_polarity.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_scorer.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_churn.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_pipeline.py $(BENCH_ARGS)
 
 bench-noise: install ## What chat groups receive: kesu demo (10/s and 100/s) into the real service, pushed to local robots that enforce the platforms' limits (several minutes)
 	$(BIN)/python bench/noise.py $(BENCH_ARGS)

@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from agents import assess, churn, clocks, logistics, respond, surge, validate
+from agents import churn, clocks, crashpoints, ingest, logistics, respond, surge
 from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
@@ -42,11 +42,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     options.update(overrides)
     app = KesuApp(settings.namespace, **options)
     rules = load_rules(settings.rules_file)
-    validate.register(app, settings, clock)
-    assess.register(app, settings, clock)
+    ingest.register(app, settings, clock)
     due = respond.register(app, settings, rules, clock)
     clocks.register(app, settings, due, clock)
     surge.register(app, settings, rules, clock)
     logistics.register(app, settings, rules, clock)
     churn.register(app, settings, rules, clock)
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode's signature types
+    async def _revoked(_app: faust.App, revoked: Any, **_: Any) -> None:
+        crashpoints.reached("rebalance")  # R2 trials only (agents/crashpoints.py)
+
     return app

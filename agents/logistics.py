@@ -1,38 +1,31 @@
 """Shipment status changes -> proactive delay signals for the engine and the delay map.
 
-Three pieces, because the clean topic is keyed by event id and a table needs its stream keyed
-like itself:
-  rekey:   kesu.clean.logistics -> kesu.logistics.changes, keyed by order id;
+Two pieces (the ingest agent publishes each change keyed by order id to kesu.logistics.changes,
+so the `orders` table is co-partitioned with it):
   track:   changes and overdue checks -> complaints.logistics -> signals (keyed by case) and
            the order's delay-map line (compacted, keyed by order id), then the `orders` table;
   a timer: sends a check for each undelivered order whose promise or bucket bound just passed.
-Outputs are acknowledged by Kafka before the table write: a crash replays the input, and the
-deterministic signal ids make the replay one signal in the engine.
+Outputs are acknowledged by Kafka before the table write (agents/batches): a crash replays the
+input, and the deterministic signal ids make the replay one signal in the engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import faust
 
+from agents.batches import Batch, consume_in_batches
 from agents.due_index import DueIndex, register_due_timer
-from agents.kafka_io import (
-    bytes_topic,
-    dead_letter_message,
-    expiring_changelog,
-    log_failure,
-    processing_failed,
-)
-from agents.sending import send_confirmed
+from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.logistics import OrderState, Tracked, check_overdue, map_entry, next_check, track
 from complaints.rules import RuleBook
 from kesu.metrics import SIGNALS_SENT
 from kesu.settings import Settings
 from streams.codec import decode_valid, encode_record
-from streams.records import LogisticsChange, Source, Tick
-from streams.topics import CLEAN, DELAY_MAP, DLQ, LOGISTICS_CHANGES, LOGISTICS_CHECKS, SIGNALS
+from streams.records import LogisticsChange, Tick
+from streams.topics import DELAY_MAP, DLQ, LOGISTICS_CHANGES, LOGISTICS_CHECKS, SIGNALS
 
 
 def register(
@@ -45,7 +38,6 @@ def register(
         DELAY_MAP.name(namespace),
         DLQ.name(namespace),
     )
-    clean = bytes_topic(app, CLEAN[Source.LOGISTICS].name(namespace))
     inputs = bytes_topic(app, changes_name, checks_name, partitions=LOGISTICS_CHANGES.partitions)
     # Stored as JSON text: strict records read back only in JSON mode.
     orders = app.Table(
@@ -61,62 +53,42 @@ def register(
         moment = next_check(OrderState.model_validate_json(stored), rules)
         return moment.timestamp() if moment else None
 
-    @app.agent(clean, name="logistics-rekey", concurrency=1)
-    async def rekey(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                change = _change(message.value)
-                await send_confirmed(
-                    app, changes_name, key=change.order_id.encode(), value=message.value or b""
-                )
-            except Exception as exc:  # a poison pill must not stop the partition
-                log_failure("logistics-rekey", message, exc)
-                await dead_letter_message(app, dlq, processing_failed(exc), message, clock())
+    def handle(event: faust.types.EventT, batch: Batch) -> None:
+        message = event.message
+        key = (message.key or b"").decode("utf-8")
+        stored = batch.get(orders, key)
+        state = OrderState.model_validate_json(stored) if stored else None
+        if message.topic == checks_name:
+            if state is None:
+                return
+            result = check_overdue(state, Tick.model_validate_json(message.value or b"").at, rules)
+        else:
+            now = message_time(message) or clock()
+            result = track(state, _change(message.value), now, rules)
+        publish(result, state, batch)
+        if result.state is not None and result.state != state:
+            batch.put(orders, key, result.state.model_dump_json())
+        if result.state is not None:
+            moment = next_check(result.state, rules)
+            index.schedule(key, moment.timestamp() if moment else None)
 
-    @app.agent(inputs, name="logistics", concurrency=1)
-    async def track_orders(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                key = (message.key or b"").decode("utf-8")
-                stored = orders.get(key)
-                state = OrderState.model_validate_json(stored) if stored else None
-                now = (
-                    datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else clock()
-                )
-                if message.topic == checks_name:
-                    if state is None:
-                        continue
-                    result = check_overdue(
-                        state, Tick.model_validate_json(message.value or b"").at, rules
-                    )
-                else:
-                    result = track(state, _change(message.value), now, rules)
-                await _publish(result, state)
-                if result.state is not None and result.state != state:
-                    orders[key] = result.state.model_dump_json()
-                if result.state is not None:
-                    moment = next_check(result.state, rules)
-                    index.schedule(key, moment.timestamp() if moment else None)
-            except Exception as exc:  # a poison pill must not stop the partition
-                log_failure("logistics", message, exc)
-                await dead_letter_message(app, dlq, processing_failed(exc), message, clock())
-
-    async def _publish(result: Tracked, before: OrderState | None) -> None:
+    def publish(result: Tracked, before: OrderState | None, batch: Batch) -> None:
         for signal in result.signals:
-            await send_confirmed(
-                app, signals, key=signal.case_key.encode(), value=encode_record(signal)
-            )
+            batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
             SIGNALS_SENT.labels(signal.kind.value, signal.change.value).inc()
         old, new = map_entry(before, rules), map_entry(result.state, rules)
         if new != old and result.state is not None:
-            await send_confirmed(
-                app,
+            batch.send(
                 delay_map,
                 key=result.state.order_id.encode(),
                 value=encode_record(new) if new is not None else None,
             )
+
+    @app.agent(inputs, name="logistics", concurrency=1)
+    async def track_orders(stream: faust.StreamT[bytes]) -> None:
+        await consume_in_batches(
+            app, stream, name="logistics", dlq_topic=dlq, clock=clock, handle=handle
+        )
 
     register_due_timer(
         app,

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
 #: Answers that no retry can change: the record itself is too large for the topic.
-_PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
 
 
 class RecordRefused(Exception):
@@ -39,7 +39,7 @@ class RecordRefused(Exception):
         self.topic = topic
 
 
-def _cause(exc: BaseException) -> BaseException:
+def cause_of(exc: BaseException) -> BaseException:
     """Faust wraps the client's error in ProducerSendError; the client's is what tells."""
     return exc.__cause__ if isinstance(exc, ProducerSendError) and exc.__cause__ else exc
 
@@ -68,9 +68,9 @@ async def send_confirmed(
             )
             return
         except (KafkaError, ProducerSendError) as exc:
-            if isinstance(_cause(exc), _PERMANENT):
+            if isinstance(cause_of(exc), PERMANENT):
                 KAFKA_SEND_REFUSED.labels(topic).inc()
-                raise RecordRefused(topic, _cause(exc)) from exc
+                raise RecordRefused(topic, cause_of(exc)) from exc
             KAFKA_SEND_RETRIES.labels(topic).inc()
             log.warning(
                 "send to %s failed (%s); retrying in %.1f s", topic, type(exc).__name__, delay

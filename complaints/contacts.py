@@ -7,15 +7,22 @@ said. Agent utterances and usage signals are not complaints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from complaints.scoring import score_text
 from streams.records import (
     AssessedEvent,
+    Assessment,
     CallUtterance,
     LogisticsChange,
     SocialPost,
+    Source,
     Speaker,
     UpstreamEvent,
 )
+
+#: score_text's signature: (text, channel, speech rate) -> Assessment.
+TextScorer = Callable[[str, Source, float | None], Assessment]
 
 
 def case_key_for(record: UpstreamEvent) -> str | None:
@@ -28,8 +35,11 @@ def case_key_for(record: UpstreamEvent) -> str | None:
     return None
 
 
-def assess_contact(record: UpstreamEvent) -> AssessedEvent | None:
-    """The scored contact for a customer's call utterance, post or shipment change; else None."""
+def assess_contact(record: UpstreamEvent, score: TextScorer = score_text) -> AssessedEvent | None:
+    """The scored contact for a customer's call utterance, post or shipment change; else None.
+
+    `score` is score_text; the ladder benchmark passes a lookup of precomputed assessments.
+    """
     key = case_key_for(record)
     if key is None or (isinstance(record, CallUtterance) and record.speaker is Speaker.AGENT):
         return None
@@ -43,7 +53,7 @@ def assess_contact(record: UpstreamEvent) -> AssessedEvent | None:
         order_id=getattr(record, "order_id", None),
     )
     if isinstance(record, CallUtterance):
-        assessment = score_text(record.text, record.SOURCE, speech_rate=record.speech_rate)
+        assessment = score(record.text, record.SOURCE, record.speech_rate)
         return contact.model_copy(update={"assessment": assessment})
     if isinstance(record, SocialPost):
         return contact.model_copy(
@@ -54,7 +64,7 @@ def assess_contact(record: UpstreamEvent) -> AssessedEvent | None:
                 "region": record.region,
                 "platform": record.platform,
                 "reach": record.author_followers + record.reposts,
-                "assessment": score_text(record.text, record.SOURCE),
+                "assessment": score(record.text, record.SOURCE, None),
             }
         )
     if isinstance(record, LogisticsChange):

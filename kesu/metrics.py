@@ -19,6 +19,12 @@ KAFKA_SEND_RETRIES = Counter(
     "Sends to Kafka that failed and were retried, by topic.",
     ["topic"],
 )
+BATCH_EVENTS = Histogram(
+    "kesu_batch_events",
+    "Events per batch an agent processed (their outputs confirmed by Kafka together), by agent.",
+    ["agent"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 KAFKA_SEND_REFUSED = Counter(
     "kesu_kafka_send_refused_total",
     "Records Kafka can never take (too large for the topic), by topic; sent as something smaller.",

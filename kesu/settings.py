@@ -138,6 +138,14 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of the worker's Prometheus /metrics endpoint (on api_host); 0 turns it off.",
     )
+    bench_scores: Path | None = Field(
+        default=None,
+        description=(
+            "Benchmarks only (`make bench`, ladder rung L4): a JSON-lines file of precomputed "
+            "assessments the worker looks texts up in instead of scoring them; a text missing "
+            "from it is a processing failure. Never set it in production."
+        ),
+    )
 
     # --- Validation limits (shared by Kafka and HTTP ingestion) -------------------------
     max_payload_bytes: int = Field(

@@ -83,11 +83,11 @@ class Worker:
         self.log_dir = log_dir
         self.process: KesuProcess | None = None
 
-    def start(self) -> Worker:
+    def start(self, extra_env: dict[str, str] | None = None) -> Worker:
+        """Start (again); `extra_env` adds variables for this run only (e.g. a crash point)."""
         self.runs += 1
-        self.process = KesuProcess(
-            ["worker"], settings_env(self.settings), self.log_dir / f"worker-{self.runs}.log"
-        )
+        env = settings_env(self.settings) | (extra_env or {})
+        self.process = KesuProcess(["worker"], env, self.log_dir / f"worker-{self.runs}.log")
         self.process.start("Worker ready")
         return self
 

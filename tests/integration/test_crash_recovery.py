@@ -32,8 +32,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from agents.crashpoints import POINTS
 from streams.records import AlertEvent, AlertKind, AssessedEvent, DeadLetter, Source, Transition
-from streams.topics import ASSESSMENTS, CLEAN, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
+from streams.topics import ASSESSMENTS, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
 from tests import hostile
 from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.factories import make_event, to_bytes
@@ -188,7 +189,6 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
         ns,
         [
             [raw, VALID.name(ns)],
-            [CLEAN[Source.CALL].name(ns)],
             [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)],
         ],
     )
@@ -210,6 +210,93 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
             duplicated=0,
             recovery_s=recovery,
             note=f"seed {seed}; killed after {killed_at}; {figures}",
+        )
+    )
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("trial", [1, 2])
+@pytest.mark.parametrize("point", POINTS)
+def test_r2_a_worker_dying_at_a_crash_point_loses_nothing_and_shows_no_change_twice(
+    kafka_broker: Broker,
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    point: str,
+    trial: int,
+) -> None:
+    """R2: the worker exits at a chosen place of its batch cycle (agents/crashpoints.py) —
+    mid-batch, after its outputs are acknowledged but before its tables and offsets, after its
+    changelog writes but before its offsets, or while a rebalance revokes its partitions — and
+    is started again; the same checks as R1."""
+    seed = int(os.environ.get("KESU_CRASH_SEED") or random.randrange(1 << 32))
+    print(f"KESU_CRASH_SEED={seed}")
+    rng = random.Random(seed)
+    settings = make_settings()
+    ns = settings.namespace
+    good, contacts = _stream(rng)
+    bad = _hostile_records()
+    good_ids = {str(json.loads(value)["event_id"]) for _, value in good}
+    after = 2 if point == "rebalance" else rng.randint(2, 6)  # revocation 1 is the first join
+    victim = Worker(settings, tmp_path)
+    other = Worker(settings.model_copy(update={"data_dir": tmp_path / "w2"}), tmp_path / "w2")
+    (tmp_path / "w2").mkdir()
+    progress = _Progress(kafka_broker.bootstrap, ASSESSMENTS.name(ns))
+    try:
+        victim.start({"KESU_CRASH_POINT": point, "KESU_CRASH_AFTER": str(after)})
+        raw = RAW[Source.CALL].name(ns)
+        publish(kafka_broker.bootstrap, raw, [*good[: len(good) // 2], *bad])
+        publish(kafka_broker.bootstrap, raw, good[len(good) // 2 :])
+        process = victim.process
+        assert process is not None and process.process is not None
+
+        def died() -> bool:
+            return process.process is not None and process.process.poll() is not None
+
+        if point == "rebalance":  # a second worker joins; the victim dies while it gives way
+            eventually(
+                lambda: progress.count() >= len(good_ids) // 5 or died(),
+                timeout=180,
+                what="a fifth assessed",
+            )
+            if not died():
+                other.start()
+        eventually(
+            died,
+            timeout=240,
+            what=f"the worker to reach {point} (#{after}) and die",
+        )
+        crashed_at = progress.count()
+        victim.process = None
+        time.sleep(rng.uniform(1, 3))
+        restarted = time.monotonic()
+        victim.start()
+        with _task_stacks_on_timeout([w for w in (victim, other) if w.process is not None]):
+            eventually(
+                lambda: progress.count() == len(good_ids),
+                timeout=300,
+                what=f"all {len(good_ids)} events assessed",
+            )
+        finished = time.monotonic() - restarted
+        _wait_settled(
+            kafka_broker.bootstrap,
+            ns,
+            [[raw, VALID.name(ns)], [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)]],
+        )
+    finally:
+        progress.close()
+        victim.stop()
+        other.stop()
+    figures = _check_nothing_lost_nothing_twice(kafka_broker, ns, good_ids, bad, contacts)
+    report(
+        TrialRow(
+            trial=f"R2 crash at {point} (#{trial})",
+            sent=len(good) + len(bad),
+            accepted=len(good) + len(bad),
+            processed=len(good_ids) + len(bad),
+            lost=0,
+            duplicated=0,
+            recovery_s=finished,
+            note=f"seed {seed}; died at batch {after} after {crashed_at} assessed; {figures}",
         )
     )
 
@@ -311,7 +398,6 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
         ns,
         [
             [RAW[Source.CALL].name(ns), VALID.name(ns)],
-            [CLEAN[Source.CALL].name(ns)],
             [ASSESSMENTS.name(ns)],
         ],
     )

@@ -110,7 +110,7 @@ def test_hostile_body_gets_a_4xx_with_its_reason(
     assert response.status_code == case.http_status, response.text[:300]
     body = response.json()
     reasons = {body["error"]["reason"]} | {r["reason"] for r in body["rejected"]}
-    assert case.reason.value in reasons, body
+    assert (case.http_reason or case.reason).value in reasons, body
 
 
 @pytest.mark.parametrize(
