@@ -14,7 +14,7 @@ KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:
 KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
 
 PHONY_EXTRA := browser-deps promtool-deps
-.PHONY: help install run test test-unit reliability lint fmt schemas readme eval eval-surge bench clean $(PHONY_EXTRA)
+.PHONY: help install run test test-unit reliability lint fmt schemas readme eval eval-surge bench bench-noise clean $(PHONY_EXTRA)
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench: install ## Benchmarks, each as a ratio to a baseline measured in the same
 	$(BIN)/python bench/bench_scorer.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_churn.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_pipeline.py $(BENCH_ARGS)
+
+bench-noise: install ## What chat groups receive: kesu demo (10/s and 100/s) into the real service, pushed to local robots that enforce the platforms' limits (several minutes)
+	$(BIN)/python bench/noise.py $(BENCH_ARGS)
 
 schemas: install ## Regenerate streams/schemas/ from the records
 	$(BIN)/kesu schemas

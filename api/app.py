@@ -27,6 +27,7 @@ from api.routes import (
     health,
     ingest,
     logistics,
+    silences,
     stream,
     subscriptions,
     surges,
@@ -80,6 +81,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(surges.router)
     app.include_router(logistics.router)
     app.include_router(subscriptions.router)
+    app.include_router(subscriptions.messages)
+    app.include_router(silences.router)
     app.include_router(callbacks.router)
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")

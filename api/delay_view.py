@@ -12,8 +12,8 @@ import logging
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from api.push.follower import Follower
 from complaints.delay_map import DelayCell, DelayMap
+from kesu.follower import Follower
 from kesu.metrics import LOGISTICS_DELAY_HOURS, LOGISTICS_ORDERS
 from kesu.settings import Settings
 from streams.records import DelayMapEntry

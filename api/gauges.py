@@ -16,11 +16,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from api.push.notifier import notifier_group
 from api.view import AlertView
 from kesu.kafka_config import KafkaNotConfigured, aiokafka_options
 from kesu.metrics import ALERTS, CONSUMER_LAG, CONSUMER_LAG_UPDATED
 from kesu.settings import Settings
+from notify.notifier import notifier_group
 from streams.records import AlertStatus
 
 __all__ = ["count_alerts", "measure_lag", "refresh_forever"]

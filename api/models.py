@@ -53,11 +53,23 @@ class SlaSummary(BaseModel):
     remaining_seconds: float | None = Field(default=None, description="Negative once breached.")
 
 
+class Suppression(BaseModel):
+    """Why the alert's pushes are held; the alert itself is recorded and shown as usual."""
+
+    reason: str = Field(description="inhibited (another open alert covers it) or silenced.")
+    by: str = Field(description="The alert id (inhibited) or the silence id (silenced).")
+    rule_id: str | None = Field(default=None, description="The inhibit rule, when inhibited.")
+    text: str = Field(description="The reason for people, e.g. 被「集中投诉：…」抑制（规则 …）.")
+
+
 class AlertPublic(Alert):
     """An alert as the API returns it: masked text, Chinese labels, and its SLA state."""
 
     labels: dict[str, str]
     sla: SlaSummary
+    suppressed: Suppression | None = Field(
+        default=None, description="Set while its pushes are held (inhibited or silenced)."
+    )
 
 
 class TimelineEntry(BaseModel):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from api.models import AlertPublic, SlaSummary, TimelineEntry
+from api.models import AlertPublic, SlaSummary, Suppression, TimelineEntry
 from complaints.masking import mask_personal_data
+from notify.suppression import Suppressed, describe
 from streams.records import (
     ALERT_KIND_LABELS,
     ALERT_STATUS_LABELS,
@@ -16,6 +18,7 @@ from streams.records import (
     TRANSITION_LABELS,
     Alert,
     AlertEvent,
+    Silence,
 )
 
 
@@ -36,7 +39,9 @@ def sla_summary(alert: Alert, now: datetime) -> SlaSummary:
     )
 
 
-def present_alert(alert: Alert, now: datetime) -> AlertPublic:
+def present_alert(
+    alert: Alert, now: datetime, suppressed: Suppression | None = None
+) -> AlertPublic:
     labels = {
         "tier": TIER_LABELS[alert.tier],
         "status": ALERT_STATUS_LABELS[alert.status],
@@ -59,7 +64,31 @@ def present_alert(alert: Alert, now: datetime) -> AlertPublic:
         update["group"] = alert.group.model_copy(update={"examples": examples})
         labels["members"] = f"{alert.group.member_count} 条成员"
     masked = alert.model_copy(update=update)
-    return AlertPublic(**masked.model_dump(), labels=labels, sla=sla_summary(alert, now))
+    if alert.group is not None:
+        examples = tuple(mask_personal_data(t).text for t in alert.group.examples)
+        masked = masked.model_copy(
+            update={"group": alert.group.model_copy(update={"examples": examples})}
+        )
+    return AlertPublic(
+        **masked.model_dump(),
+        labels=labels,
+        sla=sla_summary(alert, now),
+        suppressed=suppressed,
+    )
+
+
+def present_suppression(
+    suppressed: Suppressed | None, alerts: Mapping[str, Alert], silences: Mapping[str, Silence]
+) -> Suppression | None:
+    """Why the alert's pushes are held, for people (None: they go out)."""
+    if suppressed is None:
+        return None
+    return Suppression(
+        reason=suppressed.reason.lower(),
+        by=suppressed.by,
+        rule_id=suppressed.rule_id,
+        text=describe(suppressed, alerts, silences),
+    )
 
 
 def present_entry(record: AlertEvent) -> TimelineEntry:

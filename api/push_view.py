@@ -1,39 +1,86 @@
-"""Subscriptions and the delivery log as the API shows them, rebuilt from the push topics.
+"""Subscriptions, the delivery log and silences as the API shows them, rebuilt from the push
+topics; and why an alert's pushes are held ("inhibited by …", "silenced").
 
 Like api/view.py for alerts: every replica reads the topics from the beginning (no consumer
-group), so a subscription created on one replica is listed by all, and survives restarts.
+group), so a subscription or silence created on one replica is listed by all, and survives
+restarts. The reasons come from the same pure functions the notifier uses (notify/), with the
+same rules file, so the dashboard says what the notifier does.
 """
 
 from __future__ import annotations
 
-from aiokafka import ConsumerRecord, TopicPartition
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
-from api.push.books import DeliveryBook, SubscriptionBook
-from api.push.follower import Follower
-from api.push.sealing import Sealer
+from aiokafka import ConsumerRecord, TopicPartition
+from pydantic import ValidationError
+
+from complaints.rules import RuleBook, load_rules
+from kesu.follower import Follower
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
-from streams.topics import DELIVERIES, SUBSCRIPTIONS
+from notify.books import DeliveryBook, SubscriptionBook
+from notify.inhibit import Inhibitor
+from notify.sealing import Sealer
+from notify.suppression import Suppressed, suppression_of
+from streams.records import Alert, Silence
+from streams.topics import DELIVERIES, SILENCES, SUBSCRIPTIONS
+
+log = logging.getLogger(__name__)
 
 
 class PushView:
-    """The books of api/push/books.py, fed by one background follower task."""
+    """The books of notify/books.py and the silences, fed by one background follower task."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, rules: RuleBook | None = None) -> None:
         #: Seals what the API writes to the subscriptions topic and opens what it reads.
         self.sealer = Sealer(ensure_callback_secret(settings).encode())
         self.subscriptions = SubscriptionBook(self.sealer)
         self.deliveries = DeliveryBook()
+        self.silences: dict[str, Silence] = {}
+        self.rules = rules or load_rules(settings.rules_file)
+        self._cached: tuple[tuple[str, int, int], Inhibitor] | None = None
         self._subscriptions_topic = SUBSCRIPTIONS.name(settings.namespace)
+        self._silences_topic = SILENCES.name(settings.namespace)
         self._follower = Follower(
-            settings, (SUBSCRIPTIONS, DELIVERIES), self._apply, name="api-push-view"
+            settings, (SUBSCRIPTIONS, DELIVERIES, SILENCES), self._apply, name="api-push-view"
         )
 
     def _apply(self, message: ConsumerRecord[bytes, bytes]) -> None:
         if message.topic == self._subscriptions_topic:
             self.subscriptions.apply(message.key, message.value, message.timestamp)
+        elif message.topic == self._silences_topic:
+            self._apply_silence(message.key, message.value)
         else:
             self.deliveries.apply(message.value)
+
+    def _apply_silence(self, key: bytes | None, value: bytes | None) -> None:
+        if value is None:
+            if key:
+                self.silences.pop(key.decode("utf-8", "replace"), None)
+            return
+        try:
+            silence = Silence.model_validate_json(value)
+        except ValidationError:
+            log.warning("unreadable silence record skipped")
+            return
+        self.silences[silence.silence_id] = silence
+
+    def suppressor(
+        self, alerts: Iterable[Alert], now: datetime, *, version: str | None = None
+    ) -> Callable[[Alert], Suppressed | None]:
+        """Why each alert's pushes are held at `now`, judged against `alerts` (index built
+        once). With `version` (the alert view's position) the index is reused until the
+        alerts or the silences change, or a second passes (silences start and end)."""
+        key = (version, len(self.silences), int(now.timestamp())) if version else None
+        if key is None or self._cached is None or self._cached[0] != key:
+            inhibitor = Inhibitor(alerts, self.rules.inhibit_rules)
+            self._cached = (key, inhibitor) if key else None
+        else:
+            inhibitor = self._cached[1]
+        silences = list(self.silences.values())
+        return lambda alert: suppression_of(alert, inhibitor, silences, now)
 
     @property
     def ready(self) -> bool:

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from api.push.follower import Follower
 from complaints.kpis import AlertTimes, ContactBook
+from kesu.follower import Follower
 from kesu.settings import Settings
 from streams.records import Alert, AlertEvent, AlertStatus, AssessedEvent, Transition
 from streams.topics import ASSESSMENTS, LIFECYCLE

@@ -7,7 +7,7 @@ The only module that knows YAML. A broken file fails at load with the field's pa
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from complaints.durations import Duration
 from streams.records import (
+    LABEL_NAMES,
     Category,
     ClockKind,
     Emotion,
+    Matcher,
     ParentOutcome,
     ShipmentStatus,
     Source,
@@ -641,6 +643,129 @@ class GroupingPolicy(Frozen):
         return value
 
 
+# -- notification: inhibition and on-call (issue #16; notify/) -------------------------------
+
+
+class InhibitRule(Frozen):
+    """Alertmanager's inhibition, for complaint streams: while an open alert matches
+    `source_matchers`, alerts matching `target_matchers` are not pushed (still recorded and
+    shown, with "inhibited by"), if they also share every `equal` label (present and equal on
+    both) and, with `members: true`, their case is a member of the source's incident.
+    """
+
+    id: RuleId
+    source_matchers: tuple[Matcher, ...] = Field(min_length=1)
+    target_matchers: tuple[Matcher, ...] = ()
+    equal: tuple[str, ...] = ()
+    members: bool = Field(
+        default=False,
+        description="true: the target's case is one of the source incident's members "
+        "(Alert.group.member_case_keys).",
+    )
+    description: str = ""
+
+    @field_validator("equal")
+    @classmethod
+    def _known_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [name for name in value if name not in LABEL_NAMES]
+        if unknown:
+            raise ValueError(
+                f"unknown label(s) {', '.join(unknown)}; known: {', '.join(LABEL_NAMES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _narrow(self) -> Self:
+        if not (self.target_matchers or self.equal or self.members):
+            raise ValueError(
+                "a rule needs target_matchers, equal or members: it would inhibit every alert"
+            )
+        return self
+
+
+Mobile = Annotated[str, Field(pattern=r"^1[3-9][0-9]{9}$")]
+PlatformUserId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@:-]+$")]
+
+
+class OnCallPerson(Frozen):
+    """Someone on a rotation, with the ids each chat platform @-mentions them by."""
+
+    name: str = Field(min_length=1, max_length=32, description="Shown in messages, e.g. 王芳.")
+    wecom: PlatformUserId | None = Field(default=None, description="企业微信 userid.")
+    dingtalk: PlatformUserId | None = Field(default=None, description="钉钉 userid.")
+    feishu: PlatformUserId | None = Field(default=None, description="飞书 open_id or user_id.")
+    mobile: Mobile | None = Field(
+        default=None, description="Staff mobile: DingTalk can @ by it (WeCom/Feishu cards cannot)."
+    )
+
+
+class ShiftOverride(Frozen):
+    """A swapped shift (调班): `person` is on duty from `starts` to `ends` instead."""
+
+    starts: datetime
+    ends: datetime
+    person: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if (self.starts.tzinfo is None) != (self.ends.tzinfo is None):
+            raise ValueError("write starts and ends both with an offset, or both without")
+        if self.ends <= self.starts:
+            raise ValueError("ends must be later than starts")
+        return self
+
+
+class Rotation(Frozen):
+    """Who is on duty at one escalation level: `people` take turns of `every`, from `start`."""
+
+    level: int = Field(ge=0, description="Index into escalation.levels (0 = the front line).")
+    start: datetime = Field(
+        description="When the first person's first shift begins; without an offset it is "
+        "local time in on_call.timezone."
+    )
+    every: Duration = Field(description="Length of one shift, e.g. 1d or 12h.")
+    people: tuple[str, ...] = Field(min_length=1, description="Keys of on_call.people, in turn.")
+    overrides: tuple[ShiftOverride, ...] = ()
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() < 60:
+            raise ValueError("a shift lasts at least a minute")
+        return value
+
+
+class OnCall(Frozen):
+    """值班表: rotations per escalation level; an escalation @-mentions whoever is on duty."""
+
+    timezone: str = "Asia/Shanghai"
+    people: dict[str, OnCallPerson] = Field(default_factory=dict)
+    rotations: tuple[Rotation, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        levels = [r.level for r in self.rotations]
+        if len(set(levels)) != len(levels):
+            raise ValueError("rotations: one rotation per level")
+        for index, rotation in enumerate(self.rotations):
+            named = [*rotation.people, *(o.person for o in rotation.overrides)]
+            unknown = sorted({p for p in named if p not in self.people})
+            if unknown:
+                raise ValueError(
+                    f"rotations.{index}: unknown people {', '.join(unknown)} (add them to people)"
+                )
+        return self
+
+
 # -- the book --------------------------------------------------------------------------------
 
 
@@ -657,16 +782,25 @@ class RuleBook(Frozen):
     logistics: LogisticsPolicy = Field(default_factory=_default_logistics)
     churn: ChurnPolicy = Field(default_factory=ChurnPolicy)
     grouping: GroupingPolicy = Field(default_factory=GroupingPolicy)
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    on_call: OnCall = Field(default_factory=OnCall)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         ids = [rule.id for rule in self.tier_rules] + [rule.id for rule in self.compensation.rules]
         ids += [bucket.id for bucket in self.logistics.buckets]
+        ids += [rule.id for rule in self.inhibit_rules]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")
         if set(self.tiers) != {1, 2, 3}:
             raise ValueError("tiers must define 1, 2 and 3")
+        for index, rotation in enumerate(self.on_call.rotations):
+            if rotation.level >= len(self.escalation.levels):
+                raise ValueError(
+                    f"on_call.rotations.{index}.level: no escalation level {rotation.level} "
+                    f"(escalation.levels has {len(self.escalation.levels)})"
+                )
         for tier, policy in self.tiers.items():
             for kind, clock in policy.clocks.items():
                 if clock.calendar not in self.calendars:

@@ -454,6 +454,74 @@ def rules_show(file: Path | None) -> None:
 
 
 @cli.group()
+def silence() -> None:
+    """Silences (maintenance windows): matching alerts are recorded and shown, not pushed."""
+
+
+@silence.command("add")
+@click.argument("matchers", nargs=-1, required=True)
+@click.option("--for", "duration", default="2h", show_default=True, help="How long: 30m, 2h, 1d.")
+@click.option("-c", "--comment", required=True, help="Why, e.g. 顺丰中转站停运.")
+@click.option("--by", default=None, help="Who asks (default: cli:<login name>).")
+def silence_add(matchers: tuple[str, ...], duration: str, comment: str, by: str | None) -> None:
+    """Silence alerts matching every MATCHER (region=华东-上海, tier!=1, carrier=~顺丰.*)."""
+    from datetime import UTC, datetime
+
+    from complaints.durations import parse_duration
+    from kesu.silences_cmd import add_silence, default_actor, describe
+
+    span = parse_duration(duration)
+    if not hasattr(span, "total_seconds") or span.total_seconds() <= 0:
+        raise click.BadParameter("a duration like 30m, 2h or 1d", param_hint="--for")
+    now = datetime.now(UTC)
+    try:
+        created = add_silence(
+            _settings(), matchers, duration=span, comment=comment, by=by or default_actor(), now=now
+        )
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise click.ClickException(f"{where}: {error['msg']}") from None
+    click.echo(describe(created, now))
+
+
+@silence.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also the silences that ended.")
+def silence_list(show_all: bool) -> None:
+    """List silences (active first)."""
+    from datetime import UTC, datetime
+
+    from kesu.silences_cmd import describe, read_silences
+
+    now = datetime.now(UTC)
+    found = sorted(
+        read_silences(_settings()).values(), key=lambda s: (not s.active(now), s.starts_at)
+    )
+    shown = [s for s in found if show_all or s.active(now) or now < s.starts_at]
+    for item in shown:
+        click.echo(describe(item, now))
+    if not shown:
+        click.echo("no silences" + ("" if show_all else " in effect (--all lists ended ones)"))
+
+
+@silence.command("expire")
+@click.argument("silence_id")
+@click.option("--by", default=None, help="Who ends it (default: cli:<login name>).")
+def silence_expire(silence_id: str, by: str | None) -> None:
+    """End silence SILENCE_ID now (it stays listed, with who ended it)."""
+    from datetime import UTC, datetime
+
+    from kesu.silences_cmd import default_actor, describe, expire_silence
+
+    now = datetime.now(UTC)
+    try:
+        ended = expire_silence(_settings(), silence_id, by=by or default_actor(), now=now)
+    except KeyError:
+        raise click.ClickException(f"no silence {silence_id}") from None
+    click.echo(describe(ended, now))
+
+
+@cli.group()
 def keys() -> None:
     """Manage API keys (stored hashed in KESU_API_KEYS_FILE; each key is shown once)."""
 

@@ -132,6 +132,38 @@ PUSH_SKIPPED = Counter(
     "re-published lifecycle record).",
 )
 
+PUSH_MESSAGES = Counter(
+    "kesu_push_messages_total",
+    "Messages sent (each attempt once) by subscription and kind: single (one alert's card), "
+    "group (one group's alerts), digest (several groups folded under a short budget), reminder.",
+    ["subscription", "kind"],
+)
+PUSH_FOLDED = Counter(
+    "kesu_push_folded_total",
+    "Alerts carried in another group's message because the subscription's budget was short.",
+    ["subscription"],
+)
+PUSH_SUPPRESSED = Counter(
+    "kesu_push_suppressed_total",
+    "Pushes held back (the alert is still recorded and shown), by reason: INHIBITED, SILENCED.",
+    ["reason"],
+)
+PUSH_BUDGET_USED = Gauge(
+    "kesu_push_budget_used",
+    "Messages a subscription sent in the last minute (compare kesu_push_budget_limit).",
+    ["subscription"],
+)
+PUSH_BUDGET_LIMIT = Gauge(
+    "kesu_push_budget_limit",
+    "Messages a subscription may send per minute (its platform's documented limit, or its "
+    "policy's); absent for receivers without a limit.",
+    ["subscription"],
+)
+PUSH_WAITING = Gauge(
+    "kesu_push_waiting",
+    "Alerts waiting in groups and retries for their message, over every subscription.",
+)
+
 # -- the API's view of the system (refreshed periodically by api/gauges.py) -------------------
 ALERTS = Gauge(
     "kesu_alerts",

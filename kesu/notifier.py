@@ -9,10 +9,10 @@ import signal
 
 from prometheus_client import start_http_server
 
-from api.push.notifier import Notifier
 from kesu.logs import configure
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
+from notify.notifier import Notifier
 
 log = logging.getLogger(__name__)
 

@@ -250,6 +250,15 @@ class Settings(BaseSettings):
         default=timedelta(seconds=10),
         description="Time allowed for one delivery attempt (connect, send and answer).",
     )
+    push_allowed_destinations: str = Field(
+        default="",
+        description=(
+            "Comma-separated networks (CIDR), addresses or host names a subscription may push "
+            "to although they are not public (on-premise receivers, e.g. 10.20.0.0/16,hooks.corp); "
+            "empty: public addresses only. Loopback, private, link-local and cloud-metadata "
+            "addresses are refused otherwise, when a subscription is created and at every connection."
+        ),
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -9,6 +9,7 @@ Topics, JSON Schemas, the HTTP API and test factories all derive from these clas
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, TypeVar
@@ -1000,3 +1001,111 @@ class AlertEvent(Frozen):
         default="", description="A short human note, e.g. 'warning at 75 %' or the comment."
     )
     alert: Alert
+
+
+# ---------------------------------------------------------------------------------------
+# Notification: silences (maintenance windows) and the matchers they and inhibit rules use
+# ---------------------------------------------------------------------------------------
+
+#: The labels an alert is matched by (notify/labels.py derives them from the alert).
+LABEL_NAMES: tuple[str, ...] = (
+    "kind",
+    "tier",
+    "status",
+    "category",
+    "emotion",
+    "region",
+    "carrier",
+    "product",
+    "sku",
+    "batch",
+    "channel",
+    "rule",
+    "customer",
+    "case",
+    "dimension",
+    "key",
+    "parent",
+)
+_MATCHER = re.compile(r"^\s*([a-z_]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$", re.DOTALL)
+
+
+class MatchOp(StrEnum):
+    """Alertmanager's matcher operators; regular expressions are anchored at both ends."""
+
+    EQUAL = "="
+    NOT_EQUAL = "!="
+    REGEX = "=~"
+    NOT_REGEX = "!~"
+
+
+class Matcher(Frozen):
+    """One label test, e.g. `region=华东-上海`, `tier!=1`, `kind=~surge|logistics_delay`.
+
+    Written as that string in rules.yaml, the API and the CLI; a missing label reads as "".
+    """
+
+    name: str = Field(description="One of LABEL_NAMES.")
+    op: Lax[MatchOp]
+    value: str = Field(max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        if not isinstance(data, str):
+            return data
+        found = _MATCHER.match(data)
+        if not found:
+            raise ValueError(
+                "not a matcher: write name=value, name!=value, name=~regex or name!~regex"
+            )
+        name, op, value = found.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        return {"name": name, "op": op, "value": value}
+
+    @model_validator(mode="after")
+    def _known_and_compiles(self) -> Matcher:
+        if self.name not in LABEL_NAMES:
+            raise ValueError(f"unknown label {self.name!r}; known: {', '.join(LABEL_NAMES)}")
+        if self.op in (MatchOp.REGEX, MatchOp.NOT_REGEX):
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise ValueError(f"{self.name}: not a regular expression ({exc})") from None
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op.value}{self.value}"
+
+
+class Silence(Frozen):
+    """A maintenance window: alerts matching every matcher between `starts_at` and `ends_at`
+    are still recorded and shown, but not pushed (大促, a known carrier outage).
+
+    Kept on a compacted topic keyed by `silence_id`; expiring early rewrites the record with
+    `expired_at`/`expired_by`, so the record itself says who created and who ended it, when.
+    """
+
+    silence_id: Identifier
+    matchers: tuple[Matcher, ...] = Field(min_length=1, max_length=20)
+    starts_at: Timestamp
+    ends_at: Timestamp
+    created_by: ShortText = Field(description="Who asked for it (API key name or the CLI user).")
+    created_at: Timestamp
+    comment: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="Why, for the people it silences, e.g. 顺丰中转站停运."
+    )
+    expired_at: Timestamp | None = Field(default=None, description="Ended early at.")
+    expired_by: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Silence:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be later than starts_at")
+        return self
+
+    def active(self, now: datetime) -> bool:
+        """Whether it holds pushes at `now` (started, not ended, not expired early)."""
+        ended = self.ends_at if self.expired_at is None else min(self.ends_at, self.expired_at)
+        return self.starts_at <= now < ended

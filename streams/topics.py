@@ -20,6 +20,7 @@ from streams.records import (
     GroupNotice,
     LogisticsChange,
     Signal,
+    Silence,
     Source,
     SurgeReport,
     Tick,
@@ -240,7 +241,7 @@ CHURN_CHECKS = TopicSpec(
     value=f"{Tick.__name__} (case_key = customer id): judge a customer whose check is due",
 )
 
-# -- push: webhook subscriptions and what was sent to them (api/push/) -----------------------
+# -- push: webhook subscriptions, what was sent to them, silences (notify/) -------------------
 
 #: One partition each: small topics, read whole by every API replica and the notifier.
 SUBSCRIPTIONS = TopicSpec(
@@ -250,7 +251,7 @@ SUBSCRIPTIONS = TopicSpec(
     retention=None,
     key="subscription id",
     value="Subscription; its URL and secret sealed (AES-GCM, key derived from the callback "
-    "secret: api/push/sealing.py); a tombstone deletes it (compacted)",
+    "secret: notify/sealing.py); a tombstone deletes it (compacted)",
     compacted=True,
 )
 DELIVERIES = TopicSpec(
@@ -260,6 +261,16 @@ DELIVERIES = TopicSpec(
     retention=timedelta(days=30),
     key="delivery_id",
     value="Delivery: every attempt and outcome of sending one lifecycle record to one subscription",
+)
+SILENCES = TopicSpec(
+    stage="push",
+    entity="silences",
+    partitions=1,
+    retention=None,
+    key="silence id",
+    value=f"{Silence.__name__}: matchers, start/end, who created it and why; rewritten with "
+    "expired_at/expired_by when ended early (compacted: the latest record per silence)",
+    compacted=True,
 )
 PUSH_DLQ = TopicSpec(
     stage="push",
@@ -293,6 +304,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SUBSCRIPTIONS,
     DELIVERIES,
     PUSH_DLQ,
+    SILENCES,
 )
 
 

@@ -15,10 +15,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime
 
-from api.deps import NowDep, Operator, PublisherDep, SettingsDep, ViewDep, Viewer
+from api.deps import (
+    NowDep,
+    Operator,
+    PublisherDep,
+    PushViewDep,
+    SettingsDep,
+    ViewDep,
+    Viewer,
+)
 from api.errors import ApiError
 from api.models import ActionAccepted, ActionRequest, AlertDetail, AlertPage, ErrorResponse
-from api.present import present_alert, present_entry
+from api.present import present_alert, present_entry, present_suppression
 from api.publisher import KafkaUnavailable
 from api.routes.surges import active_surges
 from complaints.identifiers import pseudonym
@@ -108,6 +116,7 @@ def _after_cursor(cursor: str) -> tuple[datetime, str]:
 async def list_alerts(
     request: Request,
     view: ViewDep,
+    push_view: PushViewDep,
     _caller: Viewer,
     now: NowDep,
     kind: Annotated[
@@ -156,8 +165,12 @@ async def list_alerts(
         chosen_after = chosen
     page = chosen_after[:limit]
     more = len(chosen_after) > limit
+    held = push_view.suppressor(view.alerts.values(), now, version=view.position())
     return AlertPage(
-        items=[present_alert(a, now) for a in page],
+        items=[
+            present_alert(a, now, present_suppression(held(a), view.alerts, push_view.silences))
+            for a in page
+        ],
         total=len(chosen),
         next_cursor=_cursor(page[-1]) if more and page else None,
     )
@@ -189,12 +202,16 @@ async def status(
     responses={**_READ_ERRORS, 404: {"model": ErrorResponse, "description": "No such alert."}},
     summary="One alert with its full timeline",
 )
-async def get_alert(alert_id: str, view: ViewDep, _caller: Viewer, now: NowDep) -> AlertDetail:
+async def get_alert(
+    alert_id: str, view: ViewDep, push_view: PushViewDep, _caller: Viewer, now: NowDep
+) -> AlertDetail:
     alert = view.alerts.get(alert_id)
     if alert is None:
         raise ApiError(404, "UNKNOWN_ALERT", f"no alert {alert_id[:40]}")
+    held = push_view.suppressor(view.alerts.values(), now, version=view.position())
+    suppressed = present_suppression(held(alert), view.alerts, push_view.silences)
     return AlertDetail(
-        alert=present_alert(alert, now),
+        alert=present_alert(alert, now, suppressed),
         timeline=[present_entry(r) for r in view.timelines.get(alert_id, [])],
     )
 

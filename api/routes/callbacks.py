@@ -1,8 +1,10 @@
 """The action buttons of chat cards: a signed link becomes the same AlertAction the API publishes.
 
 GET only shows a confirmation page (chat apps and link previewers fetch URLs on their own, so
-a GET must never act); POST publishes the action to the actions topic, keyed by the case, with
-an id derived from the token (a double click is one action), and answers once Kafka has it.
+a GET must never act) where the person types their name; POST publishes the action to the
+actions topic, keyed by the case, with that name as the actor and an id derived from the
+token (a double click is one action), and answers once Kafka has it. A group robot's button
+is a plain link: the chat app does not tell us who clicked, so the page asks.
 The token is the credential: no API key. Pages are small Chinese HTML; every error names its
 reason code and never shows a stack trace.
 """
@@ -11,17 +13,19 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import NowDep, PublisherDep, SettingsDep, ViewDep
 from api.publisher import KafkaUnavailable
-from api.push.callbacks import action_from_token
-from api.push.formats.text import mask_customer
-from api.push.links import ACTION_LABELS
-from api.push.signing import InvalidToken, TokenFailure
 from api.view import AlertView
+from complaints.masking import mask_personal_data
+from notify.callbacks import action_from_token
+from notify.formats.text import mask_customer
+from notify.links import ACTION_LABELS
+from notify.signing import InvalidToken, TokenFailure
 from streams.codec import encode_record
 from streams.records import (
     ALERT_STATUS_LABELS,
@@ -57,7 +61,7 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-#: Status and Chinese explanation of each refusal (api/push/callbacks.py's mapping).
+#: Status and Chinese explanation of each refusal (notify/callbacks.py's mapping).
 _REFUSALS: dict[TokenFailure, tuple[int, str]] = {
     TokenFailure.MALFORMED: (404, "链接无效。请从最新的告警消息中打开。"),
     TokenFailure.BAD_SIGNATURE: (404, "链接无效。请从最新的告警消息中打开。"),
@@ -66,11 +70,17 @@ _REFUSALS: dict[TokenFailure, tuple[int, str]] = {
     TokenFailure.WRONG_ACTION: (400, "这个链接不支持该操作。"),
 }
 
+#: The form field with the person's name, and its bounds (AlertAction.actor is ShortText).
+_ACTOR_FIELD = "actor"
+_ACTOR_MAX = 32
+_FORM_MAX_BYTES = 4096
+
 _STYLE = (
     "body{font-family:'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;"
     "max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1f2328}"
     "button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:6px;"
     "background:#1f6feb;color:#fff}.reason{color:#656d76;font-size:.85rem}"
+    "input{font-size:1.05rem;padding:.5rem;margin:0 0 1rem;width:14rem}.error{color:#cf222e}"
 )
 
 
@@ -130,6 +140,41 @@ def _check(
     return action, alert
 
 
+def _form(label: str, error: str | None = None) -> str:
+    """The confirmation form: the person's name (required), then the action's button."""
+    problem = f'<p class="error">{html.escape(error)}</p>' if error else ""
+    return (
+        f'<form method="post">{problem}<label>处理人（您的姓名）<br>'
+        f'<input name="{_ACTOR_FIELD}" required maxlength="{_ACTOR_MAX}" autocomplete="name">'
+        f'</label><br><button type="submit">{html.escape(label)}</button></form>'
+    )
+
+
+def _confirm(action: AlertAction, alert: Alert, error: str | None = None) -> HTMLResponse:
+    label = ACTION_LABELS.get(action.kind, action.kind.value)
+    return _page(
+        422 if error else 200,
+        f"{label}这条告警？",
+        [
+            f"告警：{_summary(alert)}",
+            f"当前状态：{ALERT_STATUS_LABELS[alert.status]}",
+            f"操作：{label}（记录为您填写的姓名）",
+        ],
+        _form(label, error),
+    )
+
+
+def _actor(form: bytes) -> str | None:
+    """The name typed on the page: trimmed, control characters out, personal data masked."""
+    if len(form) > _FORM_MAX_BYTES:
+        return None
+    values = parse_qs(form.decode("utf-8", "replace")).get(_ACTOR_FIELD, [])
+    name = "".join(c for c in (values[0] if values else "") if c.isprintable()).strip()
+    if not name or len(name) > _ACTOR_MAX:
+        return None
+    return mask_personal_data(name).text[:_ACTOR_MAX]
+
+
 @router.get(
     "/v1/callbacks/actions/{token}",
     response_class=HTMLResponse,
@@ -141,25 +186,20 @@ async def confirm_page(token: str, request: Request, view: ViewDep, now: NowDep)
     if isinstance(checked, HTMLResponse):
         return checked
     action, alert = checked
-    label = ACTION_LABELS.get(action.kind, action.kind.value)
-    form = f'<form method="post"><button type="submit">{html.escape(label)}</button></form>'
-    return _page(
-        200,
-        f"{label}这条告警？",
-        [
-            f"告警：{_summary(alert)}",
-            f"当前状态：{ALERT_STATUS_LABELS[alert.status]}",
-            f"操作：{label}（记录为 {action.actor}）",
-        ],
-        form,
-    )
+    return _confirm(action, alert)
 
 
 @router.post(
     "/v1/callbacks/actions/{token}",
     response_class=HTMLResponse,
-    responses=_PAGES,
-    summary="Carry out a card's action button (the same action as the API's)",
+    responses={
+        **_PAGES,
+        422: {
+            "description": "No name was given: the page asks again.",
+            "content": {"text/html": {}},
+        },
+    },
+    summary="Carry out a card's action button (the same action as the API's), as the named person",
 )
 async def act_from_card(
     token: str,
@@ -173,6 +213,10 @@ async def act_from_card(
     if isinstance(checked, HTMLResponse):
         return checked
     action, alert = checked
+    actor = _actor(await request.body())
+    if actor is None:
+        return _confirm(action, alert, f"请填写处理人姓名（最多 {_ACTOR_MAX} 个字）。")
+    action = action.model_copy(update={"actor": actor})
     try:
         await publisher.publish(
             ACTIONS.name(settings.namespace), [(alert.case_key.encode(), encode_record(action))]
@@ -183,5 +227,8 @@ async def act_from_card(
     return _page(
         200,
         f"已{label}",
-        [f"告警：{_summary(alert)}", f"已提交“{label}”，看板和告警时间线稍后会显示。"],
+        [
+            f"告警：{_summary(alert)}",
+            f"已由 {actor} 提交“{label}”，看板和告警时间线稍后会显示。",
+        ],
     )

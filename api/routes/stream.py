@@ -15,9 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import Clock, ClockDep, ViewDep, Viewer
-from api.present import present_alert, present_entry
-from api.view import StreamItem
+from api.deps import Clock, ClockDep, PushViewDep, ViewDep, Viewer
+from api.present import present_alert, present_entry, present_suppression
+from api.push_view import PushView
+from api.view import AlertView, StreamItem
 from streams.records import Category
 
 router = APIRouter(tags=["alerts"])
@@ -36,10 +37,14 @@ def _wanted(
     )
 
 
-def _event(item: StreamItem, clock: Clock) -> str:
+def _event(item: StreamItem, clock: Clock, view: AlertView, push_view: PushView) -> str:
+    now = clock()
+    alert = item.record.alert
+    held = push_view.suppressor(view.alerts.values(), now, version=view.position())
+    suppressed = present_suppression(held(alert), view.alerts, push_view.silences)
     payload = {
         "entry": present_entry(item.record).model_dump(mode="json"),
-        "alert": present_alert(item.record.alert, clock()).model_dump(mode="json"),
+        "alert": present_alert(alert, now, suppressed).model_dump(mode="json"),
     }
     return f"id: {item.position}\nevent: alert\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
@@ -58,6 +63,7 @@ def _event(item: StreamItem, clock: Clock) -> str:
 async def alert_stream(
     request: Request,
     view: ViewDep,
+    push_view: PushViewDep,
     _caller: Viewer,
     clock: ClockDep,
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
@@ -75,7 +81,7 @@ async def alert_stream(
                 yield "event: reset\ndata: {}\n\n"
             for item in backlog:
                 if _wanted(item, tier, category, region):
-                    yield _event(item, clock)
+                    yield _event(item, clock, view, push_view)
             while not await request.is_disconnected():
                 try:
                     item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
@@ -83,7 +89,7 @@ async def alert_stream(
                     yield ": keep-alive\n\n"
                     continue
                 if _wanted(item, tier, category, region):
-                    yield _event(item, clock)
+                    yield _event(item, clock, view, push_view)
         finally:
             view.unsubscribe(queue)
 

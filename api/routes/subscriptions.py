@@ -1,8 +1,11 @@
-"""Webhook and chat-robot subscriptions (admin only), kept in a compacted Kafka topic.
+"""Webhook and chat-robot subscriptions (admin only), kept in a compacted Kafka topic; and
+the page behind a message's "查看全部" link (every alert one message carried; viewers).
 
 A write is answered once Kafka has it *and* this replica has read it back, so a GET right
 after a POST or DELETE sees it. Secrets never come back: answers are SubscriptionPublic
 (URL reduced to scheme and host, secret replaced by `signed`), and nothing here logs a body.
+A destination must resolve to public addresses only, unless KESU_PUSH_ALLOWED_DESTINATIONS
+allows it (notify/egress.py; the notifier checks again at every connection).
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from api.deps import Admin, PublisherDep, PushViewDep, SettingsDep
+from api.deps import Admin, NowDep, PublisherDep, PushViewDep, SettingsDep, ViewDep, Viewer
 from api.errors import ApiError
-from api.models import ErrorResponse
+from api.models import AlertPublic, ErrorResponse
+from api.present import present_alert
 from api.publisher import KafkaUnavailable
-from api.push.models import Delivery, Subscription, SubscriptionPublic
+from notify.egress import EgressPolicy, refusal
+from notify.models import Delivery, Subscription, SubscriptionPublic
 from streams.topics import SUBSCRIPTIONS
 
 
@@ -83,7 +88,11 @@ async def _write(
     responses={
         **_ERRORS,
         409: {"model": ErrorResponse, "description": "A subscription with this id exists."},
-        422: {"model": ErrorResponse, "description": "The subscription is not valid."},
+        422: {
+            "model": ErrorResponse,
+            "description": "The subscription is not valid, or its URL resolves to a private, "
+            "loopback, link-local or metadata address (DESTINATION_NOT_ALLOWED).",
+        },
     },
     summary="Subscribe a webhook or chat robot to alert events",
 )
@@ -103,6 +112,10 @@ async def create_subscription(
         subscription = Subscription.model_validate({**request.to_config(), "id": subscription_id})
     except PydanticValidationError as exc:  # pragma: no cover - same rules as the request
         raise ApiError(422, "INVALID_SUBSCRIPTION", exc.errors()[0]["msg"]) from None
+    egress = EgressPolicy.parse(settings.push_allowed_destinations)
+    problem = await refusal(subscription.url.get_secret_value(), egress)
+    if problem is not None:
+        raise ApiError(422, "DESTINATION_NOT_ALLOWED", problem)
     stored = push_view.sealer.stored(subscription)
     await _write(publisher, push_view, settings, subscription_id, stored)
     return subscription.public()
@@ -168,3 +181,38 @@ async def list_deliveries(
     if push_view.subscriptions.get(subscription_id) is None:
         raise ApiError(404, "UNKNOWN_SUBSCRIPTION", f"no subscription {subscription_id}")
     return push_view.deliveries.entries(subscription_id)[:limit]
+
+
+#: Routes for viewers, outside the admin-only router above.
+messages = APIRouter(tags=["subscriptions"])
+
+
+class MessageContent(BaseModel):
+    """What one message carried: its delivery-log entry and every alert, listed or not."""
+
+    delivery: Delivery
+    alerts: list[AlertPublic] = Field(description="Alerts still known, in the message's order.")
+
+
+@messages.get(
+    "/v1/messages/{delivery_id}",
+    response_model=MessageContent,
+    responses={
+        401: {"model": ErrorResponse, "description": "No or unknown API key."},
+        404: {"model": ErrorResponse, "description": "No such message (or no longer kept)."},
+    },
+    summary="Every alert one message carried (the page behind its 查看全部 link)",
+)
+async def message_content(
+    delivery_id: Annotated[str, Path(pattern=r"^msg_[0-9a-f]{32}$")],
+    push_view: PushViewDep,
+    view: ViewDep,
+    _caller: Viewer,
+    now: NowDep,
+) -> MessageContent:
+    delivery = push_view.deliveries.find(delivery_id)
+    if delivery is None:
+        raise ApiError(404, "UNKNOWN_MESSAGE", f"no message {delivery_id}")
+    alert_ids = delivery.alert_ids or (delivery.alert_id,)
+    alerts = [view.alerts[a] for a in alert_ids if a in view.alerts]
+    return MessageContent(delivery=delivery, alerts=[present_alert(a, now) for a in alerts])

@@ -113,6 +113,12 @@ function renderAlert(alert, now) {
     if (quotes) excerpt += ` 例：${quotes}`;
   }
   row.querySelector(".excerpt").textContent = excerpt;
+  if (alert.suppressed) {
+    const held = row.querySelector(".held");
+    held.hidden = false;
+    held.textContent = "推送暂停：" + alert.suppressed.text;
+    row.classList.add("suppressed");
+  }
   const sla = slaText(alert, now);
   row.querySelector(".sla").textContent = sla.text;
   if (sla.cls) row.classList.add(sla.cls);
@@ -304,6 +310,89 @@ function fillDelays(body) {
   $("delays").querySelector("tbody").replaceChildren(...rows);
 }
 
+// -- silences and messages ------------------------------------------------------------------------
+
+function beijing(iso) {
+  return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+}
+
+function matcherText(m) {
+  return `${m.name}${m.op}${m.value}`;
+}
+
+async function loadSilences() {
+  const response = await api("/v1/silences");
+  if (response.status !== 200) return;
+  const rows = (await response.json()).map((s) => {
+    const tr = document.createElement("tr");
+    if (!s.in_effect) tr.classList.add("ended");
+    const ended = s.expired_at ? `${beijing(s.expired_at)}（${s.expired_by} 提前结束）` : beijing(s.ends_at);
+    for (const value of [s.matchers.map(matcherText).join("，"), s.comment, `${s.created_by} · ${beijing(s.created_at)}`, ended, s.in_effect ? "生效中" : "未生效"]) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      tr.appendChild(td);
+    }
+    const td = document.createElement("td");
+    if (s.in_effect && OPERATOR_ROLES.has(ROLE)) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "结束";
+      button.addEventListener("click", () => expireSilence(s.silence_id, button));
+      td.appendChild(button);
+    }
+    tr.appendChild(td);
+    return tr;
+  });
+  $("silences").querySelector("tbody").replaceChildren(...rows);
+}
+
+async function addSilence(event) {
+  event.preventDefault();
+  const matchers = $("silence-matchers").value.split(/[,，\n]/).map((m) => m.trim()).filter(Boolean);
+  const response = await api("/v1/silences", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ matchers, duration: $("silence-duration").value, comment: $("silence-comment").value }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 201) {
+    toast("已添加静默");
+    $("silence-form").reset();
+    await loadSilences();
+    await loadAlerts();
+  } else {
+    toast(`添加失败：${(body.error && body.error.message) || response.status}`);
+  }
+}
+
+async function expireSilence(silenceId, button) {
+  button.disabled = true;
+  const response = await api(`/v1/silences/${encodeURIComponent(silenceId)}`, { method: "DELETE" });
+  toast(response.status === 200 ? "静默已结束" : `操作失败：${response.status}`);
+  await loadSilences();
+  await loadAlerts();
+}
+
+async function showDigest() {
+  const id = new URLSearchParams(location.hash.slice(1)).get("digest");
+  $("digest-panel").hidden = !id;
+  if (!id) return;
+  const response = await api(`/v1/messages/${encodeURIComponent(id)}`);
+  if (response.status !== 200) {
+    $("digest-sub").textContent = "（这条消息已不在记录中）";
+    return;
+  }
+  const body = await response.json();
+  const tiers = { 1: "即时响应", 2: "深度响应", 3: "预防性响应" };
+  $("digest-sub").textContent = `（${body.alerts.length} 条，${beijing(body.delivery.created_at)} 发送）`;
+  $("digest").replaceChildren(...body.alerts.map((alert) => {
+    const li = document.createElement("li");
+    li.textContent = `【${tiers[alert.tier]}】${alert.title || alert.customer_id || alert.case_key} · ${(alert.labels && alert.labels.status) || alert.status} · ${alert.excerpt || ""}`;
+    return li;
+  }));
+  $("digest-panel").scrollIntoView({ block: "start" });
+}
+
 // -- start ----------------------------------------------------------------------------------------
 
 async function start() {
@@ -322,9 +411,15 @@ async function start() {
   stream();                      // subscribe first, so nothing between list and stream is missed
   await loadAlerts();
   await loadStatus();
+  $("silence-form").hidden = !OPERATOR_ROLES.has(ROLE);
+  await loadSilences();
+  await showDigest();
   setInterval(renderAlerts, 1000);   // countdowns
   setInterval(() => loadStatus().catch(() => {}), 10000);
+  setInterval(() => loadSilences().catch(() => {}), 30000);
 }
+
+$("silence-form").addEventListener("submit", (event) => { addSilence(event).catch(() => {}); });
 
 $("login-form").addEventListener("submit", (event) => {
   event.preventDefault();

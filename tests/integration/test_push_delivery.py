@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import threading
@@ -30,7 +31,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
-from api.push import (
+from notify import (
     Delivery,
     DeliveryOutcome,
     Failure,
@@ -50,8 +51,9 @@ from api.push import (
     notify,
     verify_webhook,
 )
+from notify.egress import EgressPolicy, GuardedTransport, IPAddress
 from streams.records import ActionKind, AlertEvent, Transition
-from tests.unit.api.push.samples import (
+from tests.unit.notify.samples import (
     CALLBACK_SECRET,
     DINGTALK_SECRET,
     FEISHU_SECRET,
@@ -204,7 +206,7 @@ class Receiver:
             self.visible.append((envelope["alert_id"], envelope["transition"]))
 
     def _callback(self, request: Received) -> tuple[int, dict[str, str], bytes]:
-        """A stand-in for the API's callback route: token -> AlertAction, as api.push.callbacks says."""
+        """A stand-in for the API's callback route: token -> AlertAction, as notify.callbacks says."""
         token = request.path.rsplit("/", 1)[1]
         try:
             action = action_from_token(
@@ -223,7 +225,7 @@ class Receiver:
 
 
 def _dingtalk_sign_ok(query: dict[str, list[str]]) -> bool:
-    """DingTalk's check, from its documented recipe (independent of api.push.signing)."""
+    """DingTalk's check, from its documented recipe (independent of notify.signing)."""
     timestamp = query.get("timestamp", [""])[0]
     if not timestamp.isdigit() or abs(int(timestamp) - time.time() * 1000) > 3600_000:
         return False
@@ -234,7 +236,7 @@ def _dingtalk_sign_ok(query: dict[str, list[str]]) -> bool:
 
 
 def _feishu_sign_ok(body: dict[str, Any]) -> bool:
-    """Feishu's check, from its documented recipe (independent of api.push.signing)."""
+    """Feishu's check, from its documented recipe (independent of notify.signing)."""
     timestamp = str(body.get("timestamp", ""))
     if not timestamp.isdigit() or abs(int(timestamp) - time.time()) > 3600:
         return False
@@ -256,7 +258,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest_asyncio.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(trust_env=False) as http:
+    """The notifier's client, allowed to reach the loopback receivers of these tests."""
+    async with make_client(egress=EgressPolicy.parse("127.0.0.0/8"), trust_env=False) as http:
         yield http
 
 
@@ -511,28 +514,36 @@ class TestRobots:
         )
 
     @pytest.mark.parametrize(
-        ("fmt", "limited"),
+        ("fmt", "limited", "block"),
         [
             (
                 PushFormat.DINGTALK,
                 b'{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}',
+                600.0,
             ),
-            (PushFormat.WECOM, b'{"errcode":45009,"errmsg":"api freq out of limit"}'),
-            (PushFormat.FEISHU, b'{"code":11232,"msg":"frequency limited"}'),
+            (PushFormat.WECOM, b'{"errcode":45009,"errmsg":"api freq out of limit"}', 60.0),
+            (PushFormat.FEISHU, b'{"code":11232,"msg":"frequency limited"}', 60.0),
         ],
     )
-    async def test_robot_rate_limit_in_a_200_is_retried_after_a_pause(
-        self, receiver: Receiver, client: httpx.AsyncClient, fmt: PushFormat, limited: bytes
+    async def test_robot_rate_limit_waits_out_the_platforms_block(
+        self,
+        receiver: Receiver,
+        client: httpx.AsyncClient,
+        fmt: PushFormat,
+        limited: bytes,
+        block: float,
     ) -> None:
-        """A 200 carrying the robot's frequency-limit code waits robot_rate_limit_delay and retries."""
+        """A 200 carrying the robot's rate-limit code is deferred for the platform's documented
+        block (DingTalk 10 min, WeCom 60 s, Feishu 60 s), not retried into it after 30 s."""
         receiver.answer(Reply(200, limited))
-        sleep = RecordingSleep()
-        policy = RetryPolicy(jitter=0, robot_rate_limit_delay=30)
+        sleep, records = RecordingSleep(), []  # type: ignore[var-annotated]
         result = await _deliver(
-            _robot_sub(receiver, fmt), make_alert_event(), client, sleep=sleep, policy=policy
+            _robot_sub(receiver, fmt), make_alert_event(), client, sleep=sleep, records=records
         )
         assert (result.outcome, result.attempts) == (DeliveryOutcome.DELIVERED, 2)
-        assert sleep.delays == [30.0]
+        assert sleep.delays == [block]
+        assert [r.outcome for r in records] == ["deferred", "delivered"]
+        assert records[0].failure is Failure.ROBOT_RATE_LIMITED
 
     async def test_feishu_signed_card_arrives(
         self, receiver: Receiver, client: httpx.AsyncClient
@@ -697,3 +708,73 @@ async def test_card_button_becomes_one_alert_action(
     receiver.alerts.clear()
     gone = await client.post(ack)
     assert (gone.status_code, gone.text) == (404, "UNKNOWN_ALERT")
+
+
+# -- where the notifier may connect (SSRF) -----------------------------------------------------
+
+
+def _names(**answers: str):  # type: ignore[no-untyped-def]
+    """A resolver that answers from a table, as a DNS server the attacker controls could."""
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address(answers[host])]
+
+    return resolve
+
+
+@pytest.mark.asyncio
+async def test_a_connection_goes_to_the_address_that_was_checked(receiver: Receiver) -> None:
+    """The URL's host name is resolved and checked once per attempt; the connection goes to
+    that address, with the name kept for the Host header (and TLS)."""
+    port = receiver.server.server_address[1]
+    transport = GuardedTransport(
+        EgressPolicy.parse("127.0.0.0/8"),
+        limits=httpx.Limits(max_connections=2),
+        trust_env=False,
+        resolver=_names(**{"robot.test": "127.0.0.1"}),
+    )
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as http:
+        answer = await http.post(f"http://robot.test:{port}/robot/wecom?key={WECOM_KEY}", json={})
+    assert answer.status_code == 200
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"robot.test:{port}"
+
+
+@pytest.mark.asyncio
+async def test_a_name_that_now_points_at_a_metadata_address_is_never_called(
+    receiver: Receiver,
+) -> None:
+    """DNS changed after the subscription was checked: the attempt is refused before any
+    connection and dead-lettered, not retried."""
+    client = httpx.AsyncClient(
+        transport=GuardedTransport(
+            EgressPolicy.parse("127.0.0.0/8"),
+            limits=httpx.Limits(max_connections=2),
+            trust_env=False,
+            resolver=_names(**{"robot.test": "169.254.169.254"}),
+        ),
+        trust_env=False,
+    )
+    sub = subscription(PushFormat.JSON, url="http://robot.test/hook")
+    async with client:
+        result = await _deliver(sub, make_alert_event(), client)
+    assert (result.outcome, result.attempts, result.failure) == (
+        DeliveryOutcome.DEAD_LETTERED,
+        1,
+        Failure.DESTINATION_REFUSED,
+    )
+    assert receiver.requests == []
+
+
+@pytest.mark.asyncio
+async def test_the_default_client_refuses_loopback() -> None:
+    """make_client() without an allow-list: a loopback receiver is refused, never reached."""
+    local = Receiver()
+    local.thread.start()
+    try:
+        async with make_client(trust_env=False) as http:
+            result = await _deliver(_json_sub(local), make_alert_event(), http)
+        assert result.failure is Failure.DESTINATION_REFUSED and local.requests == []
+    finally:
+        local.server.shutdown()
+        local.server.server_close()

@@ -23,18 +23,18 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from api.push import make_action_token
-from api.push.notifier import notifier_group
 from kesu.broker import free_port
 from kesu.local_keys import ensure_callback_secret
 from kesu.settings import Settings
+from notify import make_action_token
+from notify.notifier import notifier_group
 from streams.records import ActionKind, Source
 from streams.topics import LIFECYCLE, PUSH_DLQ, SUBSCRIPTIONS
 from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
 from tests.factories import make_event, now_utc
 from tests.integration.support import KesuProcess, eventually, read_all, settings_env
 from tests.integration.test_push_delivery import Receiver, Reply
-from tests.unit.api.push.samples import JSON_SECRET
+from tests.unit.notify.samples import JSON_SECRET
 
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！我的电话13812345678"
 SECOND = "第三次打电话了还没人处理，再不退款我就去12315投诉！"
@@ -130,6 +130,7 @@ def stack(
         push_retry_max_delay="1s",
         push_timeout="5s",
         metrics_refresh_interval="1s",
+        push_allowed_destinations="127.0.0.0/8",  # the receivers are on loopback
     )
     logs = tmp_path_factory.mktemp("push-logs")
     receivers = {name: Receiver() for name in ("ok", "flaky", "broken", "tier3")}
@@ -226,6 +227,24 @@ class TestSubscriptionsApi:
         assert needle in response.json()["error"]["message"]
         assert JSON_SECRET not in response.text
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata endpoint
+            "http://100.100.100.200/latest/meta-data/",  # Alibaba Cloud's
+            "http://10.20.30.40/hook",  # private
+            "http://[::1]:8000/hook",  # loopback over IPv6 (only 127.0.0.0/8 is allowed here)
+            "http://[::ffff:169.254.169.254]/x",  # the metadata address, IPv4-mapped
+        ],
+    )
+    def test_non_public_destinations_are_refused(self, stack: Stack, url: str) -> None:
+        """SSRF: only public addresses (and KESU_PUSH_ALLOWED_DESTINATIONS, here loopback v4)."""
+        body = {**_subscription("x-ssrf", stack.receivers["ok"]), "url": url}
+        response = stack.admin("POST", "/v1/subscriptions", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["reason"] == "DESTINATION_NOT_ALLOWED"
+        assert stack.admin("GET", "/v1/subscriptions/x-ssrf").status_code == 404
+
     def test_an_existing_id_and_unknown_ids_are_refused(self, stack: Stack) -> None:
         again = stack.admin(
             "POST", "/v1/subscriptions", json=_subscription("ok", stack.receivers["flaky"])
@@ -246,7 +265,7 @@ class TestSubscriptionsApi:
 
 
 def _verify_signature(request: Any) -> dict[str, Any]:
-    """Standard Webhooks, checked here from the spec (not with api.push.signing)."""
+    """Standard Webhooks, checked here from the spec (not with notify.signing)."""
     key = base64.b64decode(JSON_SECRET.removeprefix("whsec_"))
     msg_id = request.headers["webhook-id"]
     timestamp = request.headers["webhook-timestamp"]
@@ -364,18 +383,29 @@ class TestCallbacks:
         )
         assert "acknowledged" not in [e["transition"] for e in timeline]
 
-    def test_post_acknowledges_with_the_actor_from_the_token(self, stack: Stack) -> None:
+    def test_post_without_a_name_asks_for_it_and_does_not_act(self, stack: Stack) -> None:
+        """A group robot's button does not say who clicked: the page asks, and nothing happens
+        until a name is given."""
         link = _card_link(stack, "acknowledge")
-        for _ in range(2):  # a double click is one action
-            done = httpx.post(link, timeout=30)
+        for form in ({}, {"actor": "   "}, {"actor": "名" * 40}):
+            page = httpx.post(link, data=form, timeout=30)
+            assert page.status_code == 422, page.text
+            assert "请填写处理人姓名" in page.text and 'name="actor"' in page.text
+        assert _alert(stack)["alert"]["status"] == "open"
+
+    def test_post_acknowledges_as_the_person_who_typed_their_name(self, stack: Stack) -> None:
+        """The actor is the name typed on the confirmation page, not card:<subscription>."""
+        link = _card_link(stack, "acknowledge")
+        for name in ("王值班", "李四"):  # a double click is one action (the first name counts)
+            done = httpx.post(link, data={"actor": name}, timeout=30)
             assert done.status_code == 200, done.text
-            assert "已确认" in done.text
+            assert "已由" in done.text
         detail = eventually(
             lambda: (d := _alert(stack))["alert"]["status"] == "acknowledged" and d,
             what="the alert acknowledged",
         )
         acks = [e for e in detail["timeline"] if e["transition"] == "acknowledged"]
-        assert [e["actor"] for e in acks] == ["card:ok"]
+        assert [e["actor"] for e in acks] == ["王值班"]
 
     def test_an_expired_token_is_gone(self, stack: Stack) -> None:
         alert = _alert(stack)["alert"]
