@@ -17,7 +17,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from complaints.durations import Duration
-from streams.records import Category, ClockKind, Emotion, ShipmentStatus, Source, TierNumber
+from streams.records import (
+    Category,
+    ClockKind,
+    Emotion,
+    Intent,
+    ShipmentStatus,
+    Source,
+    TierNumber,
+)
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
 
@@ -44,6 +52,13 @@ class Condition(Frozen):
     )
     repeat_contact: bool | None = Field(
         default=None, description="true: the text says it is not the first contact."
+    )
+    demands: bool | None = Field(
+        default=None,
+        description="true: the customer demands a refund, compensation, responsibility, an explanation…",
+    )
+    intent: tuple[Intent, ...] | None = Field(
+        default=None, description="The text's intent is one of these (enquiry, request, complaint…)."
     )
     negative: bool | None = None
     shipment_status: tuple[ShipmentStatus, ...] | None = None
