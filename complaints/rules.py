@@ -58,7 +58,8 @@ class Condition(Frozen):
         description="true: the customer demands a refund, compensation, responsibility, an explanation…",
     )
     intent: tuple[Intent, ...] | None = Field(
-        default=None, description="The text's intent is one of these (enquiry, request, complaint…)."
+        default=None,
+        description="The text's intent is one of these (enquiry, request, complaint…).",
     )
     negative: bool | None = None
     shipment_status: tuple[ShipmentStatus, ...] | None = None
