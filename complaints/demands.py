@@ -22,7 +22,7 @@ _QUESTION_END = re.compile(r"(?:[？?]|[吗呢嘛][。！!？?～~…\s]*)$")
 
 
 class Demands(NamedTuple):
-    names: tuple[str, ...]  # kinds (demands.yaml keys), in order of appearance, each once
+    names: tuple[str, ...]  # kinds (demands.yaml keys), in the order their objects are said, each once
     cues: tuple[Cue, ...]  # kind "demand", term = what was said, label = the kind
 
 
@@ -63,16 +63,16 @@ class DemandFinder:
     def _said(
         self, s: str, objects: re.Pattern[str], forms: tuple[re.Pattern[str], ...]
     ) -> tuple[int, str] | None:
-        """(position, words) of the first demand of one kind in sentence `s`, or None."""
+        """(where its object ends, words) of the first demand of one kind in sentence `s`."""
         for form in forms:
             if (m := form.search(s)) and not self._polite_at(s, m.start()):
-                return m.start(), m.group()
+                return m.end(), m.group()
         for m in objects.finditer(s):
             if self._negated.search(s, max(0, m.start() - 3), m.start()):
                 continue
             forcing = self._forcing.search(s, max(0, m.start() - self._window), m.start())
             if forcing is not None and not self._polite_at(s, m.start()):
-                return forcing.start(), s[forcing.start() : m.end()]
+                return m.end(), s[forcing.start() : m.end()]
         return None
 
     def _polite_at(self, s: str, pos: int) -> bool:

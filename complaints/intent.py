@@ -26,6 +26,7 @@ from complaints.terms import TermEvidence
 from streams.records import Cue, Intent
 
 _CLAUSE = re.compile(r"[^，,。！!？?；;\n]+")
+_CLAUSE_END = re.compile(r"[，,。！!？?；;\n\s]")
 _QUESTION = re.compile(r"[？?]|[吗呢嘛]\s*$")
 
 
@@ -64,7 +65,9 @@ class AskFinder:
             for pattern in patterns:
                 if m := pattern.search(text):
                     cue = Cue(kind="ask", term=m.group()[-16:], label=intent.value, weight=1.0)
-                    end = m.end() - 1 if m.end() > m.start() else m.end()
+                    end = max(m.start(), m.end() - 1)
+                    while end > m.start() and _CLAUSE_END.match(text, end):
+                        end -= 1  # the ask's own clause, not the ？ that closes it
                     clause = next(
                         (c for c in _CLAUSE.finditer(text) if c.start() <= end < c.end()), None
                     )

@@ -205,9 +205,12 @@ class Grouper:
                 group = state.groups[best]
                 joined = Joined(group.id, False, False, round(similarity, 4), shared)
         self._update(state, group, voice, feats, fp, joined.copy, now)
+        self._forget(state, now)
         return Step(state, joined, self._signal(group, now))
 
     def _forget(self, state: GroupingState, now: datetime) -> None:
+        """Drop the groups unseen for `forget_after`, then the least recently seen beyond
+        `max_groups` (the group just placed is the most recent one: it stays)."""
         rules = self.rules
         while state.groups:
             oldest = next(iter(state.groups.values()))
