@@ -530,7 +530,9 @@ def main() -> int:
         ) -> None:
             captured.clear()
             assessment = scorer.score(text, channel, rate)
-            if assessment.negativity < negativity_of(captured[0], scorer.lexicon.scoring.negativity):
+            if assessment.negativity < negativity_of(
+                captured[0], scorer.lexicon.scoring.negativity
+            ):
                 capped[row[0]] = capped.get(row[0], 0) + 1  # the intent step decides these
                 return
             rows.append(Row(row[0], list(captured[0]), row[1], row[2], row[3]))

@@ -22,7 +22,9 @@ _QUESTION_END = re.compile(r"(?:[？?]|[吗呢嘛][。！!？?～~…\s]*)$")
 
 
 class Demands(NamedTuple):
-    names: tuple[str, ...]  # kinds (demands.yaml keys), in the order their objects are said, each once
+    names: tuple[
+        str, ...
+    ]  # kinds (demands.yaml keys), in the order their objects are said, each once
     cues: tuple[Cue, ...]  # kind "demand", term = what was said, label = the kind
 
 

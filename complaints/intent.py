@@ -30,11 +30,16 @@ _CLAUSE_END = re.compile(r"[，,。！!？?；;\n\s]")
 _QUESTION = re.compile(r"[？?]|[吗呢嘛]\s*$")
 
 
+#: Content that makes any ask a complaint (the other kinds only when the text reads negative).
+_STRONG = frozenset({"grievance", "demand", "strong_signal"})
+
+
 class Ask(NamedTuple):
     intent: Intent  # ENQUIRY, REQUEST, or OTHER when the text asks nothing
     cue: Cue | None  # kind "ask": the words that made it an ask
     question: bool  # the text asks a question (？, 吗)
     rest: str  # the text without the clause of the ask: what else the customer says
+    explicit: bool = False  # asked in words (请问, 帮我查, 麻烦…), not only by a question mark
 
 
 class IntentVerdict(NamedTuple):
@@ -54,6 +59,8 @@ class AskFinder:
             (Intent.REQUEST, cues.request),
             (Intent.ENQUIRY, cues.enquiry),
         )
+        # enquiry's patterns before this index ask in words; the later ones by ？ / 吗 alone
+        self._question_form = 1
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
 
     def find(self, text: str) -> Ask:
@@ -61,8 +68,8 @@ class AskFinder:
         for greeting in self._greetings:
             text = greeting.sub(" ", text)
         question = bool(_QUESTION.search(text))
-        for intent, patterns in self._forms:
-            for pattern in patterns:
+        for form, (intent, patterns) in enumerate(self._forms):
+            for k, pattern in enumerate(patterns):
                 if m := pattern.search(text):
                     cue = Cue(kind="ask", term=m.group()[-16:], label=intent.value, weight=1.0)
                     end = max(m.start(), m.end() - 1)
@@ -72,7 +79,8 @@ class AskFinder:
                         (c for c in _CLAUSE.finditer(text) if c.start() <= end < c.end()), None
                     )
                     rest = text if clause is None else text[: clause.start()] + text[clause.end() :]
-                    return Ask(intent, cue, question, rest)
+                    explicit = form < len(self._forms) - 1 or k < self._question_form
+                    return Ask(intent, cue, question, rest, explicit)
         return Ask(Intent.OTHER, None, question, text)
 
     def hypothetical_clauses(self, text: str) -> list[str]:
@@ -102,7 +110,7 @@ def negative_content(
         Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.rhetorical if t in text
     ]
     out += [
-        Cue(kind="signal", term=name, label=None, weight=signals.counts[name])
+        Cue(kind="strong_signal", term=name, label=None, weight=signals.counts[name])
         for name in rule.signals
         if signals.has(name)
     ]
@@ -138,6 +146,10 @@ def decide_intent(
         if positive_terms >= cues.praise_over_ask and not ask.question:
             return IntentVerdict(Intent.PRAISE, capped, ())
         return IntentVerdict(ask.intent, capped, ())
+    if ask.explicit and any(c.kind in _STRONG for c in content):
+        # An ask beside a grievance, a demand or a strong signal (都三天了还没到，能不能催一下？)
+        # is a complaint whatever the combination read.
+        return IntentVerdict(Intent.COMPLAINT, max(negativity, threshold), content)
     if negativity >= threshold:
         return IntentVerdict(Intent.COMPLAINT, negativity, content)
     if praise:

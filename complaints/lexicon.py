@@ -142,6 +142,7 @@ class AskContent(Frozen):
     negative_terms: float = Field(gt=0)
     emotion_terms: float = Field(gt=0)
     text_model: float = Field(gt=0, le=20)
+    rest_chars: int = Field(ge=0, le=100)
     signals: tuple[Signal, ...]
     ignore_terms: tuple[Term, ...]
 

@@ -148,7 +148,9 @@ class Scorer:
             ask,
             negative_content(
                 scored,
-                text_logit(ask.rest, lx.textmodel) if ask.cue else 0.0,
+                text_logit(ask.rest, lx.textmodel)
+                if ask.cue and _letters(ask.rest) >= lx.intent.content.rest_chars
+                else 0.0,
                 terms,
                 emotions,
                 signals,
@@ -217,6 +219,11 @@ class Scorer:
             masked_text=norm.shown,
             pii_found=norm.pii_found,
         )
+
+
+def _letters(text: str) -> int:
+    """How many letters (CJK or Latin) `text` has: a fragment like "，户号是0。" says nothing."""
+    return sum(1 for ch in text if ch.isalpha())
 
 
 def _combined_polarity(pieces: list[str], clip: float) -> float:

@@ -31,12 +31,22 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import blake2b
-from typing import Literal, NamedTuple, TypeVar
+from collections.abc import Iterable
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from complaints.lexicon import GroupingRules, Lexicon
 from complaints.normalize import normalize
 
-__all__ = ["GroupSignal", "Grouper", "GroupingState", "Joined", "Step", "Voice"]
+__all__ = [
+    "GroupSignal",
+    "Grouper",
+    "GroupingState",
+    "Joined",
+    "Step",
+    "Voice",
+    "group_from_json",
+    "group_to_json",
+]
 
 _REPOST = re.compile(
     r"//@[^:：\s]{1,30}[:：]|转发微博|回复@[^:：\s]{1,30}[:：]|@[^\s:：,，。！？!?]{1,30}"
@@ -51,7 +61,8 @@ _THING = "n:"  # a thing named (grouping.yaml `things`, domains.yaml nouns); big
 
 
 class Voice(NamedTuple):
-    """One customer's text (already masked) to group."""
+    """One customer's text to group (Assessment.masked_text; it is masked again before any of
+    it is kept as an example)."""
 
     text: str
     customer: str  # who said it: distinct customers make an emerging issue
@@ -85,6 +96,7 @@ class Step(NamedTuple):
     state: GroupingState
     joined: Joined | None  # None for a text with nothing to group on (no features)
     signal: GroupSignal | None
+    dropped: tuple[str, ...] = ()  # groups forgotten at this step (delete them from a table)
 
 
 @dataclass
@@ -105,11 +117,66 @@ class _Group:
 
 @dataclass
 class GroupingState:
-    """Every live group, least recently seen first, and the indexes that find candidates."""
+    """Every live group, least recently seen first, and the indexes that find candidates.
+
+    The groups are the state; the indexes are derived. To keep the state in a table, store each
+    changed group (``group_to_json``, keyed by ``Joined.group_id``), delete ``Step.dropped``, and
+    on recovery ``GroupingState.from_groups(group_from_json(v) for v in table.values())``.
+    """
 
     groups: OrderedDict[str, _Group] = field(default_factory=OrderedDict)
     by_feature: dict[str, set[str]] = field(default_factory=dict)
     by_band: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_groups(cls, groups: Iterable[_Group]) -> GroupingState:
+        """A state from stored groups, least recently seen first, with its indexes rebuilt."""
+        state = cls()
+        for group in sorted(groups, key=lambda g: (g.last_seen, g.id)):
+            state.groups[group.id] = group
+            for feature in group.typical:
+                state.by_feature.setdefault(feature, set()).add(group.id)
+            for fp in group.fingerprints:
+                for band in _bands(fp):
+                    state.by_band.setdefault(band, set()).add(group.id)
+        return state
+
+
+def group_to_json(group: _Group) -> dict[str, Any]:
+    """A group as plain JSON data (datetimes as ISO 8601 strings)."""
+    return {
+        "id": group.id,
+        "first_seen": group.first_seen.isoformat(),
+        "last_seen": group.last_seen.isoformat(),
+        "texts": group.texts,
+        "voices": group.voices,
+        "copies": group.copies,
+        "counts": group.counts,
+        "typical": sorted(group.typical),
+        "fingerprints": group.fingerprints,
+        "customers": [[who, at.isoformat()] for who, at in group.customers.items()],
+        "announced": group.announced,
+        "examples": group.examples,
+    }
+
+
+def group_from_json(data: dict[str, Any]) -> _Group:
+    """The group `group_to_json` wrote."""
+    return _Group(
+        id=data["id"],
+        first_seen=datetime.fromisoformat(data["first_seen"]),
+        last_seen=datetime.fromisoformat(data["last_seen"]),
+        texts=data["texts"],
+        voices=data["voices"],
+        copies=data["copies"],
+        counts=dict(data["counts"]),
+        typical=frozenset(data["typical"]),
+        fingerprints=list(data["fingerprints"]),
+        customers=OrderedDict((who, datetime.fromisoformat(at)) for who, at in data["customers"]),
+        announced=data["announced"],
+        examples=list(data["examples"]),
+    )
 
 
 class Grouper:
@@ -149,9 +216,13 @@ class Grouper:
     def core(self, text: str) -> str:
         """The words of `text` that carry its meaning: no repost chain, mentions, links,
         digits (order numbers), punctuation or emoji; simplified and lower-case."""
-        norm = normalize(text, self._t2s).text
-        norm = _URL.sub(" ", _REPOST.sub(" ", norm))
-        return "".join(_KEEP.findall(norm))
+        return self._read(text)[0]
+
+    def _read(self, text: str) -> tuple[str, str]:
+        """(core, the text as it may be shown: personal data masked)."""
+        norm = normalize(text, self._t2s)
+        read = _URL.sub(" ", _REPOST.sub(" ", norm.text))
+        return "".join(_KEEP.findall(read)), norm.shown
 
     def features(self, core: str) -> dict[str, float]:
         """Feature -> weight: terms (symptom classes, things named) and bigrams."""
@@ -185,11 +256,12 @@ class Grouper:
 
         `state` is updated in place and returned (bytewax's ``(state, value) -> (state, out)``).
         """
+        state.dropped.clear()
         self._forget(state, now)
-        core = self.core(voice.text)
+        core, shown = self._read(voice.text)
         feats = self.features(core)
         if not feats:
-            return Step(state, None, None)
+            return Step(state, None, None, tuple(state.dropped))
         fp = self.fingerprint(core)
         copy_of = self._copy_of(state, fp)
         if copy_of is not None:
@@ -204,9 +276,9 @@ class Grouper:
             else:
                 group = state.groups[best]
                 joined = Joined(group.id, False, False, round(similarity, 4), shared)
-        self._update(state, group, voice, feats, fp, joined.copy, now)
+        self._update(state, group, voice._replace(text=shown), feats, fp, joined.copy, now)
         self._forget(state, now)
-        return Step(state, joined, self._signal(group, now))
+        return Step(state, joined, self._signal(group, now), tuple(state.dropped))
 
     def _forget(self, state: GroupingState, now: datetime) -> None:
         """Drop the groups unseen for `forget_after`, then the least recently seen beyond
@@ -223,6 +295,7 @@ class Grouper:
 
     def _drop(self, state: GroupingState, group: _Group) -> None:
         del state.groups[group.id]
+        state.dropped.append(group.id)
         for feature in group.typical:
             _unindex(state.by_feature, feature, group.id)
         for fp in group.fingerprints:

@@ -29,7 +29,9 @@ def feed(texts: list[str], *, minutes: int = 1, customers: list[str] | None = No
     steps = []
     for k, text in enumerate(texts):
         who = customers[k] if customers else f"c{k}"
-        steps.append(GROUPER.add(state, Voice(text, who, f"e{k}"), T0 + timedelta(minutes=minutes * k)))
+        steps.append(
+            GROUPER.add(state, Voice(text, who, f"e{k}"), T0 + timedelta(minutes=minutes * k))
+        )
     return steps
 
 
@@ -73,7 +75,14 @@ class TestSameIssue:
 class TestRepostStorm:
     def test_a_hundred_near_identical_posts_are_one_item(self) -> None:
         base = "#某某手机质量# 刚买的手机充电口进水生锈，售后说人为损坏不保修，大家千万别买！"
-        edits = [base, f"转发微博 {base}", f"//@用户123:{base}", f"{base}[怒]", f"顶 {base}", f"{base}！！"]
+        edits = [
+            base,
+            f"转发微博 {base}",
+            f"//@用户123:{base}",
+            f"{base}[怒]",
+            f"顶 {base}",
+            f"{base}！！",
+        ]
         steps = feed([edits[k % len(edits)] for k in range(100)])
         groups = {s.joined.group_id for s in steps if s.joined}
         assert len(groups) == 1
@@ -134,3 +143,36 @@ class TestDeterministic:
 def test_a_text_with_nothing_to_group_on_joins_nothing(text: str) -> None:
     step = feed([text])[0]
     assert step.joined is None and step.signal is None
+
+
+def test_examples_never_carry_personal_data() -> None:
+    """A phone number in a voice is masked before the text is kept as an example."""
+    texts = [f"{t}，电话13812345678" for t in SAME_ISSUE]
+    signal = next(s.signal for s in feed(texts) if s.signal)
+    assert signal.examples and not any("13812345678" in e for e in signal.examples)
+
+
+def test_a_state_rebuilt_from_stored_groups_groups_alike() -> None:
+    """Groups written as JSON and read back (a changelog table) give the same next steps."""
+    import json
+
+    from complaints.similar import group_from_json, group_to_json
+
+    live = GroupingState()
+    for k, text in enumerate(SAME_ISSUE[:4]):
+        GROUPER.add(live, Voice(text, f"c{k}", f"e{k}"), T0 + timedelta(minutes=k))
+    stored = [json.loads(json.dumps(group_to_json(g))) for g in live.groups.values()]
+    rebuilt = GroupingState.from_groups(group_from_json(g) for g in stored)
+    assert rebuilt.by_feature == live.by_feature and rebuilt.by_band == live.by_band
+    later = T0 + timedelta(minutes=10)
+    for k, text in enumerate(SAME_ISSUE[4:], start=4):
+        a = GROUPER.add(live, Voice(text, f"c{k}", f"e{k}"), later)
+        b = GROUPER.add(rebuilt, Voice(text, f"c{k}", f"e{k}"), later)
+        assert (a.joined, a.signal) == (b.joined, b.signal)
+
+
+def test_a_forgotten_group_is_reported_for_deletion() -> None:
+    state = GroupingState()
+    first = GROUPER.add(state, Voice("耳机左边没声音", "a", "e1"), T0).joined
+    step = GROUPER.add(state, Voice("空调不制冷", "b", "e2"), T0 + RULES.forget_after * 2)
+    assert first is not None and step.dropped == (first.group_id,)

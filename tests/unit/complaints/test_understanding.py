@@ -29,7 +29,7 @@ class TestIssueExamples:
     """The misreadings issue #18 names, each as the scorer now reads it."""
 
     def test_a_call_back_request_opens_no_alert(self) -> None:
-        """"我的电话是…，麻烦回电。" read 0.92 negative with a fallback disappointment; it is a
+        """ "我的电话是…，麻烦回电。" read 0.92 negative with a fallback disappointment; it is a
         request: not negative, neutral, no alert, and the phone number stays masked."""
         a = social("我的电话是13812345678，麻烦回电。")
         assert a.intent == Intent.REQUEST
@@ -85,7 +85,13 @@ class TestIntent:
 
     @pytest.mark.parametrize(
         "text",
-        ["查一下订单到哪了", "查一下订单到哪了？", "订单到哪了", "我的订单到哪了啊", "请问订单到哪了"],
+        [
+            "查一下订单到哪了",
+            "查一下订单到哪了？",
+            "订单到哪了",
+            "我的订单到哪了啊",
+            "请问订单到哪了",
+        ],
     )
     def test_short_look_ups_do_not_flip_on_wording(self, text: str) -> None:
         """Issue #18: short order look-ups flipped on one character; none opens an alert."""
@@ -144,7 +150,11 @@ class TestGrievances:
             ("话费每个月都多扣我二十块", "money_taken", Emotion.ANGER),
             ("我从来没开通过这个业务，凭什么扣钱", "unauthorized", Emotion.ANGER),
             ("说好三天到，结果一个星期了还没到", "broken_promise", Emotion.ANGER),
-            ("营业厅让我去街道，街道让我去营业厅，你们就是在踢皮球！", "sent_around", Emotion.ANGER),
+            (
+                "营业厅让我去街道，街道让我去营业厅，你们就是在踢皮球！",
+                "sent_around",
+                Emotion.ANGER,
+            ),
             ("商家说不关他的事，让我自己找快递", "refused", Emotion.ANGER),
             ("停水一整天都没有提前通知", "not_informed", Emotion.ANGER),
         ],
