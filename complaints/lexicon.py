@@ -150,6 +150,7 @@ class AskContent(Frozen):
 class IntentCues(_File):
     greetings: Patterns
     lookup: Patterns = Field(min_length=1)
+    asked: Patterns = Field(min_length=1)
     howto: Patterns = Field(min_length=1)
     request: Patterns = Field(min_length=1)
     enquiry: Patterns = Field(min_length=1)

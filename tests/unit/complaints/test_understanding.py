@@ -122,7 +122,7 @@ class TestDemands:
             ("必须给我退款并道歉！", ("退款", "道歉")),
             ("把多扣的钱退给我！", ("退款",)),
             ("医药费必须赔！", ("赔偿",)),
-            ("开发商必须负责维修", ("负责",)),
+            ("开发商必须负责维修", ("负责", "维修")),
             ("我要求直接换新机", ("换货",)),
             ("你们必须给乘客一个交代", ("说法",)),
             ("退钱，不然我就去投诉", ("退款",)),
@@ -195,4 +195,6 @@ class TestEmotionFallback:
         lexicon = default_lexicon()
         fallback = lexicon.scoring.emotion.fallback_by_category
         assert fallback[Category.PRICE] == Emotion.ANGER
-        assert fallback[Category.LOGISTICS] == Emotion.ANXIETY
+        assert fallback[Category.SERVICE_ATTITUDE] == Emotion.ANGER
+        a = social("话费每个月都比套餐多出二十多块")  # no emotion word: the category decides
+        assert a.category == Category.PRICE and a.emotion == Emotion.ANGER
