@@ -125,7 +125,7 @@ BAD = [
     ),
     ("duplicate key", "polarity", "  差: 2\n", "  差: 2\n  差: 3\n", "duplicate key '差'"),
     ("both directions", "polarity", "  好: 0.5\n", "  好: 0.5\n  差劲了: 1\n", None),
-    ("bad regex", "cues", "  - '多次|屡次", "  - '(多次|屡次", "cues.yaml: repeat_contact"),
+    ("bad regex", "cues", "  - '第[二三", "  - '(第[二三", "cues.yaml: repeat_contact"),
     (
         "unknown emotion",
         "emotions",
@@ -161,7 +161,7 @@ BAD += [
         "ask_max_negativity: 1.3",
         "intent.yaml: ask_max_negativity",
     ),
-    ("intent bad regex", "intent", "  - '请问|想问", "  - '(请问|想问", "intent.yaml: enquiry"),
+    ("intent bad regex", "intent", "  - '请问|想问", "  - '(请问|想问", "intent.yaml: asked"),
     (
         "unknown content signal",
         "intent",
