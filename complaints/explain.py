@@ -1,9 +1,11 @@
 """Assembles what a person reads to see *why*: the cues of an assessment and its keywords.
 
-Pure. Cues come most telling first: the emotion verdict and snownlp's polarity, what part of the
-text was scored, the signals (threats, insults, waiting, punctuation…), the turns of sentences,
-the polarity words by weight, then the emotion and category words. Keywords are the words that
-drove the verdict: threats and insults, then the words pointing the verdict's way.
+Pure. Cues come most telling first: the emotion verdict and snownlp's polarity, the intent (its
+weight: the negativity after the intent step), what part of the text was scored, the signals
+(threats, insults, waiting, punctuation…), the demands and grievances, the turns of sentences,
+the polarity words by weight, then the emotion and category words and the domain. Keywords are
+the words that drove the verdict: threats, insults, demands and grievances, then the words
+pointing the verdict's way.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import NamedTuple
 
 from complaints.category import CategoryVerdict
 from complaints.emotion import EmotionEvidence
+from complaints.intent import IntentVerdict
 from complaints.signals import Signals
 from complaints.terms import TermEvidence
-from streams.records import EMOTION_LABELS, Cue, Emotion
+from streams.records import EMOTION_LABELS, INTENT_LABELS, Cue, Emotion
 
 
 class Scope(NamedTuple):
@@ -35,6 +38,9 @@ def explain(
     turn_weight: float,
     category: CategoryVerdict,
     scope: Scope,
+    intent: IntentVerdict,
+    grievances: tuple[Cue, ...],
+    demands: tuple[Cue, ...],
 ) -> tuple[tuple[Cue, ...], tuple[str, ...]]:
     """(cues, keywords) of one assessment, each most important first (not yet truncated)."""
     emotion_cues = tuple(c for c in emotions.cues if c.label == emotion.value)
@@ -55,14 +61,35 @@ def explain(
         scoped += (Cue(kind="scope", term="客户发言", label="transcript", weight=1.0),)
     if scope.cut_to is not None:
         scoped += (Cue(kind="scope", term=f"截取{scope.cut_to}字", label="truncated", weight=1.0),)
+    said = (
+        Cue(
+            kind="intent",
+            term=INTENT_LABELS[intent.intent],
+            label=intent.intent.value,
+            weight=round(intent.negativity, 4),
+        ),
+    )
     contrast = tuple(Cue(kind="contrast", term=t, label=None, weight=turn_weight) for t in turns)
     words = sorted(terms.cues, key=lambda c: -abs(c.weight))
-    cues = (*headline, *scoped, *signals.cues, *contrast, *words, *emotion_cues, *category.cues)
+    cues = (
+        *headline,
+        *said,
+        *scoped,
+        *signals.cues,
+        *demands,
+        *grievances,
+        *contrast,
+        *words,
+        *emotion_cues,
+        *category.cues,
+    )
 
     if negative:
         first = [c.term for c in signals.cues if c.kind in ("threat", "insult")]
+        first += [c.term for c in (*demands, *grievances)]
         driving = [c.term for c in words if c.weight < 0]
     else:
         first, driving = [], [c.term for c in words if c.weight > 0]
-    ranked = [*first, *driving, *(c.term for c in emotion_cues), *(c.term for c in category.cues)]
+    about = [c.term for c in category.cues if c.kind == "category"]
+    ranked = [*first, *driving, *(c.term for c in emotion_cues), *about]
     return cues, tuple(dict.fromkeys(ranked))

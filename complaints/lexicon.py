@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from complaints.durations import Duration
 from streams.records import Category, Emotion, Source
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "lexicons"
@@ -61,6 +62,8 @@ Signal = Literal[
     "distancing",
     "intensifier",
     "strong_term",
+    "demand",
+    "grievance",
 ]
 
 
@@ -127,6 +130,133 @@ class CategoryCues(_File):
         return self
 
 
+# -- intent.yaml, demands.yaml, grievances.yaml, domains.yaml (issue #18) -------------------
+
+Patterns = tuple[re.Pattern[str], ...]
+Label = Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class AskContent(Frozen):
+    """What makes an ask a complaint: any of these is negative content (intent.yaml)."""
+
+    negative_terms: float = Field(gt=0)
+    emotion_terms: float = Field(gt=0)
+    text_model: float = Field(gt=0, le=20)
+    rest_chars: int = Field(ge=0, le=100)
+    signals: tuple[Signal, ...]
+    ignore_terms: tuple[Term, ...]
+
+
+class IntentCues(_File):
+    greetings: Patterns
+    lookup: Patterns = Field(min_length=1)
+    asked: Patterns = Field(min_length=1)
+    howto: Patterns = Field(min_length=1)
+    request: Patterns = Field(min_length=1)
+    enquiry: Patterns = Field(min_length=1)
+    rhetorical: tuple[Term, ...]
+    hypothetical: tuple[Term, ...]
+    content: AskContent
+    ask_max_negativity: float = Field(gt=0, lt=1)
+    praise_over_ask: float = Field(gt=0)
+
+
+class DemandKind(Frozen):
+    objects: tuple[Term, ...] = Field(min_length=1)
+    forms: Patterns = ()
+
+
+class DemandCues(_File):
+    window: int = Field(ge=1, le=40)
+    forcing: tuple[Term, ...] = Field(min_length=1)
+    polite: tuple[Term, ...]
+    negators: tuple[Term, ...]
+    kinds: dict[Label, DemandKind] = Field(min_length=1)
+
+
+class GrievanceGroup(Frozen):
+    label: Label
+    source: str = Field(min_length=1)
+    emotions: dict[Emotion, Weight]
+    categories: dict[Category, Weight]
+    patterns: Patterns = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _negative_types_only(self) -> Self:
+        if not set(self.emotions) <= set(NEGATIVE_EMOTIONS):
+            raise ValueError("a grievance points to negative emotion types only")
+        return self
+
+
+class GrievanceCues(_File):
+    groups: dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")], GrievanceGroup] = Field(
+        min_length=1
+    )
+
+
+NounKind = Literal["product", "fee"]
+
+
+class Domain(Frozen):
+    label: Label
+    product: tuple[Term, ...] = ()
+    fee: tuple[Term, ...] = ()
+
+
+class DomainNouns(_File):
+    kinds: dict[NounKind, dict[Category, Weight]]
+    domains: dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")], Domain] = Field(
+        min_length=1
+    )
+
+    def nouns(self) -> dict[str, dict[str, NounKind]]:
+        """term -> domain -> what it names there (a term may be a noun of several domains)."""
+        out: dict[str, dict[str, NounKind]] = {}
+        for name, domain in self.domains.items():
+            for term in domain.product:
+                out.setdefault(term, {})[name] = "product"
+            for term in domain.fee:
+                out.setdefault(term, {})[name] = "fee"
+        return out
+
+
+# -- grouping.yaml (issue #18: semantic grouping, complaints/similar.py) ----------------------
+
+
+class GroupingRules(_File):
+    """How texts are grouped into emerging issues (see grouping.yaml for each number)."""
+
+    shingle: int = Field(ge=1, le=8)
+    duplicate_bits: int = Field(ge=0, le=32)
+    join_similarity: float = Field(gt=0, le=1)
+    term_similarity: float = Field(gt=0, le=1)
+    typical_share: float = Field(gt=0, le=1)
+    max_typical: int = Field(ge=4, le=500)
+    term_weight: float = Field(gt=0, le=20)
+    min_shared_terms: int = Field(ge=0, le=10)
+    window: Duration
+    open_customers: int = Field(ge=2, le=10_000)
+    growth: float = Field(gt=1, le=100)
+    forget_after: Duration
+    max_groups: int = Field(ge=10, le=1_000_000)
+    max_voices: int = Field(ge=1, le=100_000)
+    examples: int = Field(ge=0, le=20)
+    stop_bigrams: tuple[Annotated[str, Field(min_length=1, max_length=4)], ...]
+    symptoms: dict[Label, tuple[Term, ...]] = Field(min_length=1)
+    things: dict[Label, tuple[Term, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.window.total_seconds() <= 0 or self.forget_after < self.window:
+            raise ValueError("window must be positive and forget_after at least the window")
+        seen: dict[str, str] = {}
+        for name, forms in (*self.symptoms.items(), *self.things.items()):
+            for form in forms:
+                if seen.setdefault(form, name) != name:
+                    raise ValueError(f"{form!r} belongs to both {seen[form]} and {name}")
+        return self
+
+
 # -- cues.yaml -------------------------------------------------------------------------------
 
 
@@ -174,6 +304,8 @@ class NegativityWeights(Frozen):
     emoji_positive: float
     inquiry: float
     service_speech: float
+    grievance: float
+    demand: float
 
 
 class NegativityModel(Frozen):
@@ -186,13 +318,18 @@ class NegativityModel(Frozen):
 class EmotionModel(Frozen):
     min_score: float = Field(ge=0)
     fallback: Emotion
+    fallback_by_category: dict[Category, Emotion] = Field(default_factory=dict)
     bonus: dict[Signal, dict[Emotion, float]]
     positive_min_terms: float = Field(ge=0)
     positive_max_negativity: float = Field(ge=0, le=1)
 
     @model_validator(mode="after")
     def _negative_targets(self) -> Self:
-        targets = {self.fallback, *(e for per in self.bonus.values() for e in per)}
+        targets = {
+            self.fallback,
+            *self.fallback_by_category.values(),
+            *(e for per in self.bonus.values() for e in per),
+        }
         if not targets <= set(NEGATIVE_EMOTIONS):
             raise ValueError("fallback and bonus targets must be negative emotion types")
         return self
@@ -304,6 +441,11 @@ class Lexicon(Frozen):
     emotions: EmotionCues
     categories: CategoryCues
     cues: Cues
+    intent: IntentCues
+    demands: DemandCues
+    grievances: GrievanceCues
+    domains: DomainNouns
+    grouping: GroupingRules
     t2s: T2S
     textmodel: TextModel
 
@@ -347,6 +489,7 @@ class Lexicon(Frozen):
         }
         terms |= {t for cues in self.emotions.emotions.values() for t in cues}
         terms |= {t for cues in self.categories.categories.values() for t in cues}
+        terms |= set(self.domains.nouns())
         return terms | {*c.threats, *c.insults, *c.inquiry, *c.service_speech, *c.distancing}
 
 
@@ -356,6 +499,11 @@ FILES: dict[str, str] = {
     "emotions": "emotions.yaml",
     "categories": "categories.yaml",
     "cues": "cues.yaml",
+    "intent": "intent.yaml",
+    "demands": "demands.yaml",
+    "grievances": "grievances.yaml",
+    "domains": "domains.yaml",
+    "grouping": "grouping.yaml",
     "t2s": "t2s.yaml",
     "textmodel": "textmodel.yaml",
 }

@@ -5,7 +5,8 @@ features: snownlp's -logit(polarity) (clipped), the character model's logit of "
 (complaints.textmodel, clipped), how far that logit moves when the model reads only what follows
 a turn (好吃，就是太咸了: the customer's point is the part after 就是; 0 without a turn), log(1 + negative word weight), log(1 + positive word weight),
 log(1 + negative-emotion cue weight), and 0/1 flags for insults, threats, repeat contact,
-waiting, ！！ and ？？ runs, negative and positive emoji, an enquiry, service speech. snownlp alone
+waiting, ！！ and ？？ runs, negative and positive emoji, an enquiry, service speech, a grievance
+(grievances.yaml: 多扣, 说好…结果…) and a demand (demands.yaml: 必须退款, 给个说法). snownlp alone
 misreads complaints with few sentiment words ("等了2个多小时也是醉了": 0.98); the words and
 signals carry what its review-trained model never saw.
 """
@@ -36,6 +37,8 @@ class Features(NamedTuple):
     emoji_positive: float
     inquiry: float
     service_speech: float
+    grievance: float
+    demand: float
 
 
 _NEGATIVE_EMOJI = ("emoji_anger", "emoji_sadness", "emoji_fear", "emoji_sarcasm")

@@ -22,6 +22,7 @@ from streams.records import (
     Category,
     ClockKind,
     Emotion,
+    Intent,
     Matcher,
     ParentOutcome,
     ShipmentStatus,
@@ -54,6 +55,14 @@ class Condition(Frozen):
     )
     repeat_contact: bool | None = Field(
         default=None, description="true: the text says it is not the first contact."
+    )
+    demands: bool | None = Field(
+        default=None,
+        description="true: the customer demands a refund, compensation, responsibility, an explanation…",
+    )
+    intent: tuple[Intent, ...] | None = Field(
+        default=None,
+        description="The text's intent is one of these (enquiry, request, complaint…).",
     )
     negative: bool | None = None
     shipment_status: tuple[ShipmentStatus, ...] | None = None

@@ -9,8 +9,11 @@ by ``preload()``), no clock, no randomness; the same input gives the same assess
 3. polarity   — snownlp sentiments (complaints.polarity, identical values), per chunk, and the
                 character n-gram model's logit (complaints.textmodel) of the whole text;
 4. matching   — every lexicon term once; negation, degree, contrast and quotes around each;
-5. terms, signals, emotion — the evidence; negativity — one probability from all of it;
-6. emotion, category, intensity — the verdicts, each with the cues that decided it.
+5. terms, signals, emotion, grievances, demands — the evidence; negativity — one probability
+                from all of it;
+6. intent     — enquiry / request / complaint / praise / other: an ask without negative content
+                is capped below the threshold (it opens no alert);
+7. category, emotion, intensity — the verdicts, each with the cues that decided it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from math import exp, log
 from complaints import polarity
 from complaints.category import decide_category
 from complaints.chunking import bounded, chunks, customer_turns
+from complaints.demands import DemandFinder
 from complaints.emotion import decide_emotion, weigh_emotions
 from complaints.explain import Scope, explain
+from complaints.grievances import find_grievances
 from complaints.intensity import intensity_of
+from complaints.intent import AskFinder, decide_intent, negative_content
 from complaints.lexicon import Lexicon, default_lexicon
 from complaints.matching import Context, TermIndex, alternation
 from complaints.negativity import features_of, negativity_of
@@ -31,7 +37,7 @@ from complaints.normalize import normalize
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
 from complaints.textmodel import text_logit
-from streams.records import Assessment, Category, Emotion, Source
+from streams.records import Assessment, Category, Emotion, Intent, Source
 
 __all__ = ["SCORER_VERSION", "Scorer", "default_scorer", "preload", "score_text"]
 
@@ -53,6 +59,12 @@ class Scorer:
         for category, terms in lexicon.categories.categories.items():
             for term, weight in terms.items():
                 self._category_terms.setdefault(term, {})[category] = weight
+        # A noun that is also a category word (电池) counts as the category word only.
+        self._nouns = {
+            t: d for t, d in lexicon.domains.nouns().items() if t not in self._category_terms
+        }
+        self._asks = AskFinder(lexicon.intent)
+        self._demands = DemandFinder(lexicon.demands)
         self._layers = {
             "polarity": frozenset({*p.negative, *p.positive}) | neutral,
             # A polarity word covering an emotion cue means the cue is not what was said
@@ -60,7 +72,7 @@ class Scorer:
             "emotions": frozenset(self._emotion_terms)
             | frozenset({*p.negative, *p.positive})
             | neutral,
-            "categories": frozenset(self._category_terms) | neutral,
+            "categories": frozenset(self._category_terms) | frozenset(self._nouns) | neutral,
             "threats": frozenset(c.threats) | neutral,
             "insults": frozenset(c.insults) | neutral,
             "insult_terms": frozenset(c.insults),
@@ -100,6 +112,12 @@ class Scorer:
         )
         if terms.sarcasm:
             signals.counts["sarcasm"] = float(terms.sarcasm)
+        grievances = find_grievances(scored, lx.grievances)
+        demands = self._demands.find(scored)
+        if grievances.groups:
+            signals.counts["grievance"] = float(len(grievances.groups))
+        if demands.names:
+            signals.counts["demand"] = float(len(demands.names))
         emotions = weigh_emotions(
             ctx,
             matches,
@@ -125,13 +143,45 @@ class Scorer:
             signals,
             model.negativity.snownlp_clip,
         )
-        negativity = negativity_of(features, model.negativity)
+        ask = self._asks.find(scored)
+        verdict = decide_intent(
+            ask,
+            negative_content(
+                scored,
+                text_logit(ask.rest, lx.textmodel)
+                if ask.cue and _letters(ask.rest) >= lx.intent.content.rest_chars
+                else 0.0,
+                terms,
+                emotions,
+                signals,
+                grievances.cues,
+                demands.cues,
+                self._asks.hypothetical_clauses(scored),
+                lx.intent,
+            ),
+            negativity_of(features, model.negativity),
+            model.negativity.threshold,
+            terms.positive,
+            model.emotion,
+            lx.intent,
+        )
+        negativity = verdict.negativity
         negative = negativity >= model.negativity.threshold
 
-        emotion = decide_emotion(emotions, negative, negativity, terms.positive, model.emotion)
         category = decide_category(
-            ctx, matches, self._category_terms, self._layers["categories"], lx.categories
+            ctx,
+            matches,
+            self._category_terms,
+            self._layers["categories"],
+            lx.categories,
+            self._nouns,
+            lx.domains,
+            tuple((c, lx.grievances.groups[str(c.label)].categories) for c in grievances.cues),
+            complaint=verdict.intent is not Intent.REQUEST,
         )
+        for emotion_type, weight in grievances.emotions.items():
+            emotions.scores[emotion_type] += weight
+        emotion = decide_emotion(emotions, verdict.intent, category.category, model.emotion)
         counts = dict(signals.counts)
         counts["intensifier"] = float(terms.intensified)
         counts["strong_term"] = float(terms.strong)
@@ -148,6 +198,9 @@ class Scorer:
             lx.polarity.after_contrast_factor,
             category,
             Scope(transcript, limits.max_chars if cut else None),
+            verdict,
+            grievances.cues,
+            demands.cues,
         )
         return Assessment(
             scorer_version=lx.version,
@@ -159,11 +212,18 @@ class Scorer:
             category=category.category,
             threats=signals.threats,
             repeat_contact=signals.has("repeat_contact"),
+            intent=verdict.intent,
+            demands=demands.names,
             keywords=keywords[: limits.max_keywords],
             cues=cues[: limits.max_cues],
             masked_text=norm.shown,
             pii_found=norm.pii_found,
         )
+
+
+def _letters(text: str) -> int:
+    """How many letters (CJK or Latin) `text` has: a fragment like "，户号是0。" says nothing."""
+    return sum(1 for ch in text if ch.isalpha())
 
 
 def _combined_polarity(pieces: list[str], clip: float) -> float:

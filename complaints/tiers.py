@@ -20,6 +20,8 @@ _CUE_KINDS_FOR: dict[str, frozenset[str]] = {
     ),
     "threats": frozenset({"threat"}),
     "repeat_contact": frozenset({"repeat_contact"}),
+    "demands": frozenset({"demand"}),
+    "intent": frozenset({"intent"}),
     "negative": frozenset({"negative_term"}),
 }
 _MAX_WHY = 8
@@ -48,6 +50,8 @@ def condition_holds(condition: Condition, event: AssessedEvent) -> bool:
         condition.min_intensity,
         condition.threats,
         condition.repeat_contact,
+        condition.demands,
+        condition.intent,
         condition.negative,
     )
     if any(test is not None for test in text_tests):
@@ -63,6 +67,10 @@ def condition_holds(condition: Condition, event: AssessedEvent) -> bool:
             checks.append(bool(score.threats) == condition.threats)
         if condition.repeat_contact is not None:
             checks.append(score.repeat_contact == condition.repeat_contact)
+        if condition.demands is not None:
+            checks.append(bool(score.demands) == condition.demands)
+        if condition.intent is not None:
+            checks.append(score.intent in condition.intent)
         if condition.negative is not None:
             checks.append(score.negative == condition.negative)
     return all(checks)

@@ -21,8 +21,8 @@ from complaints.normalize import clean
 from complaints.scoring import score_text
 from streams.records import Assessment, Source
 
-#: What each output line carries, in this order (the issue's list plus negativity,
-#: repeat_contact, pii_found and the scorer version).
+#: What each output line carries, in this order (the issue's list plus negativity, demands,
+#: intent, repeat_contact, pii_found and the scorer version).
 FIELDS = (
     "polarity",
     "negativity",
@@ -31,6 +31,8 @@ FIELDS = (
     "emotion",
     "category",
     "threats",
+    "demands",
+    "intent",
     "repeat_contact",
     "keywords",
     "masked_text",

@@ -412,6 +412,26 @@ CATEGORY_LABELS: dict[Category, str] = {
 }
 
 
+class Intent(StrEnum):
+    """What a customer's text is doing (issue #18): asking, asking for an action, complaining,
+    praising, or none of these. An enquiry or request without negative content opens no alert."""
+
+    ENQUIRY = "enquiry"
+    REQUEST = "request"
+    COMPLAINT = "complaint"
+    PRAISE = "praise"
+    OTHER = "other"
+
+
+INTENT_LABELS: dict[Intent, str] = {
+    Intent.ENQUIRY: "咨询",
+    Intent.REQUEST: "办理请求",
+    Intent.COMPLAINT: "投诉抱怨",
+    Intent.PRAISE: "表扬",
+    Intent.OTHER: "其他",
+}
+
+
 class Cue(Frozen):
     """One piece of evidence the scorer used, so a person can see *why*."""
 
@@ -447,6 +467,14 @@ class Assessment(Frozen):
     )
     repeat_contact: bool = Field(
         default=False, description="The customer says this is not the first contact."
+    )
+    intent: Lax[Intent] | None = Field(
+        default=None,
+        description="enquiry, request, complaint, praise or other; None: scored before intents existed.",
+    )
+    demands: tuple[str, ...] = Field(
+        default=(),
+        description="Demands the customer makes (退款, 赔偿, 说法, 负责, 道歉, 换货…), beside threats.",
     )
     keywords: tuple[str, ...] = Field(
         default=(), description="The terms that drove the result, most important first."

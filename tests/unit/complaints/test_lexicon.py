@@ -82,8 +82,8 @@ BAD = [
     (
         "threshold out of range",
         "scoring",
-        "  threshold: 0.5",
-        "  threshold: 1.5",
+        "  threshold: 0.",
+        "  threshold: 1.",
         "scoring.yaml: negativity.threshold",
     ),
     (
@@ -125,7 +125,7 @@ BAD = [
     ),
     ("duplicate key", "polarity", "  差: 2\n", "  差: 2\n  差: 3\n", "duplicate key '差'"),
     ("both directions", "polarity", "  好: 0.5\n", "  好: 0.5\n  差劲了: 1\n", None),
-    ("bad regex", "cues", "  - '多次|屡次", "  - '(多次|屡次", "cues.yaml: repeat_contact"),
+    ("bad regex", "cues", "  - '第[二三", "  - '(第[二三", "cues.yaml: repeat_contact"),
     (
         "unknown emotion",
         "emotions",
@@ -141,13 +141,75 @@ BAD = [
         "categories.yaml: categories.weather",
     ),
     ("traditional term", "categories", "    售后: 3\n", "    售後服務: 3\n", "simplified"),
-    ("version mismatch", "cues", 'version: "2026.01.5"', 'version: "2026.01.4"', "version differs"),
+    ("version mismatch", "cues", 'version: "2026.12.1"', 'version: "2026.01.4"', "version differs"),
     (
         "bad version",
         "scoring",
-        'version: "2026.01.5"',
+        'version: "2026.12.1"',
         'version: "latest"',
         "scoring.yaml: version",
+    ),
+]
+
+
+BAD += [
+    # issue #18's files
+    (
+        "intent cap out of range",
+        "intent",
+        "ask_max_negativity: 0.3",
+        "ask_max_negativity: 1.3",
+        "intent.yaml: ask_max_negativity",
+    ),
+    ("intent bad regex", "intent", "  - '请问|想问", "  - '(请问|想问", "intent.yaml: asked"),
+    (
+        "unknown content signal",
+        "intent",
+        "signals: [threat,",
+        "signals: [thret,",
+        "intent.yaml: content.signals",
+    ),
+    (
+        "demand without objects",
+        "demands",
+        "    objects: ['道歉', '赔礼道歉', '赔不是']",
+        "    objects: []",
+        "demands.yaml: kinds.道歉.objects",
+    ),
+    (
+        "grievance to a positive emotion",
+        "grievances",
+        "    emotions: {anger: 2.5}\n    categories: {price: 3}",
+        "    emotions: {positive: 2.5}\n    categories: {price: 3}",
+        "grievances.yaml: groups.money_taken",
+    ),
+    (
+        "grievance to an unknown category",
+        "grievances",
+        "categories: {price: 3}",
+        "categories: {fees: 3}",
+        "grievances.yaml: groups.money_taken.categories.fees",
+    ),
+    (
+        "unknown noun kind",
+        "domains",
+        "  fee: {price: 2.5}",
+        "  fee: {price: 2.5}\n  brand: {other: 1}",
+        "domains.yaml: kinds.brand",
+    ),
+    (
+        "grouping window after forget",
+        "grouping",
+        "forget_after: 72h",
+        "forget_after: 1h",
+        "grouping.yaml: (file)",
+    ),
+    (
+        "symptom form in two classes",
+        "grouping",
+        "  鼓包: [鼓包, 鼓起来]",
+        "  鼓包: [鼓包, 鼓起来, 冒烟]",
+        "belongs to both",
     ),
 ]
 

@@ -8,7 +8,7 @@ import pytest
 
 from complaints.rules import load_rules
 from complaints.tiers import assign_tier
-from streams.records import Category, Emotion, ShipmentStatus, Source
+from streams.records import Category, Emotion, Intent, ShipmentStatus, Source
 from tests.factories import make_assessed
 
 RULES = load_rules()
@@ -22,6 +22,12 @@ ROWS: list[tuple[str, dict[str, Any], int | None, str | None]] = [
         {"threats": ("12315",), "emotion": Emotion.DISAPPOINTMENT},
         1,
         "escalation-threat",
+    ),
+    (
+        "demand (issue #18: 退一赔三, 给个说法)",
+        {"demands": ("赔偿",), "emotion": Emotion.DISAPPOINTMENT},
+        1,
+        "escalation-demand",
     ),
     ("repeat complainant (text)", {"repeat_contact": True}, 1, "repeat-contact"),
     # Shipment changes without text open no alert here: the logistics tracker raises them
@@ -91,6 +97,19 @@ ROWS: list[tuple[str, dict[str, Any], int | None, str | None]] = [
         None,
     ),
     (
+        "enquiry without negative content",
+        {
+            "intent": Intent.ENQUIRY,
+            "emotion": Emotion.NEUTRAL,
+            "negative": False,
+            "negativity": 0.2,
+            "intensity": 5,
+            "category": Category.LOGISTICS,
+        },
+        None,
+        None,
+    ),
+    (
         "delivered parcel",
         {
             "assessment": None,
@@ -147,3 +166,28 @@ def test_a_term_matched_twice_is_shown_once() -> None:
     decision = assign_tier(make_assessed(emotion=Emotion.DISAPPOINTMENT, cues=cues), RULES)
     assert decision is not None
     assert [(c.term, c.weight) for c in decision.why] == [("说好的", 0.8), ("失望", 0.6)]
+
+
+def test_a_demand_is_explained_by_its_cue() -> None:
+    from streams.records import Cue
+
+    cues = (
+        Cue(kind="demand", term="退一赔三", label="赔偿", weight=1.0),
+        Cue(kind="negative_term", term="假货", weight=-3.0),
+    )
+    decision = assign_tier(make_assessed(demands=("赔偿",), cues=cues), RULES)
+    assert decision is not None and decision.rule_id == "escalation-demand"
+    assert [cue.term for cue in decision.why] == ["退一赔三"]
+
+
+def test_a_rule_can_test_the_intent() -> None:
+    from complaints.rules import Condition, TierRule
+
+    rules = RULES.model_copy(
+        update={
+            "tier_rules": [TierRule(id="asks", tier=3, when=Condition(intent=(Intent.ENQUIRY,)))]
+        }
+    )
+    assert assign_tier(make_assessed(intent=Intent.ENQUIRY), rules) is not None
+    assert assign_tier(make_assessed(intent=Intent.COMPLAINT), rules) is None
+    assert assign_tier(make_assessed(), rules) is None  # scored before intents existed

@@ -1,0 +1,37 @@
+"""Finds the grievances of a text: money taken, a promise broken, being lied to or signed up
+without consent, being sent from desk to desk, going unanswered, being harmed, a hazard
+(grievances.yaml).
+
+Pure. Each group counts once, with the first of its patterns that matches; what it found is a
+cue a person can read (kind "grievance", label = the group), and its emotion and category
+weights join those of the cue words.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from complaints.lexicon import GrievanceCues
+from streams.records import Cue, Emotion
+
+
+class Grievances(NamedTuple):
+    groups: tuple[str, ...]  # group names, in the order of grievances.yaml
+    cues: tuple[Cue, ...]
+    emotions: dict[Emotion, float]
+
+
+def find_grievances(text: str, cues: GrievanceCues) -> Grievances:
+    """The grievances said in `text` (a normalised text)."""
+    groups: list[str] = []
+    found: list[Cue] = []
+    emotions: dict[Emotion, float] = {}
+    for name, group in cues.groups.items():
+        said = next((m.group() for p in group.patterns if (m := p.search(text))), None)
+        if said is None:
+            continue
+        groups.append(name)
+        found.append(Cue(kind="grievance", term=said, label=name, weight=1.0))
+        for emotion, weight in group.emotions.items():
+            emotions[emotion] = emotions.get(emotion, 0.0) + weight
+    return Grievances(tuple(groups), tuple(found), emotions)
