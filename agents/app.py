@@ -70,3 +70,9 @@ def table_changelogs(app: faust.App) -> dict[str, tuple[int, dict[str, str]]]:
         partitions = int(topic.partitions or app.conf.topic_partitions)
         out[topic.get_topic_name()] = (partitions, config)
     return out
+
+
+def input_topics(app: faust.App) -> list[str]:
+    """Every topic the worker's agents read (its consumer group commits exactly these): what a
+    caller waits on to know the worker has consumed everything."""
+    return sorted({topic for agent in app.agents.values() for topic in agent.channel.topics})

@@ -46,19 +46,16 @@ import httpx  # noqa: E402
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 from kafka.admin import KafkaAdminClient  # noqa: E402
 
+from agents.app import create_app, input_topics  # noqa: E402
 from api.auth import Role, add_key  # noqa: E402
 from kesu.broker import LocalKafka, free_port  # noqa: E402
 from kesu.settings import Settings  # noqa: E402
 from kesu.topic_admin import ensure_topics  # noqa: E402
 from streams.records import AlertEvent, AssessedEvent, Transition  # noqa: E402
 from streams.topics import (  # noqa: E402
-    ACTIONS,
-    ALL_TOPICS,
     ASSESSMENTS,
     DELIVERIES,
     LIFECYCLE,
-    LOGISTICS_CHANGES,
-    LOGISTICS_CHECKS,
     PUSH_DLQ,
 )
 from tests.integration.support import KesuProcess, settings_env  # noqa: E402
@@ -72,9 +69,6 @@ ROBOTS = [
     Robot("json", "webhook", secret="whsec_YmVuY2gtd2ViaG9vaw=="),  # noqa: S106
 ]
 SETTLE_TIMEOUT = 10 * 60
-#: Topics the worker reads among the stages it also writes (the rest of "alerts"/"logistics"
-#: are its outputs, which nobody in its group consumes).
-_WORKER_INPUTS = (ACTIONS, LOGISTICS_CHANGES, LOGISTICS_CHECKS)
 
 
 @dataclass
@@ -126,15 +120,12 @@ def _caught_up(
     return all((committed[tp].offset if tp in committed else 0) >= end[tp] for tp in partitions)
 
 
-def _settled(bootstrap: str, settings: Settings, notifier_metrics: str) -> bool:
+def _settled(
+    bootstrap: str, settings: Settings, notifier_metrics: str, worker_topics: list[str]
+) -> bool:
     """The worker consumed everything it reads, the notifier committed the lifecycle topic to its
     end, and nothing waits in a group."""
     ns = settings.namespace
-    worker_topics = [
-        spec.name(ns)
-        for spec in ALL_TOPICS
-        if spec.stage not in ("alerts", "push", "dlq", "logistics") or spec in _WORKER_INPUTS
-    ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
@@ -204,10 +195,11 @@ def run_feed(broker: str, rate: float, workdir: Path) -> Feed:
         assert demo.process is not None
         demo.process.wait(timeout=600)
         metrics = f"http://127.0.0.1:{settings.notifier_metrics_port}/metrics"
+        worker_topics = input_topics(create_app(settings))  # what the worker's group commits
         deadline = time.monotonic() + SETTLE_TIMEOUT
         quiet_since: float | None = None
         while time.monotonic() < deadline:
-            if _settled(broker, settings, metrics):
+            if _settled(broker, settings, metrics, worker_topics):
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= 10:  # settled, and stays so
                     feed.settled = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.app import create_app, table_changelogs
+from agents.app import create_app, input_topics, table_changelogs
 from kesu.settings import Settings
 from streams.records import Source
 from streams.topics import ALL_TOPICS, ASSESSMENTS, DLQ, GROUP_REPORTS, RAW, SUBSCRIPTIONS
@@ -57,3 +57,11 @@ def test_changelogs_keep_their_retention() -> None:
 
 def test_every_spec_has_a_count() -> None:
     assert all(spec.partition_count(6) in (1, 6) for spec in ALL_TOPICS)
+
+
+def test_the_worker_reads_its_inputs_and_none_of_its_outputs() -> None:
+    """What a caller waits on to know the worker consumed everything (bench/noise.py)."""
+    read = set(input_topics(create_app(_settings())))
+    assert {"w.raw.call", "w.valid.events", "w.assessments", "w.alerts.actions"} <= read
+    assert {"w.surge.contacts", "w.grouping.reports", "w.churn.activity"} <= read
+    assert not read & {"w.clean.call", "w.alerts.lifecycle", "w.dlq", "w.logistics.delays"}
