@@ -81,6 +81,8 @@ class Feed:
     tier: dict[str, int] = field(default_factory=dict)  # alert id -> highest tier reached
     tier1_at: dict[str, float] = field(default_factory=dict)  # when it became tier 1
     held: Counter[str] = field(default_factory=Counter)  # INHIBITED / SILENCED alerts
+    #: tier-1/2 alerts no accepted message reached on some subscription -> why, as far as known
+    unreachable: dict[str, str] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     settled: bool = False
@@ -223,6 +225,7 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
         for r in _read(broker, ASSESSMENTS.name(ns))
         if AssessedEvent.model_validate_json(r.value).assessment is not None
     )
+    kinds: dict[str, str] = {}
     for record in _read(broker, LIFECYCLE.name(ns)):
         event = AlertEvent.model_validate_json(record.value)
         at = record.timestamp / 1000
@@ -230,6 +233,7 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
         if event.transition is Transition.OPENED:
             feed.opened.setdefault(alert_id, at)
         feed.tier[alert_id] = min(feed.tier.get(alert_id, 3), event.alert.tier)
+        kinds[alert_id] = f"{event.alert.kind.value}, last {event.transition.value}"
         if event.alert.tier == 1:
             feed.tier1_at.setdefault(alert_id, at)
     carried: dict[str, set[str]] = {}
@@ -254,6 +258,9 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
                 reached |= carried.get(digest, set())
             for alert_id in reached:
                 first_seen.setdefault(alert_id, message.wall)
+        for alert_id in wanted - set(first_seen):
+            why = next((reason for reason, ids in held.items() if alert_id in ids), "not held")
+            feed.unreachable[alert_id] = f"tier {feed.tier[alert_id]}, {kinds[alert_id]}, {why}"
         delays = [first_seen[a] - at for a, at in feed.tier1_at.items() if a in first_seen]
         feed.rows.append(
             {
@@ -307,6 +314,8 @@ def _print(feed: Feed) -> None:
             f"{row['most_in_60s']} | {row['tier12_reachable']}/{row['tier12_opened']} "
             f"({share:.0f} %) | {delay} ({row['tier1_reached']}/{row['tier1_total']}) |"
         )
+    for alert_id, why in sorted(feed.unreachable.items()):
+        print(f"  unreachable on some subscription: {alert_id} ({why})")
 
 
 def main() -> None:
