@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         le=256,
         description=(
             "Partitions of the pipeline topics and their tables: the most worker processes "
-            "that can share the load (README, Operations). Fixed for a namespace once its "
+            "that can share the load (README, Sizing). Fixed for a namespace once its "
             "topics exist: a different count needs a new KESU_NAMESPACE."
         ),
     )
