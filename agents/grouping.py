@@ -43,6 +43,7 @@ _INPUT: TypeAdapter[SurgeReport | Signal] = TypeAdapter(SurgeReport | Signal)
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
     reports = bytes_topic(
@@ -68,17 +69,19 @@ def register(
         for signal in step.signals:
             batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
         GROUPING_STEPS.labels(step.reason.value.lower()).inc()
-        if step.book != book:
-            before, after = book.entries(), step.book.entries()
-            for name, text in after.items():
-                if before.get(name) != text:
-                    batch.put(books, name, text)
-            for name in before.keys() - after.keys():
-                batch.put(books, name, None)
+        if step.book is not book:
+            for name, text in step.book.changes_since(book).items():
+                batch.put(books, name, text)
         batch.memo["book"] = step.book
 
     @app.agent(reports, name="grouping", concurrency=1)
     async def group(stream: faust.StreamT[bytes]) -> None:
         await consume_in_batches(
-            app, stream, name="grouping", dlq_topic=dlq, clock=clock, handle=handle
+            app,
+            stream,
+            name="grouping",
+            dlq_topic=dlq,
+            clock=clock,
+            handle=handle,
+            within=batch_window,
         )
