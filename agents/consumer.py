@@ -26,6 +26,11 @@ from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
 from faust.types.transports import TransportT
+from mode.utils.futures import notify
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
+
+from agents.seek_fence import FencedReadOffsets, InFlight, SeekFence, fenced
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +57,109 @@ class RewindingConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
 
 
 class RewindingConsumer(aiokafka_driver.Consumer):
+    """Faust's consumer with its stream-partition seeks fenced (agents/seek_fence.py): records
+    fetched before a seek neither reach the streams after it nor move the read offsets."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fence = SeekFence()
+        self._fenced_offsets = FencedReadOffsets(self._fence, on_delivered=self._delivered)
+        self._read_offset = self._fenced_offsets
+        self._to_reseek: set[TP] = set()
+        self._in_flight = InFlight()
+        self._clears_seen = 0
+
     def _new_consumer_thread(self) -> RewindingConsumerThread:
         return RewindingConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def perform_seek(self) -> None:
+        changelogs = self.app.tables.changelog_topics
+        sought = [tp for tp in self.assignment() if tp.topic not in changelogs]
+        self._fence.seeking(sought)
+        self._fence.unaim(sought)
+        await super().perform_seek()
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        committed = await super().seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
+        self._fence.aimed(
+            {tp: offset or 0 for tp, offset in committed.items() if tp.topic not in changelogs}
+        )
+        return committed
+
+    def _delivered(self, tp: TP, offset: int) -> None:
+        """A record went into a stream's queue: its offset is in flight until acknowledged."""
+        if self.app.topics.acks_enabled_for(tp.topic):
+            committed = self._committed_offset[tp]
+            if (committed is None or offset >= committed) and offset not in self._acked_index[tp]:
+                self._in_flight.add(tp, offset)
+
+    def ack(self, message: Any) -> bool:
+        """Faust's ack, except for a record a stream skipped unprocessed: Faust acknowledges
+        the records its streams skip while flow control is suspended or that were fetched in
+        an earlier generation (so that lag does not grow), and a commit could then pass a
+        record nobody processed. Such a record is read again after the seek that follows
+        every rebalance and resume; here it only stops being waited for."""
+        self._in_flight.discard(message.tp, message.offset)
+        if not message.acked and (
+            not self.app.flow_control.is_active()
+            or message.generation_id != self.app.consumer_generation_id
+        ):
+            message.acked = True
+            self._unacked_messages.discard(message)
+            notify(self._waiting_for_ack)
+            return False
+        acked: bool = super().ack(message)
+        return acked
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """Faust's next commit for `tp`, never past a record still in flight.
+
+        Faust commits the first run of consecutive acknowledged offsets even when the record
+        before it was never acknowledged (its head check lets one offset through), and a
+        record whose stream queue was cleared is never acknowledged: without this cap, the
+        records after it committed past it for good (issue #15 §3)."""
+        floor = self._in_flight.floor(tp, self._committed_offset[tp])
+        acked = self._acked[tp]
+        if floor is None or not acked:
+            return super()._new_offset(tp)
+        above = [offset for offset in acked if offset >= floor]
+        acked[:] = [offset for offset in acked if offset < floor]
+        try:
+            return super()._new_offset(tp)
+        finally:
+            acked.extend(above)
+            acked.sort()
+
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
+        clears = getattr(self.app.flow_control, "clears", 0)
+        if clears != self._clears_seen and self.assignment():
+            # stream queues were emptied: what was in them is read again from the commits
+            try:
+                await self.perform_seek()
+            except Exception as exc:  # e.g. a rebalance began: the next fetch tries again
+                log.warning("seek after the stream queues were cleared failed: %r", exc)
+            else:
+                self._clears_seen = clears
+                log.info("stream queues were cleared: read again from the committed offsets")
+        for tp in list(self._to_reseek):  # Kafka re-reads what a fenced fetch left unread
+            target = self._fence.target(tp)
+            if target is None and tp in self.assignment():
+                continue  # its seek has not finished: once it has, it is sought again
+            self._to_reseek.discard(tp)
+            if target is not None:
+                consumer = self._thread._ensure_consumer()
+                await self._thread.call_thread(consumer.seek, tp, target)
+        fetched_at = self._fence.serial
+        records = await super()._getmany(active_partitions, timeout)
+        self._fenced_offsets.delivering = fetched_at
+        return fenced(records, self._fence, fetched_at, self._to_reseek.add)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        self._fence.forget(revoked)
+        self._to_reseek.difference_update(revoked)
+        self._in_flight.forget(revoked)
+        await super().on_partitions_revoked(revoked)
 
 
 class RewindingTransport(aiokafka_driver.Transport):
@@ -73,12 +179,27 @@ TABLE_STORE_OPTIONS: dict[str, int] = {
 }
 
 
+class _CountedFlowControl(FlowControlEvent):
+    """Faust's flow control, counting how often it emptied the stream queues (on every resume
+    and rebalance): the consumer reads the records that were in them again."""
+
+    clears = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.clears += 1
+
+
 class KesuApp(faust.App):
     """A Faust app whose Kafka transport rewinds never-committed partitions (kafka:// only) and
     whose tables use kesu's RocksDB sizing."""
 
     def _new_transport(self) -> TransportT:
         return RewindingTransport(self.conf.broker_consumer, self)
+
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return _CountedFlowControl(loop=self.loop)
 
     def Table(
         self, name: str, *, options: Mapping[str, Any] | None = None, **kwargs: Any

@@ -36,7 +36,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from agents.crashpoints import POINTS
 from streams.records import AlertEvent, AlertKind, AssessedEvent, DeadLetter, Source, Transition
-from streams.topics import ASSESSMENTS, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
+from streams.topics import ASSESSMENTS, CLEAN, DLQ, LIFECYCLE, RAW, SURGE_CONTACTS, VALID
 from tests import hostile
 from tests.conftest import Broker, SettingsFactory, Worker, WorkerFactory
 from tests.factories import make_event, to_bytes
@@ -440,10 +440,34 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
                 what="the posts that waited on a never-committed partition to be assessed",
             )
         except AssertionError as exc:  # skipped (committed past them) or only slow?
+            lost = missing()
             raise AssertionError(
-                f"{exc}: {len(missing())} of {len(wanted)} posts not assessed; the group's "
-                f"positions on the social topic: {_positions(kafka_broker.bootstrap, ns, RAW[Source.SOCIAL].name(ns))}"
+                f"{exc}: {len(lost)} of {len(wanted)} posts not assessed; the group's "
+                f"positions (committed, end) on the social topic: "
+                f"{_positions(kafka_broker.bootstrap, ns, RAW[Source.SOCIAL].name(ns))}, on the "
+                f"valid topic: {_positions(kafka_broker.bootstrap, ns, VALID.name(ns))}; where "
+                f"each lost post was seen: {_trail(kafka_broker.bootstrap, ns, lost)}"
             ) from exc
+
+
+def _trail(bootstrap: str, ns: str, event_ids: set[str]) -> dict[str, list[str]]:
+    """event id -> every topic:partition@offset whose record names it (raw, valid, clean,
+    the seen-events changelog): which hop a lost record last reached."""
+    topics = [
+        RAW[Source.SOCIAL].name(ns),
+        VALID.name(ns),
+        CLEAN[Source.SOCIAL].name(ns),
+        f"{ns}-seen-events-changelog",
+    ]
+    found: dict[str, list[str]] = {event_id: [] for event_id in event_ids}
+    for record in read_all(bootstrap, topics):
+        text = (record.key or b"").decode("utf-8", "replace") + (record.value or b"").decode(
+            "utf-8", "replace"
+        )
+        for event_id in event_ids:
+            if event_id in text:
+                found[event_id].append(f"{record.topic}:{record.partition}@{record.offset}")
+    return found
 
 
 def _positions(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
