@@ -57,6 +57,7 @@ class AskFinder:
             (Intent.REQUEST, cues.request),
             (Intent.ENQUIRY, cues.enquiry),
         )
+        self._remedy = cues.remedy
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
 
     def find(self, text: str) -> Ask:
@@ -78,6 +79,10 @@ class AskFinder:
                     return Ask(intent, cue, question, rest)
         return Ask(Intent.OTHER, None, question, text)
 
+    def asks_remedy(self, ask: Ask, text: str) -> bool:
+        """Whether `ask` is an ask for a remedy of a fault (intent.yaml `remedy`)."""
+        return ask.cue is not None and any(p.search(text) for p in self._remedy)
+
     def hypothetical_clauses(self, text: str) -> list[str]:
         """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话)."""
         return [c.group() for c in _CLAUSE.finditer(text) if self._hypothetical.search(c.group())]
@@ -93,11 +98,17 @@ def negative_content(
     demand_cues: tuple[Cue, ...],
     hypothetical: list[str],
     cues: IntentCues,
+    remedy: bool = False,
 ) -> tuple[Cue, ...]:
-    """The evidence that a text complains (empty when there is none)."""
+    """The evidence that a text complains (empty when there is none).
+
+    Args:
+        remedy: the text asks for a remedy (intent.yaml `remedy`): the fault it names is the
+            ask's reason, so polarity words and the character model do not count as content.
+    """
     rule = cues.content
     out = [*grievance_cues, *demand_cues]
-    if rest_logit >= rule.text_model:
+    if rest_logit >= rule.text_model and not remedy:
         out.append(
             Cue(kind="text_model", term="ask-free part", label=None, weight=round(rest_logit, 3))
         )
@@ -115,7 +126,7 @@ def negative_content(
         return text.count(term) > sum(clause.count(term) for clause in hypothetical)
 
     words = [c for c in terms.cues if c.weight < 0 and c.term not in ignored and said(c.term)]
-    if sum(-c.weight for c in words) >= rule.negative_terms:
+    if sum(-c.weight for c in words) >= rule.negative_terms and not remedy:
         out += words
     felt = [c for c in emotions.cues if c.term not in ignored and said(c.term)]
     if sum(c.weight for c in felt) >= rule.emotion_terms:

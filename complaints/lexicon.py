@@ -156,6 +156,7 @@ class IntentCues(_File):
     enquiry: Patterns = Field(min_length=1)
     rhetorical: tuple[Term, ...]
     hypothetical: tuple[Term, ...]
+    remedy: Patterns = ()
     content: AskContent
     ask_max_negativity: float = Field(gt=0, lt=1)
     praise_over_ask: float = Field(gt=0)

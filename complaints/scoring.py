@@ -158,6 +158,7 @@ class Scorer:
                 demands.cues,
                 self._asks.hypothetical_clauses(scored),
                 lx.intent,
+                remedy=self._asks.asks_remedy(ask, scored),
             ),
             negativity_of(features, model.negativity),
             model.negativity.threshold,
