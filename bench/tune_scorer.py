@@ -75,6 +75,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from math import exp, log, sqrt
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -84,12 +85,15 @@ import complaints.scoring as scoring  # noqa: E402
 from bench.eval_scorer import overlap_key, roc_auc  # noqa: E402
 from bench.eval_understanding import read_split  # noqa: E402
 from complaints.lexicon import DEFAULT_DIR, FILES, TextModel, parse_lexicon  # noqa: E402
-from complaints.negativity import Features, negativity_of  # noqa: E402
+from complaints.negativity import Features  # noqa: E402
 from complaints.normalize import normalize  # noqa: E402
 from complaints.polarity import _backends  # noqa: E402
 from complaints.polarity._modelfiles import read_stopwords  # noqa: E402
 from complaints.textmodel import grams  # noqa: E402
-from streams.records import Source  # noqa: E402
+from streams.records import Intent, Source  # noqa: E402
+
+#: Marks, among the captured features, a text the intent step capped.
+CAPPED = "capped"
 
 FEED = REPO / "kesu" / "data" / "sample_feed.jsonl"
 WRITTEN = REPO / "bench" / "written"
@@ -283,20 +287,28 @@ class Row:
 
 
 @contextmanager
-def capture() -> Iterator[list[Features]]:
-    """Collects the Features each score computes (the scorer's own code path)."""
-    captured: list[Features] = []
-    real = scoring.negativity_of
+def capture() -> Iterator[list[Any]]:
+    """Collects the Features each score computes (the scorer's own code path), and after them
+    `CAPPED` when the intent step caps the text (an ask without negative content)."""
+    captured: list[Any] = []
+    real, real_intent = scoring.negativity_of, scoring.decide_intent
 
     def spy(features: Features, model: object) -> float:
         captured.append(features)
         return real(features, model)  # type: ignore[arg-type]
 
+    def spy_intent(ask: Any, content: tuple[Any, ...], *rest: Any) -> Any:
+        if ask.intent is not Intent.OTHER and not content:
+            captured.append(CAPPED)
+        return real_intent(ask, content, *rest)
+
     scoring.negativity_of = spy
+    scoring.decide_intent = spy_intent  # type: ignore[assignment]
     try:
         yield captured
     finally:
         scoring.negativity_of = real
+        scoring.decide_intent = real_intent  # type: ignore[assignment]
 
 
 @contextmanager
@@ -397,10 +409,14 @@ def log_loss(rows: Sequence[Row], p: Sequence[float]) -> float:
     )
 
 
-def threshold_table(rows: Sequence[Row], p: Sequence[float]) -> list[tuple[float, ...]]:
+def threshold_table(
+    rows: Sequence[Row], p: Sequence[float], capped: Counter[tuple[str, str]] | None = None
+) -> list[tuple[float, ...]]:
     """Per threshold: weighted accuracy, understanding-dev accuracy, understanding-dev
     non-complaints flagged, feed accuracy, feed neutral flagged, review accuracy, written
-    accuracy."""
+    accuracy. `capped` counts, by (source, detail), the texts the intent step caps: they are
+    never flagged, so they count in the shares flagged (not in the accuracies)."""
+    capped = capped or Counter()
     pairs = list(zip(rows, p, strict=True))
 
     def accuracy(sel: list[tuple[Row, float]], t: float, truth: Callable[[Row], bool]) -> float:
@@ -421,9 +437,18 @@ def threshold_table(rows: Sequence[Row], p: Sequence[float]) -> list[tuple[float
                 t,
                 weighted,
                 accuracy(understanding, t, lambda r: bool(r.label)),
-                sum(q >= t for _, q in calm) / len(calm),
+                sum(q >= t for _, q in calm)
+                / (
+                    len(calm)
+                    + sum(
+                        n
+                        for (src, d), n in capped.items()
+                        if src == "understanding" and d != "complaint"
+                    )
+                ),
                 accuracy(feed, t, lambda r: bool(r.label)),
-                sum(q >= t for _, q in feed_neutral) / len(feed_neutral),
+                sum(q >= t for _, q in feed_neutral)
+                / (len(feed_neutral) + capped[("feed", "neutral")]),
                 accuracy(reviews, t, lambda r: bool(r.label)),
                 accuracy(mine, t, lambda r: bool(r.label)),
             )
@@ -519,6 +544,7 @@ def main() -> int:
 
     rows: list[Row] = []
     capped: dict[str, int] = {}
+    capped_detail: Counter[tuple[str, str]] = Counter()
     polarity.preload()
     with capture() as captured:
 
@@ -530,11 +556,12 @@ def main() -> int:
             rate: float | None = None,
         ) -> None:
             captured.clear()
-            assessment = scorer.score(text, channel, rate)
-            if assessment.negativity < negativity_of(
-                captured[0], scorer.lexicon.scoring.negativity
-            ):
+            scorer.score(text, channel, rate)
+            # Decided by the intent step's structure, not by comparing negativities: the
+            # latter depends on the shipped weights, so re-running flipped between two fits.
+            if CAPPED in captured:
                 capped[row[0]] = capped.get(row[0], 0) + 1  # the intent step decides these
+                capped_detail[(row[0], row[3])] += 1
                 return
             rows.append(Row(row[0], list(captured[0]), row[1], row[2], row[3]))
 
@@ -596,7 +623,7 @@ def main() -> int:
     bias, weights = fit(rows, l2)
 
     # Step 4.
-    table = threshold_table(rows, cross_validated(rows, l2))
+    table = threshold_table(rows, cross_validated(rows, l2), capped_detail)
     allowed = [row for row in table if row[5] <= NEUTRAL_FLAGGED_MAX["feed"]]
     # The reviews are the largest and broadest source (asks are the intent step's), and accuracy
     # is flat within noise around its peak: choose on it, smoothed over the neighbouring steps.
