@@ -5,7 +5,7 @@ Pure. An ask (an enquiry or a request) without negative content is not a complai
 polarity models read into its wording ("我的电话是…，麻烦回电。" read 0.92): its negativity is
 capped below the threshold, so it opens no alert and gets no negative emotion. Content is a
 grievance, a demand, a strong signal (threat, insult, waiting, repeat contact, ！！…), a rhetorical
-question (凭什么…？), the rest of the text read as negative by the character model (what is said
+question (凭什么…？; a plain 为什么 only beside other content), the rest of the text read as negative by the character model (what is said
 beside the ask: 墙皮都掉了，能修吗？), or enough negative polarity or emotion words beyond the
 words of the ask itself (麻烦回电) and outside hypothetical clauses (会不会起球？). An ask with content is what the
 negativity combination says (an earlier draft raised it to the threshold when the content was a
@@ -115,6 +115,7 @@ def negative_content(
     out += [
         Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.rhetorical if t in text
     ]
+    why = [Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.why if t in text]
     out += [
         Cue(kind="strong_signal", term=name, label=None, weight=signals.counts[name])
         for name in rule.signals
@@ -131,7 +132,7 @@ def negative_content(
     felt = [c for c in emotions.cues if c.term not in ignored and said(c.term)]
     if sum(c.weight for c in felt) >= rule.emotion_terms:
         out += felt
-    return tuple(out)
+    return tuple(out + why) if out else ()
 
 
 def decide_intent(

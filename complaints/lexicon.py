@@ -155,6 +155,7 @@ class IntentCues(_File):
     request: Patterns = Field(min_length=1)
     enquiry: Patterns = Field(min_length=1)
     rhetorical: tuple[Term, ...]
+    why: tuple[Term, ...] = ()
     hypothetical: tuple[Term, ...]
     remedy: Patterns = ()
     content: AskContent
