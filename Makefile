@@ -14,7 +14,7 @@ KAFKA_VERSION := $(shell sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:
 KAFKA_JARS := deploy/kafka/lib/.resolved-$(KAFKA_VERSION)
 
 PHONY_EXTRA := browser-deps promtool-deps
-.PHONY: help install run test test-unit reliability lint fmt schemas readme eval eval-surge bench bench-noise clean $(PHONY_EXTRA)
+.PHONY: help install run test test-unit reliability reliability-loop lint fmt schemas readme eval eval-surge bench bench-noise clean $(PHONY_EXTRA)
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ test-unit: install ## Run only the tests that need no broker
 reliability: install ## Trials of ../shared/test-plan.md (R1 worker kill -9, R3 broker kill -9, R4 one of two workers killed, R5 actions while the worker is down, H4 schemathesis with >= 1,000 cases); prints the trials table; not part of `make test`
 	$(BIN)/pytest -m reliability -s
 	KESU_FUZZ_EXAMPLES=40 $(BIN)/pytest -s tests/integration/test_api_fuzz.py
+
+reliability-loop: install ## R1, R4 and the never-committed reproduction RUNS times in a row (default 50) on one broker; prints the trials table
+	KESU_TRIAL_RUNS=$(or $(RUNS),50) $(BIN)/pytest -m reliability -s tests/integration/test_crash_recovery.py -k "killed_mid_stream or never_committed"
 
 lint: install ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.kafka_config import faust_options
 from kesu.settings import Settings
-from streams.topics import DEAD_LETTER_MAX_BYTES, PIPELINE_PARTITIONS
+from streams.topics import DEAD_LETTER_MAX_BYTES
 
 Clock = Callable[[], datetime]
 
@@ -29,7 +29,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
         **faust_options(settings),
         "store": "rocksdb://" if settings.store == "rocksdb" else "memory://",
         "datadir": str(settings.worker_state_dir),
-        "topic_partitions": PIPELINE_PARTITIONS,
+        "topic_partitions": settings.pipeline_partitions,
         "topic_replication_factor": settings.topic_replication,
         "web_enabled": False,
         "producer_acks": -1,
@@ -54,3 +54,25 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
         crashpoints.reached("rebalance")  # R2 trials only (agents/crashpoints.py)
 
     return app
+
+
+def table_changelogs(app: faust.App) -> dict[str, tuple[int, dict[str, str]]]:
+    """Every table's changelog topic as Faust would create it: name -> (partitions, config).
+
+    The worker creates them before it starts: one that lets Faust create them on a busy broker
+    can read a partition count before the broker has all of it, and Faust then refuses every
+    write to that table (PartitionsMismatch) or ignores the topic as missing.
+    """
+    out: dict[str, tuple[int, dict[str, str]]] = {}
+    for table in app.tables.values():
+        topic = table.changelog_topic
+        config = {"cleanup.policy": "compact", **(topic.config or {})}
+        partitions = int(topic.partitions or app.conf.topic_partitions)
+        out[topic.get_topic_name()] = (partitions, config)
+    return out
+
+
+def input_topics(app: faust.App) -> list[str]:
+    """Every topic the worker's agents read (its consumer group commits exactly these): what a
+    caller waits on to know the worker has consumed everything."""
+    return sorted({topic for agent in app.agents.values() for topic in agent.channel.topics})

@@ -34,9 +34,17 @@ def register(
     policy = rules.churn
     activity_name, checks_name = CHURN_ACTIVITY.name(namespace), CHURN_CHECKS.name(namespace)
     signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
-    inputs = bytes_topic(app, activity_name, checks_name, partitions=CHURN_ACTIVITY.partitions)
+    inputs = bytes_topic(
+        app,
+        activity_name,
+        checks_name,
+        partitions=CHURN_ACTIVITY.partition_count(settings.pipeline_partitions),
+    )
     customers = app.Table(
-        "churn", partitions=CHURN_ACTIVITY.partitions, key_type=str, value_type=str
+        "churn",
+        partitions=CHURN_ACTIVITY.partition_count(settings.pipeline_partitions),
+        key_type=str,
+        value_type=str,
     )
     index = DueIndex()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import faust
 from aiokafka import TopicPartition
@@ -59,8 +60,34 @@ class RewindingTransport(aiokafka_driver.Transport):
     Consumer = RewindingConsumer
 
 
+#: RocksDB sizing for every table partition (Faust's defaults: 64 MiB write buffers x 3 and a
+#: 2 GiB block cache per partition, sized for one big table, not 6 tables x N partitions of
+#: small records). Unflushed memtables held a table's whole content in memory: the memory
+#: ladder measured +297 MB per 100k open clocks with the defaults.
+TABLE_STORE_OPTIONS: dict[str, int] = {
+    "write_buffer_size": 4 * 1024 * 1024,
+    "max_write_buffer_number": 2,
+    "target_file_size_base": 16 * 1024 * 1024,
+    "block_cache_size": 8 * 1024 * 1024,
+    "block_cache_compressed_size": 0,
+}
+
+
 class KesuApp(faust.App):
-    """A Faust app whose Kafka transport rewinds never-committed partitions (kafka:// only)."""
+    """A Faust app whose Kafka transport rewinds never-committed partitions (kafka:// only) and
+    whose tables use kesu's RocksDB sizing."""
 
     def _new_transport(self) -> TransportT:
         return RewindingTransport(self.conf.broker_consumer, self)
+
+    def Table(
+        self, name: str, *, options: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Any:  # Faust's name
+        """faust.App.Table with TABLE_STORE_OPTIONS under the table's own options (a fresh dict:
+        Faust's store pops keys from the one it is given)."""
+        merged = {**TABLE_STORE_OPTIONS, **(options or {})} if self._rocksdb else options
+        return super().Table(name, options=merged, **kwargs)
+
+    @property
+    def _rocksdb(self) -> bool:
+        return str(self.conf.store).startswith("rocksdb")

@@ -45,9 +45,18 @@ def register(
 ) -> None:
     namespace = settings.namespace
     signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
-    reports = bytes_topic(app, GROUP_REPORTS.name(namespace), partitions=GROUP_REPORTS.partitions)
+    reports = bytes_topic(
+        app,
+        GROUP_REPORTS.name(namespace),
+        partitions=GROUP_REPORTS.partition_count(settings.pipeline_partitions),
+    )
     # The book is stored as its JSON text: strict records read back only in JSON mode.
-    books = app.Table("groups", partitions=GROUP_REPORTS.partitions, key_type=str, value_type=str)
+    books = app.Table(
+        "groups",
+        partitions=GROUP_REPORTS.partition_count(settings.pipeline_partitions),
+        key_type=str,
+        value_type=str,
+    )
 
     def handle(event: faust.types.EventT, batch: Batch) -> None:
         message = event.message

@@ -36,6 +36,7 @@ from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.contacts import assess_contact
 from complaints.identifiers import without_personal_identifiers
 from complaints.rules import RuleBook
+from complaints.scoring import score_text
 from complaints.surge import surge_keys
 from kesu.local_keys import pseudonym_key
 from kesu.metrics import CONTACTS_ASSESSED, EVENTS_IN, SCORING_SECONDS, SURGE_CONTACTS_COUNTED
@@ -48,7 +49,6 @@ from streams.topics import (
     CLEAN,
     DLQ,
     LOGISTICS_CHANGES,
-    PIPELINE_PARTITIONS,
     RAW,
     SURGE_CONTACTS,
     VALID,
@@ -76,17 +76,18 @@ def register(
     assessments = ASSESSMENTS.name(namespace)
     changes, activity = LOGISTICS_CHANGES.name(namespace), CHURN_ACTIVITY.name(namespace)
     surge_contacts = SURGE_CONTACTS.name(namespace)
+    pipeline = settings.pipeline_partitions
     scorer = text_scorer(settings.bench_scores)  # score_text unless a benchmark says otherwise
     inputs = bytes_topic(
         app,
         *(RAW[source].name(namespace) for source in Source),
         valid_name,
         allow_empty=True,
-        partitions=PIPELINE_PARTITIONS,
+        partitions=pipeline,
     )
     seen = app.Table(
         "seen-events",
-        partitions=VALID.partitions,
+        partitions=VALID.partition_count(pipeline),
         key_type=str,
         value_type=int,
         help="First-seen event ids (source:event_id -> occurred_at epoch seconds).",
@@ -147,7 +148,7 @@ def register(
             record = without_personal_identifiers(result, identifiers_key)
             origin = _origin_text(message).encode()
             route = record.event_id.encode()
-            if message.partition != partition_for(route):
+            if message.partition != partition_for(route, pipeline):
                 batch.send(
                     valid_name,
                     key=route,
@@ -173,7 +174,21 @@ def register(
         )
 
 
-def partition_for(key: bytes, partitions: int = PIPELINE_PARTITIONS) -> int:
+def preload_scorer(settings: Settings) -> float:
+    """Load the scorer's lexicons and models now; the seconds it took.
+
+    The worker calls it before it joins its group: loaded lazily, the first contact of every
+    start (and the first after each rebalance onto a fresh process) waits seconds for it while
+    its partitions' records queue behind it.
+    """
+    started = time.perf_counter()
+    text_scorer(settings.bench_scores)
+    if settings.bench_scores is None:
+        score_text("快递三天没到，客服也不回复，太失望了", Source.CALL, None)
+    return time.perf_counter() - started
+
+
+def partition_for(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner (murmur2, as the Java, kafka-python and
     aiokafka clients) puts `key` on."""
     return int(murmur2(key) & 0x7FFFFFFF) % partitions

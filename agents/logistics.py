@@ -48,11 +48,16 @@ def register(
         DLQ.name(namespace),
     )
     reports = GROUP_REPORTS.name(namespace)
-    inputs = bytes_topic(app, changes_name, checks_name, partitions=LOGISTICS_CHANGES.partitions)
+    inputs = bytes_topic(
+        app,
+        changes_name,
+        checks_name,
+        partitions=LOGISTICS_CHANGES.partition_count(settings.pipeline_partitions),
+    )
     # Stored as JSON text: strict records read back only in JSON mode.
     orders = app.Table(
         "orders",
-        partitions=LOGISTICS_CHANGES.partitions,
+        partitions=LOGISTICS_CHANGES.partition_count(settings.pipeline_partitions),
         key_type=str,
         value_type=str,
         extra_topic_configs=orders_changelog_config(rules),

@@ -58,14 +58,21 @@ def register(
         NOTICES.name(namespace): GroupNotice,
     }
     notices = NOTICES.name(namespace)
-    inputs = bytes_topic(app, *models, partitions=ASSESSMENTS.partitions)
+    inputs = bytes_topic(
+        app, *models, partitions=ASSESSMENTS.partition_count(settings.pipeline_partitions)
+    )
     lifecycle, state_topic, dlq = (
         LIFECYCLE.name(namespace),
         ALERT_STATE.name(namespace),
         DLQ.name(namespace),
     )
     # The state is stored as its JSON text: strict records read back only in JSON mode.
-    cases = app.Table("cases", partitions=ASSESSMENTS.partitions, key_type=str, value_type=str)
+    cases = app.Table(
+        "cases",
+        partitions=ASSESSMENTS.partition_count(settings.pipeline_partitions),
+        key_type=str,
+        value_type=str,
+    )
     index = DueIndex()
 
     def state_of(batch: Batch, key: str) -> CaseState | None:

@@ -55,10 +55,18 @@ def register(
     contacts_topic, ticks_topic = SURGE_CONTACTS.name(namespace), SURGE_TICKS.name(namespace)
     reports, dlq = GROUP_REPORTS.name(namespace), DLQ.name(namespace)
     max_members = rules.grouping.window_members
-    keyed = bytes_topic(app, contacts_topic, ticks_topic, partitions=SURGE_CONTACTS.partitions)
+    keyed = bytes_topic(
+        app,
+        contacts_topic,
+        ticks_topic,
+        partitions=SURGE_CONTACTS.partition_count(settings.pipeline_partitions),
+    )
     # Values are JSON text: strict records read back only in JSON mode.
     entries = app.Table(
-        "surge-keys", partitions=SURGE_CONTACTS.partitions, key_type=str, value_type=str
+        "surge-keys",
+        partitions=SURGE_CONTACTS.partition_count(settings.pipeline_partitions),
+        key_type=str,
+        value_type=str,
     )
     index = DueIndex()
 

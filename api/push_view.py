@@ -16,6 +16,8 @@ from datetime import datetime
 from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
+from api.errors import ApiError
+from api.publisher import EventPublisher, KafkaUnavailable
 from complaints.rules import RuleBook, load_rules
 from kesu.follower import Follower
 from kesu.local_keys import ensure_callback_secret
@@ -25,7 +27,7 @@ from notify.inhibit import Inhibitor
 from notify.sealing import Sealer
 from notify.suppression import Suppressed, suppression_of
 from streams.records import Alert, Silence
-from streams.topics import DELIVERIES, SILENCES, SUBSCRIPTIONS
+from streams.topics import DELIVERIES, SILENCES, SUBSCRIPTIONS, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +97,25 @@ class PushView:
     async def wait_past(self, topic: str, partition: int, offset: int, timeout: float) -> bool:
         """Wait until this replica has read the record just written at `offset`."""
         return await self._follower.wait_past(TopicPartition(topic, partition), offset, timeout)
+
+
+async def write_through(
+    publisher: EventPublisher,
+    push_view: PushView,
+    settings: Settings,
+    spec: TopicSpec,
+    key: str,
+    value: bytes | None,
+) -> None:
+    """Write one record of a push topic (None: a tombstone) and wait until this replica has
+    read it back, so the caller's next read shows the change. Kafka away: 503, nothing changed."""
+    topic = spec.name(settings.namespace)
+    try:
+        [written] = await publisher.publish(topic, [(key.encode(), value)])
+    except KafkaUnavailable as exc:
+        raise ApiError(
+            503, "KAFKA_UNAVAILABLE", f"{exc}; nothing was changed", headers={"Retry-After": "5"}
+        ) from exc
+    await push_view.wait_past(
+        topic, written.partition, written.offset, settings.publish_timeout.total_seconds()
+    )

@@ -46,19 +46,16 @@ import httpx  # noqa: E402
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 from kafka.admin import KafkaAdminClient  # noqa: E402
 
+from agents.app import create_app, input_topics  # noqa: E402
 from api.auth import Role, add_key  # noqa: E402
 from kesu.broker import LocalKafka, free_port  # noqa: E402
 from kesu.settings import Settings  # noqa: E402
 from kesu.topic_admin import ensure_topics  # noqa: E402
 from streams.records import AlertEvent, AssessedEvent, Transition  # noqa: E402
 from streams.topics import (  # noqa: E402
-    ACTIONS,
-    ALL_TOPICS,
     ASSESSMENTS,
     DELIVERIES,
     LIFECYCLE,
-    LOGISTICS_CHANGES,
-    LOGISTICS_CHECKS,
     PUSH_DLQ,
 )
 from tests.integration.support import KesuProcess, settings_env  # noqa: E402
@@ -72,9 +69,6 @@ ROBOTS = [
     Robot("json", "webhook", secret="whsec_YmVuY2gtd2ViaG9vaw=="),  # noqa: S106
 ]
 SETTLE_TIMEOUT = 10 * 60
-#: Topics the worker reads among the stages it also writes (the rest of "alerts"/"logistics"
-#: are its outputs, which nobody in its group consumes).
-_WORKER_INPUTS = (ACTIONS, LOGISTICS_CHANGES, LOGISTICS_CHECKS)
 
 
 @dataclass
@@ -87,6 +81,8 @@ class Feed:
     tier: dict[str, int] = field(default_factory=dict)  # alert id -> highest tier reached
     tier1_at: dict[str, float] = field(default_factory=dict)  # when it became tier 1
     held: Counter[str] = field(default_factory=Counter)  # INHIBITED / SILENCED alerts
+    #: tier-1/2 alerts no accepted message reached on some subscription -> why, as far as known
+    unreachable: dict[str, str] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     settled: bool = False
@@ -126,15 +122,12 @@ def _caught_up(
     return all((committed[tp].offset if tp in committed else 0) >= end[tp] for tp in partitions)
 
 
-def _settled(bootstrap: str, settings: Settings, notifier_metrics: str) -> bool:
+def _settled(
+    bootstrap: str, settings: Settings, notifier_metrics: str, worker_topics: list[str]
+) -> bool:
     """The worker consumed everything it reads, the notifier committed the lifecycle topic to its
     end, and nothing waits in a group."""
     ns = settings.namespace
-    worker_topics = [
-        spec.name(ns)
-        for spec in ALL_TOPICS
-        if spec.stage not in ("alerts", "push", "dlq", "logistics") or spec in _WORKER_INPUTS
-    ]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
@@ -204,10 +197,11 @@ def run_feed(broker: str, rate: float, workdir: Path) -> Feed:
         assert demo.process is not None
         demo.process.wait(timeout=600)
         metrics = f"http://127.0.0.1:{settings.notifier_metrics_port}/metrics"
+        worker_topics = input_topics(create_app(settings))  # what the worker's group commits
         deadline = time.monotonic() + SETTLE_TIMEOUT
         quiet_since: float | None = None
         while time.monotonic() < deadline:
-            if _settled(broker, settings, metrics):
+            if _settled(broker, settings, metrics, worker_topics):
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= 10:  # settled, and stays so
                     feed.settled = True
@@ -231,6 +225,7 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
         for r in _read(broker, ASSESSMENTS.name(ns))
         if AssessedEvent.model_validate_json(r.value).assessment is not None
     )
+    kinds: dict[str, str] = {}
     for record in _read(broker, LIFECYCLE.name(ns)):
         event = AlertEvent.model_validate_json(record.value)
         at = record.timestamp / 1000
@@ -238,6 +233,7 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
         if event.transition is Transition.OPENED:
             feed.opened.setdefault(alert_id, at)
         feed.tier[alert_id] = min(feed.tier.get(alert_id, 3), event.alert.tier)
+        kinds[alert_id] = f"{event.alert.kind.value}, last {event.transition.value}"
         if event.alert.tier == 1:
             feed.tier1_at.setdefault(alert_id, at)
     carried: dict[str, set[str]] = {}
@@ -262,6 +258,9 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
                 reached |= carried.get(digest, set())
             for alert_id in reached:
                 first_seen.setdefault(alert_id, message.wall)
+        for alert_id in wanted - set(first_seen):
+            why = next((reason for reason, ids in held.items() if alert_id in ids), "not held")
+            feed.unreachable[alert_id] = f"tier {feed.tier[alert_id]}, {kinds[alert_id]}, {why}"
         delays = [first_seen[a] - at for a, at in feed.tier1_at.items() if a in first_seen]
         feed.rows.append(
             {
@@ -315,6 +314,8 @@ def _print(feed: Feed) -> None:
             f"{row['most_in_60s']} | {row['tier12_reachable']}/{row['tier12_opened']} "
             f"({share:.0f} %) | {delay} ({row['tier1_reached']}/{row['tier1_total']}) |"
         )
+    for alert_id, why in sorted(feed.unreachable.items()):
+        print(f"  unreachable on some subscription: {alert_id} ({why})")
 
 
 def main() -> None:

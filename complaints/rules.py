@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from complaints.durations import Duration
 from streams.records import (
-    LABEL_NAMES,
     Category,
     ClockKind,
     Emotion,
@@ -28,6 +27,7 @@ from streams.records import (
     ShipmentStatus,
     Source,
     TierNumber,
+    known_label_names,
 )
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "rules.yaml"
@@ -676,12 +676,7 @@ class InhibitRule(Frozen):
     @field_validator("equal")
     @classmethod
     def _known_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in LABEL_NAMES]
-        if unknown:
-            raise ValueError(
-                f"unknown label(s) {', '.join(unknown)}; known: {', '.join(LABEL_NAMES)}"
-            )
-        return value
+        return known_label_names(value)
 
     @model_validator(mode="after")
     def _narrow(self) -> Self:

@@ -104,30 +104,33 @@ def broker(port: int | None, data_dir: Path | None, fresh: bool) -> None:
 def topics() -> None:
     """Create kesu's topics on the configured Kafka (idempotent) and list them."""
     from kesu.kafka_config import KafkaNotConfigured
-    from kesu.topic_admin import ensure_topics
+    from kesu.topic_admin import TopicMismatch, ensure_topics
     from streams.topics import ALL_TOPICS
 
     settings = _settings()
     try:
         created = ensure_topics(settings)
-    except KafkaNotConfigured as exc:
+    except (KafkaNotConfigured, TopicMismatch) as exc:
         raise click.ClickException(str(exc)) from exc
     for spec in ALL_TOPICS:
         name = spec.name(settings.namespace)
         mark = "created" if name in created else "exists "
         retention = f"{spec.retention.days} d" if spec.retention else "forever"
-        click.echo(f"{mark}  {name:<28} partitions={spec.partitions}  retention={retention}")
+        click.echo(
+            f"{mark}  {name:<28} partitions={spec.partition_count(settings.pipeline_partitions)}  retention={retention}"
+        )
 
 
 @cli.command()
 def worker() -> None:
     """Run the stream-processing worker (Faust agents) in the foreground."""
     from kesu.kafka_config import KafkaNotConfigured
+    from kesu.topic_admin import TopicMismatch
     from kesu.worker import run_worker
 
     try:
         run_worker(_settings())
-    except KafkaNotConfigured as exc:
+    except (KafkaNotConfigured, TopicMismatch) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -51,7 +51,7 @@ class Follower:
         self._partitions = [
             TopicPartition(spec.name(settings.namespace), p)
             for spec in specs
-            for p in range(spec.partitions)
+            for p in range(spec.partition_count(settings.pipeline_partitions))
         ]
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None

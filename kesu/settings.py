@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from complaints.durations import Duration, format_duration
 from streams.codec import Limits
+from streams.topics import PIPELINE_PARTITIONS
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -73,6 +74,16 @@ class Settings(BaseSettings):
         ge=1,
         le=5,
         description="Replication factor for topics kesu creates (3 in production clusters).",
+    )
+    pipeline_partitions: int = Field(
+        default=PIPELINE_PARTITIONS,
+        ge=1,
+        le=256,
+        description=(
+            "Partitions of the pipeline topics and their tables: the most worker processes "
+            "that can share the load (README, Sizing). Fixed for a namespace once its "
+            "topics exist: a different count needs a new KESU_NAMESPACE."
+        ),
     )
 
     # --- Embedded broker -----------------------------------------------------------------

@@ -39,7 +39,10 @@ def read_silences(settings: Settings) -> dict[str, Silence]:
     )
     topic = SILENCES.name(settings.namespace)
     try:
-        partitions = [TopicPartition(topic, p) for p in range(SILENCES.partitions)]
+        partitions = [
+            TopicPartition(topic, p)
+            for p in range(SILENCES.partition_count(settings.pipeline_partitions))
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         end = consumer.end_offsets(partitions)

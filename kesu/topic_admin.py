@@ -1,8 +1,9 @@
-"""Create kesu's topics as streams/topics.py defines them, and check existing ones match."""
+"""Create kesu's topics as streams/topics.py defines them (and the worker's table changelogs as
+its Faust app declares them), and check existing ones match."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -11,6 +12,9 @@ from kesu.kafka_config import kafka_python_options
 from kesu.settings import Settings
 from streams.topics import ALL_TOPICS, TopicSpec
 
+#: topic name -> (partitions, topic-level configuration)
+Wanted = Mapping[str, tuple[int, Mapping[str, str]]]
+
 
 class TopicMismatch(RuntimeError):
     """An existing topic has a different partition count than the one kesu needs."""
@@ -18,21 +22,33 @@ class TopicMismatch(RuntimeError):
 
 def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS) -> list[str]:
     """Create missing topics; return the names created. Safe to run any number of times."""
-    specs = list(specs)
+    return ensure_named_topics(
+        settings,
+        {
+            spec.name(settings.namespace): (
+                spec.partition_count(settings.pipeline_partitions),
+                spec.config(),
+            )
+            for spec in specs
+        },
+    )
+
+
+def ensure_named_topics(settings: Settings, wanted: Wanted) -> list[str]:
+    """Create the missing ones of `wanted`; check the partitions of those that exist."""
     admin = KafkaAdminClient(
         client_id=f"{settings.namespace}-admin", **kafka_python_options(settings)
     )
     try:
         existing = set(admin.list_topics())
-        wanted = {spec.name(settings.namespace): spec for spec in specs}
         missing = [
             NewTopic(
                 name=name,
-                num_partitions=spec.partitions,
+                num_partitions=partitions,
                 replication_factor=settings.topic_replication,
-                topic_configs=spec.config(),
+                topic_configs=dict(config),
             )
-            for name, spec in wanted.items()
+            for name, (partitions, config) in wanted.items()
             if name not in existing
         ]
         created: list[str] = []
@@ -42,21 +58,22 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = ALL_TOPICS) -
                 created = [topic.name for topic in missing]
             except TopicAlreadyExistsError:
                 created = []  # another process created them first: fine
-        _check_partitions(admin, {n: s for n, s in wanted.items() if n in existing})
+        _check_partitions(admin, {n: w[0] for n, w in wanted.items() if n in existing})
         return created
     finally:
         admin.close()
 
 
-def _check_partitions(admin: KafkaAdminClient, present: dict[str, TopicSpec]) -> None:
+def _check_partitions(admin: KafkaAdminClient, present: dict[str, int]) -> None:
     if not present:
         return
     for description in admin.describe_topics(list(present)):
         name = description["name"]
         have = len(description["partitions"])
-        want = present[name].partitions
+        want = present[name]
         if have != want:
             raise TopicMismatch(
                 f"topic {name} has {have} partitions but kesu needs {want} "
-                "(tables are co-partitioned with it); use a new KESU_NAMESPACE or recreate the topic"
+                "(tables are co-partitioned with their topics; KESU_PIPELINE_PARTITIONS is fixed "
+                "for a namespace); use a new KESU_NAMESPACE or recreate the topic"
             )

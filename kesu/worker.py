@@ -11,10 +11,11 @@ import faust
 from faust.worker import Worker
 from prometheus_client import start_http_server
 
-from agents.app import create_app
+from agents.app import create_app, table_changelogs
+from agents.ingest import preload_scorer
 from kesu.logs import install_filter
 from kesu.settings import Settings
-from kesu.topic_admin import ensure_topics
+from kesu.topic_admin import ensure_named_topics, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,12 @@ def _exit_after_deadline() -> None:
 
 
 def run_worker(settings: Settings) -> None:
-    """Create the topics if needed, then run the worker in the foreground."""
+    """Create the topics and table changelogs if needed, then run the worker in the foreground."""
     ensure_topics(settings)
     settings.worker_state_dir.mkdir(parents=True, exist_ok=True)
     app: faust.App = create_app(settings)
+    ensure_named_topics(settings, table_changelogs(app))
+    log.info("scorer loaded in %.1f s", preload_scorer(settings))
     if settings.worker_metrics_port:
         try:
             start_http_server(settings.worker_metrics_port, addr=settings.api_host)

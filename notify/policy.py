@@ -26,7 +26,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from complaints.durations import Duration
-from streams.records import LABEL_NAMES, TierNumber
+from streams.records import TierNumber, known_label_names
 
 __all__ = ["PLATFORM_LIMITS", "BudgetSpec", "Policy", "RateLimit"]
 
@@ -101,12 +101,7 @@ class Policy(_Frozen):
     @field_validator("group_by")
     @classmethod
     def _known_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in LABEL_NAMES]
-        if unknown:
-            raise ValueError(
-                f"unknown label(s) {', '.join(unknown)}; known: {', '.join(LABEL_NAMES)}"
-            )
-        return value
+        return known_label_names(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> Policy:

@@ -1055,6 +1055,16 @@ LABEL_NAMES: tuple[str, ...] = (
     "key",
     "parent",
 )
+
+
+def known_label_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` if each is a label kesu gives alerts (LABEL_NAMES); a validator's ValueError if not."""
+    unknown = [name for name in names if name not in LABEL_NAMES]
+    if unknown:
+        raise ValueError(f"unknown label(s) {', '.join(unknown)}; known: {', '.join(LABEL_NAMES)}")
+    return names
+
+
 _MATCHER = re.compile(r"^\s*([a-z_]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$", re.DOTALL)
 
 

@@ -26,9 +26,12 @@ from streams.records import (
     Tick,
 )
 
-#: Partitions of the pipeline topics: the most workers that can share the load. Tables are
-#: co-partitioned with their source topic, so changing this needs a new namespace.
+#: Partitions of the pipeline topics unless `KESU_PIPELINE_PARTITIONS` says otherwise: the most
+#: workers that can share the load. Tables are co-partitioned with their source topic, so
+#: changing it needs a new namespace.
 PIPELINE_PARTITIONS = 4
+#: A spec's `partitions` when the topic follows the pipeline's partition count.
+PIPELINE: None = None
 #: Room for a dead letter that carries a 1 MiB original as base64 plus its metadata.
 DEAD_LETTER_MAX_BYTES = 4 * 1024 * 1024
 
@@ -39,7 +42,8 @@ class TopicSpec:
 
     stage: str
     entity: str | None
-    partitions: int
+    #: A fixed count, or PIPELINE (None): the deployment's pipeline count (settings).
+    partitions: int | None
     retention: timedelta | None
     key: str
     value: str
@@ -51,6 +55,10 @@ class TopicSpec:
         """Full topic name in a namespace, e.g. `kesu.raw.call` or `kesu.dlq`."""
         parts = [namespace, self.stage] + ([self.entity] if self.entity else [])
         return ".".join(parts)
+
+    def partition_count(self, pipeline: int) -> int:
+        """Partitions of this topic in a deployment whose pipeline topics have `pipeline`."""
+        return pipeline if self.partitions is None else self.partitions
 
     def config(self) -> dict[str, str]:
         """Topic-level Kafka configuration."""
@@ -67,7 +75,7 @@ RAW: dict[Source, TopicSpec] = {
     source: TopicSpec(
         stage="raw",
         entity=source.value,
-        partitions=PIPELINE_PARTITIONS,
+        partitions=PIPELINE,
         retention=timedelta(days=7),
         key="event_id (recommended; any key is accepted)",
         value=f"{RECORD_FOR_SOURCE[source].__name__} as UTF-8 JSON",
@@ -80,7 +88,7 @@ RAW: dict[Source, TopicSpec] = {
 VALID = TopicSpec(
     stage="valid",
     entity="events",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=1),
     key="source:event_id",
     value="any upstream record, JSON, with `source` set",
@@ -90,7 +98,7 @@ CLEAN: dict[Source, TopicSpec] = {
     source: TopicSpec(
         stage="clean",
         entity=source.value,
-        partitions=PIPELINE_PARTITIONS,
+        partitions=PIPELINE,
         retention=timedelta(days=7),
         key="event_id",
         value=f"{RECORD_FOR_SOURCE[source].__name__}, validated, first delivery of each event id only",
@@ -114,7 +122,7 @@ DLQ = TopicSpec(
 ASSESSMENTS = TopicSpec(
     stage="assessments",
     entity=None,
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=7),
     key="case_key",
     value=f"{AssessedEvent.__name__}: a contact with its score (masked text only)",
@@ -122,7 +130,7 @@ ASSESSMENTS = TopicSpec(
 ACTIONS = TopicSpec(
     stage="alerts",
     entity="actions",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=30),
     key="case_key",
     value=f"{AlertAction.__name__}: acknowledge, assign, comment, wait, resume, resolve, follow-up, close",
@@ -130,7 +138,7 @@ ACTIONS = TopicSpec(
 TICKS = TopicSpec(
     stage="engine",
     entity="ticks",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=1),
     key="case_key",
     value=f"{Tick.__name__}: 'it is now t' for a case whose clock is due",
@@ -138,7 +146,7 @@ TICKS = TopicSpec(
 SIGNALS = TopicSpec(
     stage="engine",
     entity="signals",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=7),
     key="case_key",
     value=f"{Signal.__name__}: a detected condition (surge, logistics delay, churn) raised or cleared",
@@ -146,7 +154,7 @@ SIGNALS = TopicSpec(
 NOTICES = TopicSpec(
     stage="engine",
     entity="notices",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=7),
     key="case_key",
     value=f"{GroupNotice.__name__}: a parent incident ended; resolve or hand back its members in this case",
@@ -156,7 +164,7 @@ NOTICES = TopicSpec(
 SURGE_CONTACTS = TopicSpec(
     stage="surge",
     entity="contacts",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=1),
     key="surge key, dimension:value",
     value=f"{AssessedEvent.__name__}: one negative contact counted toward the key",
@@ -164,7 +172,7 @@ SURGE_CONTACTS = TopicSpec(
 SURGE_TICKS = TopicSpec(
     stage="surge",
     entity="ticks",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=1),
     key="surge key, dimension:value",
     value=f"{Tick.__name__} (case_key = the surge key): judge an open surge's quiet window",
@@ -182,7 +190,7 @@ GROUP_REPORTS = TopicSpec(
 LIFECYCLE = TopicSpec(
     stage="alerts",
     entity="lifecycle",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=90),
     key="alert_id",
     value=f"{AlertEvent.__name__}: every state change, versioned (record_id = alert_id:version)",
@@ -190,7 +198,7 @@ LIFECYCLE = TopicSpec(
 ALERT_STATE = TopicSpec(
     stage="alerts",
     entity="state",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=None,
     key="alert_id",
     value=f"{AlertEvent.__name__}: the latest record of each alert (compacted)",
@@ -202,7 +210,7 @@ ALERT_STATE = TopicSpec(
 LOGISTICS_CHANGES = TopicSpec(
     stage="logistics",
     entity="changes",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=7),
     key="order_id",
     value=f"{LogisticsChange.__name__}: clean status changes re-keyed by order (the `orders` table)",
@@ -210,7 +218,7 @@ LOGISTICS_CHANGES = TopicSpec(
 LOGISTICS_CHECKS = TopicSpec(
     stage="logistics",
     entity="checks",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=1),
     key="order_id",
     value=f"{Tick.__name__} (case_key = order id): judge a silent order again, its promise passed",
@@ -218,7 +226,7 @@ LOGISTICS_CHECKS = TopicSpec(
 DELAY_MAP = TopicSpec(
     stage="logistics",
     entity="delays",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=None,
     key="order_id",
     value=f"{DelayMapEntry.__name__}: the order's line on the delay map; tombstone when on time",
@@ -227,7 +235,7 @@ DELAY_MAP = TopicSpec(
 CHURN_ACTIVITY = TopicSpec(
     stage="churn",
     entity="activity",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=7),
     key="customer_id",
     value=f"{CustomerActivity.__name__}: clean activity re-keyed by customer (the `churn` table)",
@@ -235,7 +243,7 @@ CHURN_ACTIVITY = TopicSpec(
 CHURN_CHECKS = TopicSpec(
     stage="churn",
     entity="checks",
-    partitions=PIPELINE_PARTITIONS,
+    partitions=PIPELINE,
     retention=timedelta(days=1),
     key="customer_id",
     value=f"{Tick.__name__} (case_key = customer id): judge a customer whose check is due",

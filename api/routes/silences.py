@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from api.deps import NowDep, Operator, PublisherDep, PushViewDep, SettingsDep, Viewer
 from api.errors import ApiError
 from api.models import ErrorResponse
-from api.publisher import KafkaUnavailable
+from api.push_view import write_through
 from complaints.durations import Duration
 from notify.silencing import expired, new_silence
 from streams.records import Silence
@@ -73,25 +73,6 @@ def _public(silence: Silence, now: datetime) -> SilencePublic:
     )
 
 
-async def _write(
-    publisher: PublisherDep,
-    push_view: PushViewDep,
-    settings: SettingsDep,
-    silence: Silence,
-) -> None:
-    topic = SILENCES.name(settings.namespace)
-    value = silence.model_dump_json().encode("utf-8")
-    try:
-        [written] = await publisher.publish(topic, [(silence.silence_id.encode(), value)])
-    except KafkaUnavailable as exc:
-        raise ApiError(
-            503, "KAFKA_UNAVAILABLE", f"{exc}; nothing was changed", headers={"Retry-After": "5"}
-        ) from exc
-    await push_view.wait_past(
-        topic, written.partition, written.offset, settings.publish_timeout.total_seconds()
-    )
-
-
 @router.post(
     "/v1/silences",
     status_code=201,
@@ -138,7 +119,14 @@ async def create_silence(
         error = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in error["loc"])
         raise ApiError(422, "INVALID_SILENCE", f"{where}: {error['msg']}") from None
-    await _write(publisher, push_view, settings, silence)
+    await write_through(
+        publisher,
+        push_view,
+        settings,
+        SILENCES,
+        silence.silence_id,
+        silence.model_dump_json().encode(),
+    )
     return _public(silence, now)
 
 
@@ -179,5 +167,12 @@ async def expire_silence(
         raise ApiError(404, "UNKNOWN_SILENCE", f"no silence {silence_id}")
     ended = expired(silence, by=caller.name, now=now)
     if ended is not silence:
-        await _write(publisher, push_view, settings, ended)
+        await write_through(
+            publisher,
+            push_view,
+            settings,
+            SILENCES,
+            ended.silence_id,
+            ended.model_dump_json().encode(),
+        )
     return _public(ended, now)

@@ -21,7 +21,7 @@ from api.deps import Admin, NowDep, PublisherDep, PushViewDep, SettingsDep, View
 from api.errors import ApiError
 from api.models import AlertPublic, ErrorResponse
 from api.present import present_alert
-from api.publisher import KafkaUnavailable
+from api.push_view import write_through
 from notify.egress import EgressPolicy, refusal
 from notify.models import Delivery, Subscription, SubscriptionPublic
 from streams.topics import SUBSCRIPTIONS
@@ -62,25 +62,6 @@ class SubscriptionRequest(Subscription):
     )
 
 
-async def _write(
-    publisher: PublisherDep,
-    push_view: PushViewDep,
-    settings: SettingsDep,
-    subscription_id: str,
-    value: bytes | None,
-) -> None:
-    topic = SUBSCRIPTIONS.name(settings.namespace)
-    try:
-        [written] = await publisher.publish(topic, [(subscription_id.encode(), value)])
-    except KafkaUnavailable as exc:
-        raise ApiError(
-            503, "KAFKA_UNAVAILABLE", f"{exc}; nothing was changed", headers={"Retry-After": "5"}
-        ) from exc
-    await push_view.wait_past(
-        topic, written.partition, written.offset, settings.publish_timeout.total_seconds()
-    )
-
-
 @router.post(
     "/v1/subscriptions",
     status_code=201,
@@ -117,7 +98,7 @@ async def create_subscription(
     if problem is not None:
         raise ApiError(422, "DESTINATION_NOT_ALLOWED", problem)
     stored = push_view.sealer.stored(subscription)
-    await _write(publisher, push_view, settings, subscription_id, stored)
+    await write_through(publisher, push_view, settings, SUBSCRIPTIONS, subscription_id, stored)
     return subscription.public()
 
 
@@ -162,7 +143,7 @@ async def delete_subscription(
 ) -> Response:
     if push_view.subscriptions.get(subscription_id) is None:
         raise ApiError(404, "UNKNOWN_SUBSCRIPTION", f"no subscription {subscription_id}")
-    await _write(publisher, push_view, settings, subscription_id, None)
+    await write_through(publisher, push_view, settings, SUBSCRIPTIONS, subscription_id, None)
     return Response(status_code=204)
 
 

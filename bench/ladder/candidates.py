@@ -116,9 +116,9 @@ def workers(
     settings = worker_settings(
         cluster, namespace, data_dir, quiet_timers=quiet_timers, bench_scores=bench_scores
     )
-    args = ["-m", "kesu", "worker"]
     if partitions is not None:
-        args = ["-m", "bench.ladder.wide_worker", str(partitions)]
+        settings = settings.model_copy(update={"pipeline_partitions": partitions})
+    args = ["-m", "kesu", "worker"]
     children = []
     for index in range(count):
         env = settings_env(settings)

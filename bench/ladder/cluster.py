@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -17,58 +15,31 @@ from kafka.errors import KafkaError
 from bench.ladder.corpus import RawEvent
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_topics
-from streams.topics import ALL_TOPICS, PIPELINE_PARTITIONS, RAW, TopicSpec
+from streams.topics import ALL_TOPICS, PIPELINE_PARTITIONS, RAW
 
 TP = tuple[str, int]
 
 
-@functools.cache
-def _tables() -> tuple[tuple[str, int, tuple[tuple[str, str], ...]], ...]:
-    """(changelog suffix, partitions, config) of every table the worker declares, read from
-    the checkout's own Faust app (built, never started)."""
-    from agents.app import create_app
-
-    app = create_app(Settings(_env_file=None, kafka_bootstrap="127.0.0.1:1", namespace="x"))
-    out = []
-    for table in app.tables.values():
-        topic = table.changelog_topic
-        config = {"cleanup.policy": "compact", **(topic.config or {})}
-        name = topic.get_topic_name().removeprefix("x")
-        out.append(
-            (name, int(topic.partitions or PIPELINE_PARTITIONS), tuple(sorted(config.items())))
-        )
-    return tuple(out)
-
-
 def table_changelogs(namespace: str, partitions: int) -> dict[str, tuple[int, dict[str, str]]]:
-    """The worker's table changelog topics for a namespace, pipeline tables at `partitions`.
-
-    The bench creates them before a worker starts: a worker that creates them itself on a
-    busy broker can read their partition count before the broker has all of it, and Faust
-    then refuses every table write (PartitionsMismatch).
+    """The worker's table changelog topics for a namespace whose pipeline has `partitions`,
+    from the checkout's own Faust app (built, never started). The worker creates them itself
+    before it starts (kesu/worker.py); the bench creates them first to wait for their metadata.
     """
-    return {
-        f"{namespace}{suffix}": (
-            partitions if count == PIPELINE_PARTITIONS else count,
-            dict(config),
-        )
-        for suffix, count, config in _tables()
-    }
+    from agents.app import create_app
+    from agents.app import table_changelogs as declared
+
+    settings = Settings(
+        _env_file=None,
+        kafka_bootstrap="127.0.0.1:1",
+        namespace=namespace,
+        pipeline_partitions=partitions,
+    )
+    return declared(create_app(settings))
 
 
 def fresh_namespace(prefix: str) -> str:
     """A namespace (and Faust consumer group) no run has used: `<prefix><8 hex>`."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def widened(partitions: int) -> list[TopicSpec]:
-    """kesu's topics with every pipeline topic at `partitions` (the rest as they are)."""
-    return [
-        dataclasses.replace(spec, partitions=partitions)
-        if spec.partitions == PIPELINE_PARTITIONS
-        else spec
-        for spec in ALL_TOPICS
-    ]
 
 
 class Cluster:
@@ -131,9 +102,8 @@ class Cluster:
         without it (aiokafka: "Ignoring missing topic") and never reads it; on a busy machine
         that window lasts seconds.
         """
-        specs = ALL_TOPICS if partitions == PIPELINE_PARTITIONS else widened(partitions)
-        ensure_topics(self.settings(namespace), specs)
-        wanted = {spec.name(namespace): spec.partitions for spec in specs}
+        ensure_topics(self.settings(namespace, pipeline_partitions=partitions))
+        wanted = {spec.name(namespace): spec.partition_count(partitions) for spec in ALL_TOPICS}
         changelogs = table_changelogs(namespace, partitions)
         self.admin.create_topics(
             [

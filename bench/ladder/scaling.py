@@ -1,8 +1,8 @@
 """Scale-out: 1, 2, 4 … `kesu worker` processes in one group draining one backlog.
 
 Each count gets a fresh namespace whose pipeline topics have `partitions` partitions (more
-than workers, so the load divides; bench/ladder/wide_worker.py runs the unchanged worker with
-that count), its workers start together, drain the warm-up set until the group is stable with
+than workers, so the load divides; the workers run with KESU_PIPELINE_PARTITIONS at that
+count), its workers start together, drain the warm-up set until the group is stable with
 every member, and then drain the corpus as in drain.py (all workers paused while it loads).
 """
 

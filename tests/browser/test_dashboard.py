@@ -6,13 +6,12 @@ screenshot under test-output/.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from streams.records import Source
 from tests.conftest import ApiServer, SettingsFactory, Worker
@@ -20,18 +19,6 @@ from tests.factories import make_event, now_utc
 from tests.integration.support import eventually, short_sla_rules
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As the machine notes advise: headless, and no background calls out of this closed network.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！电话13812345678"
 LATE = "说好的次日达，结果等了三天还没到，有点失望"
@@ -85,14 +72,6 @@ def service(
     yield api
     api.stop()
     worker.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _open(browser: Browser, service: ApiServer, role: str) -> Page:

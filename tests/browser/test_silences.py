@@ -9,10 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from streams.records import Source
-from tests.browser.test_dashboard import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ApiServer, SettingsFactory, Worker
 from tests.factories import make_event
 from tests.integration.support import eventually
@@ -40,14 +39,6 @@ def service(
     yield api
     api.stop()
     worker.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_an_operator_silences_a_customer_and_ends_it(browser: Browser, service: ApiServer) -> None:

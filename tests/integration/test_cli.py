@@ -62,6 +62,37 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
+class TestTopics:
+    def test_topics_follow_the_pipeline_partitions_and_a_second_run_finds_them(
+        self, kafka_broker: Broker, make_settings: SettingsFactory
+    ) -> None:
+        base = make_settings()
+        settings = base.model_copy(
+            update={"namespace": f"{base.namespace}p6", "pipeline_partitions": 6}
+        )
+        first = _kesu(["topics"], settings)
+        assert first.returncode == 0, first.stderr
+        lines = {line.split()[1]: line for line in first.stdout.splitlines()}
+        ns = settings.namespace
+        assert (
+            lines[f"{ns}.raw.call"].startswith("created")
+            and "partitions=6" in lines[f"{ns}.raw.call"]
+        )
+        assert "partitions=1" in lines[f"{ns}.dlq"]
+        described = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap).describe_topics(
+            [f"{ns}.assessments"]
+        )
+        assert len(described[0]["partitions"]) == 6
+        again = _kesu(["topics"], settings)
+        assert again.returncode == 0 and all(
+            line.startswith("exists") for line in again.stdout.splitlines()
+        ), again.stdout
+        narrower = _kesu(["topics"], settings.model_copy(update={"pipeline_partitions": 4}))
+        assert narrower.returncode != 0
+        assert "KESU_PIPELINE_PARTITIONS" in narrower.stderr
+        assert "Traceback" not in narrower.stderr
+
+
 class TestPublish:
     def test_file_is_published_and_cleaned(
         self,

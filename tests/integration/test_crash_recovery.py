@@ -13,7 +13,9 @@ assessed, the worker is killed -9 and restarted 1–3 s later. Afterwards:
 - visible_dup = 0: copies of a lifecycle record (at-least-once may re-send one) are identical, so a
   receiver that de-duplicates on `record_id` sees each change once, and versions run 1..n.
 
-The seed is printed; `KESU_CRASH_SEED=<n>` replays a run.
+The seed is printed; `KESU_CRASH_SEED=<n>` replays a run. `KESU_TRIAL_RUNS=<n>` repeats R1, R4
+and the reproduction n times on one broker (`make reliability-loop`), each run with its own seed
+and its own line in the trials table.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from agents.crashpoints import POINTS
 from streams.records import AlertEvent, AlertKind, AssessedEvent, DeadLetter, Source, Transition
@@ -41,6 +43,9 @@ from tests.factories import make_event, to_bytes
 from tests.integration.support import eventually, publish, read_all, wait_caught_up
 from tests.integration.trials import TrialRow, report
 
+#: Repetitions of R1, R4 and the never-committed reproduction (each with its own seed).
+RUNS = range(1, int(os.environ.get("KESU_TRIAL_RUNS", "1")) + 1)
+
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！"
 SECOND_CONTACT = "我已经是第三次打电话了，到现在还是没人处理，太失望了"
 FAULT = "手机用了三天就黑屏，开不了机，麻烦帮忙看看怎么修"
@@ -50,6 +55,11 @@ THREAT_CUSTOMERS = 150  # one alert each; the first third also call a second tim
 FAULT_CUSTOMERS = 150
 CALM_EVENTS = 600
 HOSTILE_RECORDS = 50
+
+#: pytest-timeout for a trial: longer than the sum of its own waits, so a stalled run fails in
+#: its own wait, which dumps every worker's asyncio task stacks into the failure (the default
+#: 300 s killed R4 before that dump could fire).
+TRIAL_TIMEOUT = 1800
 
 
 def _stream(rng: random.Random) -> tuple[list[tuple[bytes, bytes]], dict[str, list[str]]]:
@@ -125,6 +135,8 @@ def _wait_settled(bootstrap: str, group: str, stages: list[list[str]]) -> None:
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(TRIAL_TIMEOUT)
+@pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("after_kill", ["restart", "survivor"])
 def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
     kafka_broker: Broker,
@@ -132,6 +144,7 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
     worker_factory: WorkerFactory,
     tmp_path: Path,
     after_kill: str,
+    run: int,
 ) -> None:
     """`restart`: the only worker is killed and started again 1–3 s later (R1).
     `survivor`: one of two workers is killed and stays down; the other must take over its
@@ -215,6 +228,7 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(TRIAL_TIMEOUT)
 @pytest.mark.parametrize("trial", [1, 2])
 @pytest.mark.parametrize("point", POINTS)
 def test_r2_a_worker_dying_at_a_crash_point_loses_nothing_and_shows_no_change_twice(
@@ -367,23 +381,21 @@ def _check_nothing_lost_nothing_twice(
 
 
 @pytest.mark.reliability
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, not fixed yet: records waiting on a never-committed partition can be "
-    "skipped when a worker rebuilds its tables (README, Guarantees); timing decides whether "
-    "this run hits it (XFAIL: reproduced, XPASS: not this time)",
-)
+@pytest.mark.timeout(TRIAL_TIMEOUT)
+@pytest.mark.parametrize("run", RUNS)
 def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committed(
     kafka_broker: Broker,
     make_settings: SettingsFactory,
     worker_factory: WorkerFactory,
     tmp_path: Path,
+    run: int,
 ) -> None:
     """While Faust restores tables it also reads stream partitions and drops what it read; it
-    then seeks each stream partition back to its committed offset, but aiokafka's
-    seek_to_committed leaves a partition without one where it is, so the records waiting there
-    are skipped — when the restored worker read them during the restore, which depends on
-    timing: it reproduced in 3 of 3 runs on the development machine, not in a fresh-clone run."""
+    then seeks each stream partition back to its committed offset, and aiokafka's
+    seek_to_committed left a partition without one where it was, so the records waiting there
+    were skipped (reproduced in 3 of 3 runs on the development machine before the fix; timing
+    decides whether a run reaches the case). agents/consumer.py sends such a partition back
+    to its start: every record must be assessed."""
     settings = make_settings()
     ns = settings.namespace
     worker = worker_factory(settings)
@@ -412,15 +424,43 @@ def test_a_restart_that_rebuilds_its_tables_still_reads_partitions_never_committ
     )
     fresh_disk = settings.model_copy(update={"data_dir": tmp_path / "new-disk"})
     restarted = worker_factory(fresh_disk)
+    wanted = {str(p["event_id"]) for p in posts}
+
+    def missing() -> set[str]:
+        return wanted - {
+            AssessedEvent.model_validate_json(r.value).event_id
+            for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
+        }
+
     with _task_stacks_on_timeout([restarted]):
-        eventually(
-            lambda: (
-                {
-                    AssessedEvent.model_validate_json(r.value).event_id
-                    for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
-                }
-                >= {str(p["event_id"]) for p in posts}
-            ),
-            timeout=45,
-            what="the posts that waited on a never-committed partition to be assessed",
-        )
+        try:
+            eventually(
+                lambda: not missing(),
+                timeout=120,
+                what="the posts that waited on a never-committed partition to be assessed",
+            )
+        except AssertionError as exc:  # skipped (committed past them) or only slow?
+            raise AssertionError(
+                f"{exc}: {len(missing())} of {len(wanted)} posts not assessed; the group's "
+                f"positions on the social topic: {_positions(kafka_broker.bootstrap, ns, RAW[Source.SOCIAL].name(ns))}"
+            ) from exc
+
+
+def _positions(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
+    """partition -> (the group's committed offset, the end offset): committed at the end with
+    posts missing means they were skipped, not slow."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+        ]
+        end = consumer.end_offsets(partitions)
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+        return {
+            tp.partition: (committed[tp].offset if tp in committed else None, end[tp])
+            for tp in partitions
+        }
+    finally:
+        consumer.close()
+        admin.close()

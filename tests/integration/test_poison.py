@@ -17,7 +17,7 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.records import DeadLetter, DelayMapEntry, RejectReason, Source
-from streams.topics import DELAY_MAP, DLQ, LOGISTICS_CHANGES, RAW
+from streams.topics import DELAY_MAP, DLQ, LOGISTICS_CHANGES, PIPELINE_PARTITIONS, RAW
 from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
 from tests.factories import iso, make_event, now_utc, to_bytes
 from tests.integration.support import eventually, publish, read_until
@@ -58,7 +58,7 @@ def _plant_unreadable_order(bootstrap: str, namespace: str) -> None:
             [
                 NewTopic(
                     topic,
-                    num_partitions=LOGISTICS_CHANGES.partitions,
+                    num_partitions=LOGISTICS_CHANGES.partition_count(PIPELINE_PARTITIONS),
                     replication_factor=1,
                     topic_configs={"cleanup.policy": "compact"},
                 )

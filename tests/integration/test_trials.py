@@ -28,6 +28,11 @@ from tests.integration.trials import TrialRow, report
 
 THREAT = "你们再不给我退款我就去12315投诉，还要找媒体曝光！"
 
+#: pytest-timeout for a trial: longer than the sum of its own waits, so a stalled run fails in
+#: its own wait, which dumps every worker's asyncio task stacks into the failure (the default
+#: 300 s killed R4 before that dump could fire).
+TRIAL_TIMEOUT = 1800
+
 
 # -- R5: actions while the worker is down ---------------------------------------------------
 
@@ -52,6 +57,7 @@ def _alerts(api: ApiServer) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(TRIAL_TIMEOUT)
 def test_r5_actions_taken_while_the_worker_is_down_are_applied_once_when_it_returns(
     make_settings: SettingsFactory, worker_factory: WorkerFactory, tmp_path: Path
 ) -> None:
@@ -212,6 +218,7 @@ def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(TRIAL_TIMEOUT)
 @pytest.mark.parametrize("trial", [1, 2, 3])
 def test_r3_the_broker_killed_mid_stream_loses_nothing_the_api_accepted(
     own_broker: LocalKafka, worker_factory: WorkerFactory, tmp_path: Path, trial: int

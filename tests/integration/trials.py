@@ -1,14 +1,16 @@
 """The reliability trials' report: one row per trial (events sent, accepted, processed, lost,
 duplicated, recovery time), gathered over the session and printed as one table at the end
-(`make reliability`), also kept as JSON lines in test-output/trials.jsonl."""
+(`make reliability`), also kept as JSON lines in test-output/trials-<pid>.jsonl (one file per
+pytest session, so a unit-test run beside a trial loop neither erases nor shows its rows)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROWS = Path("test-output") / "trials.jsonl"
+ROWS = Path("test-output") / f"trials-{os.getpid()}.jsonl"
 
 
 @dataclass(frozen=True)
