@@ -57,8 +57,9 @@ class AskFinder:
             (Intent.REQUEST, cues.request),
             (Intent.ENQUIRY, cues.enquiry),
         )
-        self._remedy = cues.remedy
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
+        self._mishap = _one(cues.mishap)
+        self._fault = _one(cues.fault)
 
     def find(self, text: str) -> Ask:
         """The ask of `text` (normalised): a look-up or how-to, then a request, then a question."""
@@ -79,13 +80,35 @@ class AskFinder:
                     return Ask(intent, cue, question, rest)
         return Ask(Intent.OTHER, None, question, text)
 
-    def asks_remedy(self, ask: Ask, text: str) -> bool:
-        """Whether `ask` is an ask for a remedy of a fault (intent.yaml `remedy`)."""
-        return ask.cue is not None and any(p.search(text) for p in self._remedy)
+    def aside_clauses(self, text: str) -> list[str]:
+        """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话) or tell the
+        customer's own mishap (卡丢了, 孩子生病了): what they say is not negative content."""
+        return [
+            c.group()
+            for c in _CLAUSE.finditer(text)
+            if self._hypothetical.search(c.group())
+            or (self._mishap is not None and self._mishap.search(c.group()))
+        ]
 
-    def hypothetical_clauses(self, text: str) -> list[str]:
-        """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话)."""
-        return [c.group() for c in _CLAUSE.finditer(text) if self._hypothetical.search(c.group())]
+    def faults(self, text: str, aside: list[str]) -> tuple[Cue, ...]:
+        """The faults, harms, losses and service failures `text` reports (intent.yaml `fault`),
+        outside the `aside` clauses."""
+        if self._fault is None:
+            return ()
+        kept = text
+        for clause in aside:
+            kept = kept.replace(clause, "，")
+        return tuple(
+            Cue(kind="fault", term=m.group(), label=None, weight=1.0)
+            for m in self._fault.finditer(kept)
+        )
+
+
+def _one(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One regular expression matching any of `patterns` (None when there are none)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
 
 def negative_content(
@@ -96,19 +119,22 @@ def negative_content(
     signals: Signals,
     grievance_cues: tuple[Cue, ...],
     demand_cues: tuple[Cue, ...],
-    hypothetical: list[str],
+    aside: list[str],
     cues: IntentCues,
-    remedy: bool = False,
+    faults: tuple[Cue, ...] = (),
 ) -> tuple[Cue, ...]:
     """The evidence that a text complains (empty when there is none).
 
     Args:
-        remedy: the text asks for a remedy (intent.yaml `remedy`): the fault it names is the
-            ask's reason, so polarity words and the character model do not count as content.
+        rest_logit: the character model's logit of the text without the ask's clause and the
+            `aside` clauses.
+        aside: hypothetical and mishap clauses (AskFinder.aside_clauses): their words do not count.
+        faults: the faults the text reports (AskFinder.faults): content, and they make an ask a
+            complaint (decide_intent).
     """
     rule = cues.content
-    out = [*grievance_cues, *demand_cues]
-    if rest_logit >= rule.text_model and not remedy:
+    out = [*faults, *grievance_cues, *demand_cues]
+    if rest_logit >= rule.text_model:
         out.append(
             Cue(kind="text_model", term="ask-free part", label=None, weight=round(rest_logit, 3))
         )
@@ -123,11 +149,11 @@ def negative_content(
     ]
     ignored = frozenset(rule.ignore_terms)
 
-    def said(term: str) -> bool:  # said outside the hypothetical clauses
-        return text.count(term) > sum(clause.count(term) for clause in hypothetical)
+    def said(term: str) -> bool:  # said outside the aside clauses
+        return text.count(term) > sum(clause.count(term) for clause in aside)
 
     words = [c for c in terms.cues if c.weight < 0 and c.term not in ignored and said(c.term)]
-    if sum(-c.weight for c in words) >= rule.negative_terms and not remedy:
+    if sum(-c.weight for c in words) >= rule.negative_terms:
         out += words
     felt = [c for c in emotions.cues if c.term not in ignored and said(c.term)]
     if sum(c.weight for c in felt) >= rule.emotion_terms:
@@ -153,6 +179,8 @@ def decide_intent(
         if positive_terms >= cues.praise_over_ask and not ask.question:
             return IntentVerdict(Intent.PRAISE, capped, ())
         return IntentVerdict(ask.intent, capped, ())
+    if ask.intent is not Intent.OTHER and any(c.kind == "fault" for c in content):
+        return IntentVerdict(Intent.COMPLAINT, max(negativity, threshold), content)
     if negativity >= threshold:
         return IntentVerdict(Intent.COMPLAINT, negativity, content)
     if praise:

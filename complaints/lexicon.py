@@ -157,7 +157,8 @@ class IntentCues(_File):
     rhetorical: tuple[Term, ...]
     why: tuple[Term, ...] = ()
     hypothetical: tuple[Term, ...]
-    remedy: Patterns = ()
+    mishap: Patterns = ()
+    fault: Patterns = ()
     content: AskContent
     ask_max_negativity: float = Field(gt=0, lt=1)
     praise_over_ask: float = Field(gt=0)

@@ -144,21 +144,25 @@ class Scorer:
             model.negativity.snownlp_clip,
         )
         ask = self._asks.find(scored)
+        aside = self._asks.aside_clauses(scored)
+        rest = ask.rest
+        for clause in aside:
+            rest = rest.replace(clause, "")
         verdict = decide_intent(
             ask,
             negative_content(
                 scored,
-                text_logit(ask.rest, lx.textmodel)
-                if ask.cue and _letters(ask.rest) >= lx.intent.content.rest_chars
+                text_logit(rest, lx.textmodel)
+                if ask.cue and _letters(rest) >= lx.intent.content.rest_chars
                 else 0.0,
                 terms,
                 emotions,
                 signals,
                 grievances.cues,
                 demands.cues,
-                self._asks.hypothetical_clauses(scored),
+                aside,
                 lx.intent,
-                remedy=self._asks.asks_remedy(ask, scored),
+                faults=self._asks.faults(scored, aside),
             ),
             negativity_of(features, model.negativity),
             model.negativity.threshold,
