@@ -50,6 +50,7 @@ class AskFinder:
 
     def __init__(self, cues: IntentCues) -> None:
         self._greetings = cues.greetings
+        self._any_greeting = _one(cues.greetings)
         self._forms = (
             (Intent.ENQUIRY, cues.lookup),
             (Intent.ENQUIRY, cues.asked),
@@ -63,8 +64,9 @@ class AskFinder:
 
     def find(self, text: str) -> Ask:
         """The ask of `text` (normalised): a look-up or how-to, then a request, then a question."""
-        for greeting in self._greetings:
-            text = greeting.sub(" ", text)
+        if self._any_greeting is not None and self._any_greeting.search(text):
+            for greeting in self._greetings:
+                text = greeting.sub(" ", text)
         question = bool(_QUESTION.search(text))
         for intent, patterns in self._forms:
             for pattern in patterns:
@@ -83,6 +85,10 @@ class AskFinder:
     def aside_clauses(self, text: str) -> list[str]:
         """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话) or tell the
         customer's own mishap (卡丢了, 孩子生病了): what they say is not negative content."""
+        if not self._hypothetical.search(text) and not (
+            self._mishap is not None and self._mishap.search(text)
+        ):
+            return []
         return [
             c.group()
             for c in _CLAUSE.finditer(text)

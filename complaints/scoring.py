@@ -37,7 +37,7 @@ from complaints.normalize import normalize
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
 from complaints.textmodel import text_logit
-from streams.records import Assessment, Category, Emotion, Intent, Source
+from streams.records import Assessment, Category, Cue, Emotion, Intent, Source
 
 __all__ = ["SCORER_VERSION", "Scorer", "default_scorer", "preload", "score_text"]
 
@@ -144,16 +144,16 @@ class Scorer:
             model.negativity.snownlp_clip,
         )
         ask = self._asks.find(scored)
-        aside = self._asks.aside_clauses(scored)
-        rest = ask.rest
-        for clause in aside:
-            rest = rest.replace(clause, "")
-        verdict = decide_intent(
-            ask,
-            negative_content(
+        content: tuple[Cue, ...] = ()
+        if ask.cue is not None:  # what the customer says beside the ask decides its intent
+            aside = self._asks.aside_clauses(scored)
+            rest = ask.rest
+            for clause in aside:
+                rest = rest.replace(clause, "")
+            content = negative_content(
                 scored,
                 text_logit(rest, lx.textmodel)
-                if ask.cue and _letters(rest) >= lx.intent.content.rest_chars
+                if _letters(rest) >= lx.intent.content.rest_chars
                 else 0.0,
                 terms,
                 emotions,
@@ -163,7 +163,10 @@ class Scorer:
                 aside,
                 lx.intent,
                 faults=self._asks.faults(scored, aside),
-            ),
+            )
+        verdict = decide_intent(
+            ask,
+            content,
             negativity_of(features, model.negativity),
             model.negativity.threshold,
             terms.positive,
