@@ -110,6 +110,11 @@ class AskFinder:
         )
 
 
+def _waited(signals: Signals, rest: str | None) -> bool:
+    """Whether a waiting time of `signals` is said in `rest` (anywhere when `rest` is None)."""
+    return rest is None or any(c.term in rest for c in signals.cues if c.kind == "waiting")
+
+
 def _one(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
     """One regular expression matching any of `patterns` (None when there are none)."""
     if not patterns:
@@ -128,6 +133,7 @@ def negative_content(
     aside: list[str],
     cues: IntentCues,
     faults: tuple[Cue, ...] = (),
+    rest: str | None = None,
 ) -> tuple[Cue, ...]:
     """The evidence that a text complains (empty when there is none).
 
@@ -137,6 +143,8 @@ def negative_content(
         aside: hypothetical and mishap clauses (AskFinder.aside_clauses): their words do not count.
         faults: the faults the text reports (AskFinder.faults): content, and they make an ask a
             complaint (decide_intent).
+        rest: the text without the ask's clause (Ask.rest; None: the whole text): a waiting time
+            counts only there (能用一晚上吗？ asks about a time; 都一周了还没到，请问怎么回事？ waited).
     """
     rule = cues.content
     out = [*faults, *grievance_cues, *demand_cues]
@@ -151,7 +159,7 @@ def negative_content(
     out += [
         Cue(kind="strong_signal", term=name, label=None, weight=signals.counts[name])
         for name in rule.signals
-        if signals.has(name)
+        if signals.has(name) and (name != "waiting" or _waited(signals, rest))
     ]
     ignored = frozenset(rule.ignore_terms)
 

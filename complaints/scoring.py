@@ -163,6 +163,7 @@ class Scorer:
                 aside,
                 lx.intent,
                 faults=self._asks.faults(scored, aside),
+                rest=ask.rest,
             )
         verdict = decide_intent(
             ask,

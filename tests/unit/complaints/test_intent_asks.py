@@ -32,7 +32,7 @@ class TestRemedyAsks:
         ("text", "intent"),
         [
             ("麻烦派个师傅来换一下楼道的灯泡，3栋2单元五楼。", Intent.REQUEST),
-            ("手表屏幕摔碎了，保修能换吗？", Intent.ENQUIRY),
+            ("手表屏幕碎了，保修能换吗？", Intent.ENQUIRY),
             ("我的银行卡丢了，麻烦帮我挂失。", Intent.REQUEST),
             ("孩子生病了，这周的课可以补吗？", Intent.ENQUIRY),
         ],
