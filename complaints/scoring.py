@@ -190,6 +190,11 @@ class Scorer:
         )
         for emotion_type, weight in grievances.emotions.items():
             emotions.scores[emotion_type] += weight
+        if signals.has("question") and any(c.kind == "fault" for c in verdict.content):
+            # A fault reported with a polite question (能换吗？) asks; it does not blame: the
+            # question's anger bonus is for complaints that ask nothing (round 4).
+            for emotion_type, bonus in model.emotion.bonus.get("question", {}).items():
+                emotions.scores[emotion_type] -= bonus
         emotion = decide_emotion(emotions, verdict.intent, category.category, model.emotion)
         counts = dict(signals.counts)
         counts["intensifier"] = float(terms.intensified)
