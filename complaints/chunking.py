@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 _SENTENCE = re.compile(r"[^。！!？?；;\n]*(?:[。！!？?；;\n]+|$)")
 
@@ -22,11 +23,9 @@ def customer_turns(
 
     A text without customer-labelled lines is returned whole.
     """
-    labels = "|".join(
-        re.escape(x) for x in sorted({*customer_labels, *agent_labels}, key=len, reverse=True)
-    )
-    line_label = re.compile(rf"^\s*({labels})\s*[:：]\s*", re.IGNORECASE)
-    customers = {x.lower() for x in customer_labels}
+    if ":" not in text and "：" not in text:  # no line can carry a label
+        return text, False
+    line_label, customers = _labels(tuple(customer_labels), tuple(agent_labels))
     kept: list[str] = []
     labelled = False
     for line in text.split("\n"):
@@ -39,6 +38,18 @@ def customer_turns(
     if not labelled or not kept:
         return text, False
     return "\n".join(kept), True
+
+
+@cache
+def _labels(
+    customer_labels: tuple[str, ...], agent_labels: tuple[str, ...]
+) -> tuple[re.Pattern[str], frozenset[str]]:
+    """The pattern of a labelled line, and the customer's labels in lower case (built once)."""
+    labels = "|".join(
+        re.escape(x) for x in sorted({*customer_labels, *agent_labels}, key=len, reverse=True)
+    )
+    line_label = re.compile(rf"^\s*({labels})\s*[:：]\s*", re.IGNORECASE)
+    return line_label, frozenset(x.lower() for x in customer_labels)
 
 
 def bounded(text: str, max_chars: int) -> tuple[str, bool]:

@@ -40,9 +40,19 @@ class DemandFinder:
             (name, re.compile(alternation(kind.objects).pattern.removesuffix("$")), kind.forms)
             for name, kind in cues.kinds.items()
         ]
+        # Any object or form anywhere: a demand needs one (its patterns have no anchors or
+        # lookarounds, so what matches inside a sentence matches in the whole text).
+        self._any = re.compile(
+            "|".join(
+                [objects.pattern for _, objects, _ in self._kinds]
+                + [f"(?:{form.pattern})" for _, _, forms in self._kinds for form in forms]
+            )
+        )
 
     def find(self, text: str) -> Demands:
         """The demands said in `text` (a normalised text)."""
+        if not self._any.search(text):
+            return Demands((), ())
         found: dict[str, tuple[int, str]] = {}
         for sentence in _SENTENCE.finditer(text):
             s = sentence.group()

@@ -2,9 +2,9 @@
 
 Pure. Cues come most telling first: the emotion verdict and snownlp's polarity, the intent (its
 weight: the negativity after the intent step), what part of the text was scored, the signals
-(threats, insults, waiting, punctuation…), the demands and grievances, the turns of sentences,
+(threats, insults, waiting, punctuation…), the demands, grievances and faults, the turns of sentences,
 the polarity words by weight, then the emotion and category words and the domain. Keywords are
-the words that drove the verdict: threats, insults, demands and grievances, then the words
+the words that drove the verdict: threats, insults, demands, grievances and faults, then the words
 pointing the verdict's way.
 """
 
@@ -69,6 +69,7 @@ def explain(
             weight=round(intent.negativity, 4),
         ),
     )
+    faults = tuple(c for c in intent.content if c.kind == "fault")
     contrast = tuple(Cue(kind="contrast", term=t, label=None, weight=turn_weight) for t in turns)
     words = sorted(terms.cues, key=lambda c: -abs(c.weight))
     cues = (
@@ -78,6 +79,7 @@ def explain(
         *signals.cues,
         *demands,
         *grievances,
+        *faults,
         *contrast,
         *words,
         *emotion_cues,
@@ -86,7 +88,7 @@ def explain(
 
     if negative:
         first = [c.term for c in signals.cues if c.kind in ("threat", "insult")]
-        first += [c.term for c in (*demands, *grievances)]
+        first += [c.term for c in (*demands, *grievances, *faults)]
         driving = [c.term for c in words if c.weight < 0]
     else:
         first, driving = [], [c.term for c in words if c.weight > 0]

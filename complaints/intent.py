@@ -5,7 +5,7 @@ Pure. An ask (an enquiry or a request) without negative content is not a complai
 polarity models read into its wording ("我的电话是…，麻烦回电。" read 0.92): its negativity is
 capped below the threshold, so it opens no alert and gets no negative emotion. Content is a
 grievance, a demand, a strong signal (threat, insult, waiting, repeat contact, ！！…), a rhetorical
-question (凭什么…？), the rest of the text read as negative by the character model (what is said
+question (凭什么…？; a plain 为什么 only beside other content), the rest of the text read as negative by the character model (what is said
 beside the ask: 墙皮都掉了，能修吗？), or enough negative polarity or emotion words beyond the
 words of the ask itself (麻烦回电) and outside hypothetical clauses (会不会起球？). An ask with content is what the
 negativity combination says (an earlier draft raised it to the threshold when the content was a
@@ -50,6 +50,7 @@ class AskFinder:
 
     def __init__(self, cues: IntentCues) -> None:
         self._greetings = cues.greetings
+        self._any_greeting = _one(cues.greetings)
         self._forms = (
             (Intent.ENQUIRY, cues.lookup),
             (Intent.ENQUIRY, cues.asked),
@@ -58,11 +59,14 @@ class AskFinder:
             (Intent.ENQUIRY, cues.enquiry),
         )
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
+        self._mishap = _one(cues.mishap)
+        self._fault = _one(cues.fault)
 
     def find(self, text: str) -> Ask:
         """The ask of `text` (normalised): a look-up or how-to, then a request, then a question."""
-        for greeting in self._greetings:
-            text = greeting.sub(" ", text)
+        if self._any_greeting is not None and self._any_greeting.search(text):
+            for greeting in self._greetings:
+                text = greeting.sub(" ", text)
         question = bool(_QUESTION.search(text))
         for intent, patterns in self._forms:
             for pattern in patterns:
@@ -78,9 +82,44 @@ class AskFinder:
                     return Ask(intent, cue, question, rest)
         return Ask(Intent.OTHER, None, question, text)
 
-    def hypothetical_clauses(self, text: str) -> list[str]:
-        """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话)."""
-        return [c.group() for c in _CLAUSE.finditer(text) if self._hypothetical.search(c.group())]
+    def aside_clauses(self, text: str) -> list[str]:
+        """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话) or tell the
+        customer's own mishap (卡丢了, 孩子生病了): what they say is not negative content."""
+        if not self._hypothetical.search(text) and not (
+            self._mishap is not None and self._mishap.search(text)
+        ):
+            return []
+        return [
+            c.group()
+            for c in _CLAUSE.finditer(text)
+            if self._hypothetical.search(c.group())
+            or (self._mishap is not None and self._mishap.search(c.group()))
+        ]
+
+    def faults(self, text: str, aside: list[str]) -> tuple[Cue, ...]:
+        """The faults, harms, losses and service failures `text` reports (intent.yaml `fault`),
+        outside the `aside` clauses."""
+        if self._fault is None:
+            return ()
+        kept = text
+        for clause in aside:
+            kept = kept.replace(clause, "，")
+        return tuple(
+            Cue(kind="fault", term=m.group(), label=None, weight=1.0)
+            for m in self._fault.finditer(kept)
+        )
+
+
+def _waited(signals: Signals, rest: str | None) -> bool:
+    """Whether a waiting time of `signals` is said in `rest` (anywhere when `rest` is None)."""
+    return rest is None or any(c.term in rest for c in signals.cues if c.kind == "waiting")
+
+
+def _one(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One regular expression matching any of `patterns` (None when there are none)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
 
 def negative_content(
@@ -91,12 +130,24 @@ def negative_content(
     signals: Signals,
     grievance_cues: tuple[Cue, ...],
     demand_cues: tuple[Cue, ...],
-    hypothetical: list[str],
+    aside: list[str],
     cues: IntentCues,
+    faults: tuple[Cue, ...] = (),
+    rest: str | None = None,
 ) -> tuple[Cue, ...]:
-    """The evidence that a text complains (empty when there is none)."""
+    """The evidence that a text complains (empty when there is none).
+
+    Args:
+        rest_logit: the character model's logit of the text without the ask's clause and the
+            `aside` clauses.
+        aside: hypothetical and mishap clauses (AskFinder.aside_clauses): their words do not count.
+        faults: the faults the text reports (AskFinder.faults): content, and they make an ask a
+            complaint (decide_intent).
+        rest: the text without the ask's clause (Ask.rest; None: the whole text): a waiting time
+            counts only there (能用一晚上吗？ asks about a time; 都一周了还没到，请问怎么回事？ waited).
+    """
     rule = cues.content
-    out = [*grievance_cues, *demand_cues]
+    out = [*faults, *grievance_cues, *demand_cues]
     if rest_logit >= rule.text_model:
         out.append(
             Cue(kind="text_model", term="ask-free part", label=None, weight=round(rest_logit, 3))
@@ -104,15 +155,16 @@ def negative_content(
     out += [
         Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.rhetorical if t in text
     ]
+    why = [Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.why if t in text]
     out += [
         Cue(kind="strong_signal", term=name, label=None, weight=signals.counts[name])
         for name in rule.signals
-        if signals.has(name)
+        if signals.has(name) and (name != "waiting" or _waited(signals, rest))
     ]
     ignored = frozenset(rule.ignore_terms)
 
-    def said(term: str) -> bool:  # said outside the hypothetical clauses
-        return text.count(term) > sum(clause.count(term) for clause in hypothetical)
+    def said(term: str) -> bool:  # said outside the aside clauses
+        return text.count(term) > sum(clause.count(term) for clause in aside)
 
     words = [c for c in terms.cues if c.weight < 0 and c.term not in ignored and said(c.term)]
     if sum(-c.weight for c in words) >= rule.negative_terms:
@@ -120,7 +172,7 @@ def negative_content(
     felt = [c for c in emotions.cues if c.term not in ignored and said(c.term)]
     if sum(c.weight for c in felt) >= rule.emotion_terms:
         out += felt
-    return tuple(out)
+    return tuple(out + why) if out else ()
 
 
 def decide_intent(
@@ -141,6 +193,8 @@ def decide_intent(
         if positive_terms >= cues.praise_over_ask and not ask.question:
             return IntentVerdict(Intent.PRAISE, capped, ())
         return IntentVerdict(ask.intent, capped, ())
+    if ask.intent is not Intent.OTHER and any(c.kind == "fault" for c in content):
+        return IntentVerdict(Intent.COMPLAINT, max(negativity, threshold), content)
     if negativity >= threshold:
         return IntentVerdict(Intent.COMPLAINT, negativity, content)
     if praise:

@@ -155,7 +155,10 @@ class IntentCues(_File):
     request: Patterns = Field(min_length=1)
     enquiry: Patterns = Field(min_length=1)
     rhetorical: tuple[Term, ...]
+    why: tuple[Term, ...] = ()
     hypothetical: tuple[Term, ...]
+    mishap: Patterns = ()
+    fault: Patterns = ()
     content: AskContent
     ask_max_negativity: float = Field(gt=0, lt=1)
     praise_over_ask: float = Field(gt=0)

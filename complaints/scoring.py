@@ -37,7 +37,7 @@ from complaints.normalize import normalize
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
 from complaints.textmodel import text_logit
-from streams.records import Assessment, Category, Emotion, Intent, Source
+from streams.records import Assessment, Category, Cue, Emotion, Intent, Source
 
 __all__ = ["SCORER_VERSION", "Scorer", "default_scorer", "preload", "score_text"]
 
@@ -144,21 +144,30 @@ class Scorer:
             model.negativity.snownlp_clip,
         )
         ask = self._asks.find(scored)
-        verdict = decide_intent(
-            ask,
-            negative_content(
+        content: tuple[Cue, ...] = ()
+        if ask.cue is not None:  # what the customer says beside the ask decides its intent
+            aside = self._asks.aside_clauses(scored)
+            rest = ask.rest
+            for clause in aside:
+                rest = rest.replace(clause, "")
+            content = negative_content(
                 scored,
-                text_logit(ask.rest, lx.textmodel)
-                if ask.cue and _letters(ask.rest) >= lx.intent.content.rest_chars
+                text_logit(rest, lx.textmodel)
+                if _letters(rest) >= lx.intent.content.rest_chars
                 else 0.0,
                 terms,
                 emotions,
                 signals,
                 grievances.cues,
                 demands.cues,
-                self._asks.hypothetical_clauses(scored),
+                aside,
                 lx.intent,
-            ),
+                faults=self._asks.faults(scored, aside),
+                rest=ask.rest,
+            )
+        verdict = decide_intent(
+            ask,
+            content,
             negativity_of(features, model.negativity),
             model.negativity.threshold,
             terms.positive,
@@ -181,6 +190,11 @@ class Scorer:
         )
         for emotion_type, weight in grievances.emotions.items():
             emotions.scores[emotion_type] += weight
+        if signals.has("question") and any(c.kind == "fault" for c in verdict.content):
+            # A fault reported with a polite question (能换吗？) asks; it does not blame: the
+            # question's anger bonus is for complaints that ask nothing (round 4).
+            for emotion_type, bonus in model.emotion.bonus.get("question", {}).items():
+                emotions.scores[emotion_type] -= bonus
         emotion = decide_emotion(emotions, verdict.intent, category.category, model.emotion)
         counts = dict(signals.counts)
         counts["intensifier"] = float(terms.intensified)
