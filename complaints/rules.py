@@ -703,6 +703,10 @@ class EmergingPolicy(Frozen):
             raise ValueError("window: must be between 1 minute and 7 days")
         if self.quiet_after.total_seconds() < 60:
             raise ValueError("quiet_after: must be at least 1 minute")
+        if self.member_tail < self.open_customers:
+            raise ValueError(
+                "member_tail: a group must keep at least open_customers contacts to open"
+            )
         return self
 
 
