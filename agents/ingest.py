@@ -120,7 +120,7 @@ def register(
                 for surge_key in surge_keys(contact, rules.surge):
                     batch.send(surge_contacts, key=surge_key.text.encode(), value=contact_body)
                     SURGE_CONTACTS_COUNTED.labels(surge_key.dimension).inc()
-                voice = voice_for(contact) if emerging else None
+                voice = voice_for(contact, rules) if emerging else None
                 if voice is not None:  # emerging issues (agents/grouping.py)
                     batch.send(group_reports, key=GROUPS_KEY, value=encode_record(voice))
                 score = contact.assessment

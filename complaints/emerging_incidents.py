@@ -32,8 +32,10 @@ from complaints.grouping import (
     Grouped,
     GroupStep,
     Incident,
+    add_members,
     fingerprint,
     parent_signal,
+    stripped,
 )
 from complaints.lexicon import Lexicon, default_lexicon
 from complaints.rules import EmergingPolicy, RuleBook
@@ -47,11 +49,17 @@ VOICE_CHARS = 300
 TITLE_TERMS = 4
 
 
-def voice_for(contact: AssessedEvent) -> IssueVoice | None:
+def voice_for(contact: AssessedEvent, rules: RuleBook) -> IssueVoice | None:
     """The voice a negative text contact sends to the grouping stage (None: not one)."""
     score = contact.assessment
     if score is None or not score.negative or not score.masked_text.strip():
         return None
+    values = {"sku": contact.sku, "batch": contact.batch, "product": contact.product}
+    keys = tuple(
+        f"{dimension}:{value}"
+        for dimension in rules.emerging.keyed_by
+        if dimension in rules.surge.dimensions and (value := values.get(dimension))
+    )
     return IssueVoice(
         voice_id=contact.assessment_id,
         case_key=contact.case_key,
@@ -62,6 +70,7 @@ def voice_for(contact: AssessedEvent) -> IssueVoice | None:
         category=score.category,
         intensity=score.intensity,
         masked_text=score.masked_text[:VOICE_CHARS],
+        keys=keys[:8],
     )
 
 
@@ -106,6 +115,7 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
         event_id=voice.event_id,
         at=voice.occurred_at,
         intensity=voice.intensity,
+        keys=voice.keys,
     )
     incident = next((i for i in book.incidents if i.incident_id == group_id), None)
     if incident is not None:
@@ -116,13 +126,27 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
     taken = _taken(book)
     fresh = tuple(m for m in tail if m.at >= now - policy.window and m.case_key not in taken)
     if len(fresh) < policy.open_customers:
+        issues.qualified.pop(group_id, None)
         recent = sum(1 for m in tail if m.at >= now - policy.window)
         covered = recent >= policy.open_customers
         quiet = Grouped.COVERED if covered else Grouped.ABSORBED
         return _done(book, closed, reason if closed else quiet)
+    since = issues.qualified.setdefault(group_id, now)
+    if now - since < policy.keyed_grace and _keyed(fresh, rules):
+        return _done(book, closed, reason if closed else Grouped.KEYED)
     book, opened = _open(book, group_id, fresh, now, rules)
     issues.tails.pop(group_id, None)
+    issues.qualified.pop(group_id, None)
     return _done(book, (*closed, opened), Grouped.OPENED)
+
+
+def _keyed(members: tuple[GroupMember, ...], rules: RuleBook) -> bool:
+    """Most of the customers share a key that names a cause (a batch): a surge's to judge."""
+    counts: dict[str, int] = {}
+    for member in members:
+        for key in member.keys:
+            counts[key] = counts.get(key, 0) + 1
+    return bool(counts) and max(counts.values()) >= rules.surge.explain_share * len(members)
 
 
 def _done(book: GroupBook, signals: tuple[Signal, ...], reason: Grouped) -> GroupStep:
@@ -159,7 +183,7 @@ def _open(
         opened_at=opened_at,
         updated_at=max(m.at for m in members),
         rule_id=rules.emerging.rule_id,
-        members=members[:bound],
+        members=stripped(members[:bound]),
         member_count=len(members),
     )
     incident = _described(incident, book, rules)
@@ -173,7 +197,7 @@ def _grow(
     """A voice of an open issue: a new case joins (unless another incident holds it)."""
     if member.case_key in incident.cases or member.case_key in _taken(book, incident.incident_id):
         return book, (), Grouped.ABSORBED
-    members = (*incident.members, member)[: rules.grouping.max_members]
+    members = (*incident.members, *stripped((member,)))[: rules.grouping.max_members]
     incident = incident.model_copy(
         update={
             "members": members,
@@ -225,3 +249,38 @@ def _close_quiet(
         gone = incident.model_copy(update={"updated_at": max(incident.updated_at, now)})
         signals.append(parent_signal(gone, SignalChange.CLEARED, rules))
     return book, tuple(signals)
+
+
+def absorb_issues(
+    book: GroupBook, incident: Incident, rules: RuleBook
+) -> tuple[GroupBook, Incident, tuple[Signal, ...]]:
+    """Open issues whose customers are mostly this surge's contacts are part of it.
+
+    The issue often opens first (five customers, before the surge's window is judged); when
+    the surge's key explains it (30 posts of one batch said as two faults), the issue's parent
+    closes listing no members (nothing is handed back: they are the surge's now, as in a
+    surge merged into another) and its members join the surge's parent.
+    """
+    if incident.kind != "surge":
+        return book, incident, ()
+    named = incident.facet(incident.primary or "")
+    covering = incident.cases | (named.cases if named is not None else frozenset())
+    closed: list[Signal] = []
+    for issue in [i for i in book.incidents if i.kind == "issue"]:
+        cases = issue.cases
+        if not cases or len(cases & covering) < rules.surge.explain_share * len(cases):
+            continue
+        book = book.without_incident(issue.incident_id)
+        kept, fresh = add_members(incident.members, issue.members, rules.grouping.max_members)
+        incident = incident.model_copy(
+            update={
+                "members": kept,
+                "member_count": incident.member_count + fresh,
+                "updated_at": max(incident.updated_at, issue.updated_at),
+            }
+        )
+        gone = issue.model_copy(
+            update={"members": (), "member_count": 0, "updated_at": incident.updated_at}
+        )
+        closed.append(parent_signal(gone, SignalChange.CLEARED, rules, merged_into=incident))
+    return book, incident, tuple(closed)

@@ -34,6 +34,8 @@ class IssueState:
 
     groups: GroupingState = field(default_factory=GroupingState)
     tails: dict[str, tuple[GroupMember, ...]] = field(default_factory=dict)
+    #: when a group first had enough customers to open (a keyed one waits for a surge)
+    qualified: dict[str, datetime] = field(default_factory=dict)
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=REMEMBERED_VOICES))
     watermark: datetime | None = None
     #: entry names changed since the shell last wrote them (the shell clears it)
@@ -49,6 +51,7 @@ class IssueState:
             self.watermark == other.watermark
             and list(self.recent) == list(other.recent)
             and self.tails == other.tails
+            and self.qualified == other.qualified
             and list(self.groups.groups) == list(other.groups.groups)
         )
 
@@ -86,6 +89,8 @@ class IssueState:
                 for m in self.tails.get(group_id, ())
             ],
         }
+        if group_id in self.qualified:
+            data["qualified"] = self.qualified[group_id].isoformat()
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     def take_changes(self) -> dict[str, str | None]:
@@ -117,5 +122,7 @@ class IssueState:
             tail = tuple(GroupMember.model_validate(m, strict=False) for m in data.get("tail", ()))
             if tail:
                 state.tails[group.id] = tail
+            if data.get("qualified"):
+                state.qualified[group.id] = datetime.fromisoformat(data["qualified"])
         state.groups = GroupingState.from_groups(groups)
         return state

@@ -62,6 +62,7 @@ class Grouped(StrEnum):
     NOT_A_SURGE = "NOT_A_SURGE"  # a surging key's contacts are explained, or its rest is small
     DUPLICATE = "DUPLICATE"
     COVERED = "COVERED"  # an issue's voices are mostly members of an open incident already
+    KEYED = "KEYED"  # an issue's customers share a batch (or SKU, product): a surge may claim it
     IGNORED = "IGNORED"  # nothing to do (a close for an unknown key, an on-time order, …)
 
 

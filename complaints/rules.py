@@ -696,6 +696,16 @@ class EmergingPolicy(Frozen):
         description="Contacts a group not yet an issue keeps to list when it opens (bounds "
         "every group's entry; later ones join one by one).",
     )
+    keyed_by: tuple[SurgeDimension, ...] = Field(
+        default=("sku", "batch", "product"),
+        description="Keys that name a cause on their own: when most of an issue's customers "
+        "share one (a batch), it is the surge detector's to judge, and the issue waits "
+        "`keyed_grace` for a surge to claim its customers before it opens by itself.",
+    )
+    keyed_grace: Duration = Field(
+        default=timedelta(hours=1),
+        description="How long a keyed issue waits for a surge (the surge's longest window).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -703,6 +713,8 @@ class EmergingPolicy(Frozen):
             raise ValueError("window: must be between 1 minute and 7 days")
         if self.quiet_after.total_seconds() < 60:
             raise ValueError("quiet_after: must be at least 1 minute")
+        if self.keyed_grace.total_seconds() < 0:
+            raise ValueError("keyed_grace: must not be negative")
         if self.member_tail < self.open_customers:
             raise ValueError(
                 "member_tail: a group must keep at least open_customers contacts to open"

@@ -952,6 +952,12 @@ class IssueVoice(Frozen):
     masked_text: str = Field(
         max_length=2000, description="The text with personal data masked (Assessment.masked_text)."
     )
+    keys: tuple[str, ...] = Field(
+        default=(),
+        max_length=8,
+        description="The keys that name a cause on their own the contact carries "
+        "(rules.yaml emerging.keyed_by), as dimension:value: batch:B2511-07.",
+    )
 
 
 class GroupNotice(Frozen):

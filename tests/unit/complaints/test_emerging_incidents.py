@@ -375,6 +375,31 @@ class TestOneCauseOneParent:
         stage([voice(77, EARBUD[3], at=T0 + 7 * M, who="customer:x1")])
         self._no_case_in_two_parents(stage)
 
+    def test_a_surge_that_explains_an_open_issue_absorbs_it(self) -> None:
+        """The issue opened first; the batch surge counts its customers and more: the issue's
+        parent closes listing no members (nothing handed back) and the surge lists them all."""
+        stage = Stage()
+        stage(earbud_voices(8))
+        issue = stage.signals[-1].subject
+        more = [f"customer:n{i}" for i in range(15)]
+        signals = stage(
+            [
+                report(
+                    "batch:B2512-30", [*(f"customer:v{i}" for i in range(8)), *more], at=T0 + 9 * M
+                )
+            ]
+        )
+        merged = [s for s in signals if s.subject == issue]
+        assert [s.change for s in merged] == [SignalChange.CLEARED]
+        assert merged[0].group is not None and merged[0].group.member_case_keys == ()
+        assert "已并入 批次 B2512-30" in merged[0].title
+        surge = [s for s in signals if s.subject != issue]
+        assert surge and surge[-1].group is not None and surge[-1].group.member_count == 23
+        assert stage.issues() == []
+        self._no_case_in_two_parents(stage)
+        later = stage([voice(8, EARBUD[8], at=T0 + 10 * M, who="customer:n0")])
+        assert later == [] and stage.issues() == []
+
     @staticmethod
     def _no_case_in_two_parents(stage: Stage) -> None:
         seen: dict[str, str] = {}
@@ -391,7 +416,7 @@ class TestVoice:
             masked_text="我的电话是138****5678，耳机左边没声音",
             category=Category.PRODUCT_QUALITY,
         )
-        sent = voice_for(contact)
+        sent = voice_for(contact, RULES)
         assert sent is not None
         assert sent.masked_text == "我的电话是138****5678，耳机左边没声音"
         assert sent.customer == "p-8f3a" and sent.case_key == "customer:p-8f3a"
@@ -408,11 +433,19 @@ class TestVoice:
         ids=["not negative", "no text", "blank"],
     )
     def test_other_contacts_are_no_voice(self, contact: Any) -> None:
-        assert voice_for(contact) is None
+        assert voice_for(contact, RULES) is None
+
+    def test_it_carries_the_keys_that_name_a_cause(self) -> None:
+        contact = make_assessed(product="星河X1", batch="B2512-30", region="华南-广州")
+        sent = voice_for(contact, RULES)
+        assert sent is not None and set(sent.keys) == {"product:星河X1", "batch:B2512-30"}
+        no_batch_surges = _rules_with({"surge": {"dimensions": ["product", "region"]}})
+        sent = voice_for(contact, no_batch_surges)  # no batch surge can claim it
+        assert sent is not None and sent.keys == ("product:星河X1",)
 
     def test_a_long_text_is_cut(self) -> None:
         contact = make_assessed(assessment=make_assessment(masked_text="耳机没声音" * 200))
-        sent = voice_for(contact)
+        sent = voice_for(contact, RULES)
         assert sent is not None and len(sent.masked_text) == VOICE_CHARS
 
 
@@ -427,3 +460,46 @@ def test_thresholds_come_from_the_rules() -> None:
     stage(earbud_voices(10))
     assert stage.signals[0].group is not None and stage.signals[0].group.member_count == 8
     assert stage.signals[0].rule_id == "new-issue"
+
+
+def keyed(number: int, at: datetime, key: str = "batch:B2512-30") -> IssueVoice:
+    return voice(number, EARBUD[number % 10], at=at).model_copy(update={"keys": (key,)})
+
+
+class TestKeyedIssues:
+    """Customers who share a batch are the surge detector's to judge: one cause, one parent."""
+
+    def test_a_keyed_issue_waits_for_a_surge(self) -> None:
+        stage = Stage()
+        stage(keyed(i, T0 + i * M) for i in range(10))
+        assert stage.signals == []
+        assert stage.steps[-1].reason is Grouped.KEYED
+
+    def test_a_surge_claiming_its_customers_is_the_one_parent(self) -> None:
+        stage = Stage()
+        stage(keyed(i, T0 + i * M) for i in range(6))
+        opened = stage(
+            [report("batch:B2512-30", [f"customer:v{i}" for i in range(6)], at=T0 + 6 * M)]
+        )
+        stage(keyed(i, T0 + i * M) for i in range(6, 10))
+        stage(keyed(i, T0 + 61 * M + i * M) for i in range(10, 12))
+        assert _parents(stage.signals) == {opened[0].subject}
+        assert stage.issues() == []
+
+    def test_a_keyed_issue_no_surge_claims_opens_after_the_grace(self) -> None:
+        """A popular product's key may never surge: the issue opens by itself after the grace."""
+        grace = RULES.emerging.keyed_grace
+        stage = Stage()
+        stage(keyed(i, T0 + i * M, "product:星河X1") for i in range(5))
+        assert stage.signals == []
+        step_in = grace / 4
+        stage(keyed(5 + k, T0 + 4 * M + k * step_in, "product:星河X1") for k in range(1, 5))
+        assert len(_parents(stage.signals)) == 1
+        assert stage.steps[-1].reason is Grouped.OPENED
+
+    def test_customers_mostly_without_a_shared_key_open_at_once(self) -> None:
+        """Two of five share a batch: not the batch's burst, an issue now."""
+        stage = Stage()
+        stage([keyed(0, T0), keyed(1, T0 + M), *earbud_voices(5)[2:]])
+        assert stage.steps[-1].reason is Grouped.OPENED
+        assert len(_parents(stage.signals)) == 1
