@@ -39,6 +39,8 @@ SAME_ISSUE = (
     "耳机左边的那只一点声音都没有",
     "刚收到的耳机，左边那个没声音",
 )
+#: Two more, after the worker restarted.
+LATER = ("左耳机不出声，重新配对也没用", "耳机左侧没有声音，是质量问题吗")
 #: Other complaints in the same minutes, each about something else (tier 2 too).
 OTHERS = ("空调开了一下午都不制冷", "退款申请了一周还没处理", "奶粉冲开全是结块")
 
@@ -168,6 +170,29 @@ def test_one_fault_in_many_words_is_one_parent_alert_holding_back_its_members(
         for member in member_ids:  # still recorded and listed, with why it was not pushed
             assert listed[member]["suppressed"]["reason"] == "inhibited"
             assert listed[member]["suppressed"]["by"] == issue["alert_id"]
+
+        # A restarted worker reads the grouping stage's book back from its table (the groups
+        # as entries of their own): two more customers join the same parent, not a new one.
+        worker.stop()
+        worker.start()
+        later = []
+        for n, text in enumerate(LATER, start=len(SAME_ISSUE)):
+            event = make_event(Source.SOCIAL, author=f"耳机用户{n}", text=text)
+            later.append((event["event_id"].encode(), to_bytes(event)))
+        publish(kafka_broker.bootstrap, RAW[Source.SOCIAL].name(settings.namespace), later)
+        total = len(SAME_ISSUE) + len(LATER)
+
+        def grown() -> dict[str, Any] | None:
+            found = [a for a in alerts(kind="surge") if a.get("group")]
+            return (
+                found[0] if len(found) == 1 and found[0]["group"]["member_count"] == total else None
+            )
+
+        after = eventually(grown, timeout=240, what="the same parent listing 10 members")
+        assert after["alert_id"] == issue["alert_id"]
+        assert set(after["group"]["member_case_keys"]) == {
+            f"social:weibo:耳机用户{n}" for n in range(total)
+        }
     finally:
         notifier.stop()
         api.stop()
