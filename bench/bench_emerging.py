@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,8 +68,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--background", type=int, default=3000)
+    parser.add_argument(
+        "--window", type=float, default=None, help="hours: try another emerging.window"
+    )
     args = parser.parse_args()
     rules = load_rules()
+    if args.window is not None:
+        window = timedelta(hours=args.window)
+        rules = rules.model_copy(
+            update={"emerging": rules.emerging.model_copy(update={"window": window})}
+        )
     items = stream(args.seed, args.background)
     truth = {f"social:weibo:{i.customer}": i.truth for i in items}
 
@@ -107,6 +116,8 @@ def main() -> None:
     merged = sum(1 for c in clusters.values() if len(c) > 1)
     injected = {i.truth for i in items if i.truth not in ("background", "distractor")}
     found = set().union(*clusters.values()) if clusters else set()
+    policy = rules.emerging
+    print(f"emerging: {policy.open_customers} customers within {policy.window}")
     print(
         f"seed {args.seed}: {len(items)} voices, {len(injected)} injected clusters (storm included)"
     )
@@ -116,6 +127,11 @@ def main() -> None:
         f"parents opened: {len(parents)} · injected clusters with a parent: "
         f"{len(found & injected)}/{len(injected)} · parents of background/distractors only: "
         f"{alarms} · parents mixing clusters: {merged}"
+    )
+    print(f"injected clusters without a parent: {sorted(injected - found) or 'none'}")
+    split = Counter(t for c in clusters.values() for t in c)
+    print(
+        f"clusters with more than one parent: {sorted(t for t, n in split.items() if n > 1) or 'none'}"
     )
     print(f"groups held at the end: {len(book.issues.groups.groups)}")
 
