@@ -152,7 +152,7 @@ async def consume_in_batches(
     clock: Callable[[], datetime],
     handle: Handler,
     max_events: int = 500,
-    within: float = 0.005,
+    within: float,
     after_batch: Callable[[Batch], Awaitable[None] | None] | None = None,
 ) -> None:
     """Run `handle` over `stream` batch by batch, forever (see the module docstring)."""

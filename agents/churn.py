@@ -30,6 +30,7 @@ from streams.topics import CHURN_ACTIVITY, CHURN_CHECKS, DLQ, SIGNALS
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     policy = rules.churn
     activity_name, checks_name = CHURN_ACTIVITY.name(namespace), CHURN_CHECKS.name(namespace)
@@ -75,7 +76,13 @@ def register(
     @app.agent(inputs, name="churn", concurrency=1)
     async def watch_customers(stream: faust.StreamT[bytes]) -> None:
         await consume_in_batches(
-            app, stream, name="churn", dlq_topic=dlq, clock=clock, handle=handle
+            app,
+            stream,
+            name="churn",
+            dlq_topic=dlq,
+            clock=clock,
+            handle=handle,
+            within=batch_window,
         )
 
     register_due_timer(

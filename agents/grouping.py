@@ -53,6 +53,7 @@ _INPUT: TypeAdapter[GroupInput] = TypeAdapter(
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
     reports = bytes_topic(
@@ -108,14 +109,10 @@ def register(
         for signal in step.signals:
             batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
         GROUPING_STEPS.labels(step.reason.value.lower()).inc()
-        if step.book != book:
-            before, after = book.entries(), step.book.entries()
-            for name, text in after.items():
-                if before.get(name) != text:
-                    batch.put(books, name, text)
-            for name in before.keys() - after.keys():
-                batch.put(books, name, None)
-        for name, written in step.writes:
+        if step.book is not book:
+            for name, text in step.book.changes_since(book).items():
+                batch.put(books, name, text)
+        for name, written in step.writes:  # the issue groups changed in place
             batch.put(books, name, written)
         batch.memo["book"] = step.book
 
@@ -133,5 +130,6 @@ def register(
             dlq_topic=dlq,
             clock=clock,
             handle=handle,
+            within=batch_window,
             after_batch=finished,
         )

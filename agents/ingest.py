@@ -72,6 +72,7 @@ def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
     """Add the ingest agent (and the seen-ids table) to `app`."""
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     limits = worker_limits(settings)
     identifiers_key = pseudonym_key(settings)
@@ -179,7 +180,13 @@ def register(
     @app.agent(inputs, name="ingest", concurrency=1)
     async def ingest(stream: faust.StreamT[bytes]) -> None:
         await consume_in_batches(
-            app, stream, name="ingest", dlq_topic=DLQ.name(namespace), clock=clock, handle=handle
+            app,
+            stream,
+            name="ingest",
+            dlq_topic=DLQ.name(namespace),
+            clock=clock,
+            handle=handle,
+            within=batch_window,
         )
 
 

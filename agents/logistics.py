@@ -40,6 +40,7 @@ from streams.topics import (
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     changes_name, checks_name = LOGISTICS_CHANGES.name(namespace), LOGISTICS_CHECKS.name(namespace)
     signals, delay_map, dlq = (
@@ -104,7 +105,13 @@ def register(
     @app.agent(inputs, name="logistics", concurrency=1)
     async def track_orders(stream: faust.StreamT[bytes]) -> None:
         await consume_in_batches(
-            app, stream, name="logistics", dlq_topic=dlq, clock=clock, handle=handle
+            app,
+            stream,
+            name="logistics",
+            dlq_topic=dlq,
+            clock=clock,
+            handle=handle,
+            within=batch_window,
         )
 
     register_due_timer(

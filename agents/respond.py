@@ -49,6 +49,7 @@ def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
     """Add the respond agent and the clock that ticks due cases."""
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     models: dict[str, type[BaseModel]] = {
         ASSESSMENTS.name(namespace): AssessedEvent,
@@ -119,7 +120,13 @@ def register(
     @app.agent(inputs, name="respond", concurrency=1)
     async def respond(stream: faust.StreamT[bytes]) -> None:
         await consume_in_batches(
-            app, stream, name="respond", dlq_topic=dlq, clock=clock, handle=handle
+            app,
+            stream,
+            name="respond",
+            dlq_topic=dlq,
+            clock=clock,
+            handle=handle,
+            within=batch_window,
         )
 
     register_due_timer(

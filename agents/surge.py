@@ -50,6 +50,7 @@ _UNREAD = object()
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
+    batch_window = settings.worker_batch_window.total_seconds()
     namespace = settings.namespace
     policy = rules.surge
     contacts_topic, ticks_topic = SURGE_CONTACTS.name(namespace), SURGE_TICKS.name(namespace)
@@ -104,7 +105,13 @@ def register(
     @app.agent(keyed, name="surge", concurrency=1)
     async def judge(stream: faust.StreamT[bytes]) -> None:
         await consume_in_batches(
-            app, stream, name="surge", dlq_topic=dlq, clock=clock, handle=handle
+            app,
+            stream,
+            name="surge",
+            dlq_topic=dlq,
+            clock=clock,
+            handle=handle,
+            within=batch_window,
         )
 
     register_due_timer(

@@ -96,10 +96,8 @@ def main() -> None:
         voice = _voice(item)
         started = time.process_time()
         step = advance(book, voice, rules)
-        if step.book != book:  # as agents/grouping.py: re-write what changed
-            before, after = book.entries(), step.book.entries()
-            changed = [name for name, text in after.items() if before.get(name) != text]
-            del changed
+        if step.book is not book:  # as agents/grouping.py: re-write what changed
+            step.book.changes_since(book)
         for signal in step.signals:
             encode_record(signal)
         whole.append(time.process_time() - started)

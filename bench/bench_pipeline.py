@@ -353,7 +353,7 @@ def main() -> None:
     plots = plot(result, latencies, path)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     _say(
-        f"\nwrote {path.relative_to(REPO)}"
+        f"\nwrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}"
         + "".join(f", {p.name}" for p in plots)
         + f" — {result['seconds']:.0f} s in all"
     )

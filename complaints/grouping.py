@@ -182,17 +182,35 @@ class GroupBook(BaseModel):
 
     def entries(self) -> dict[str, str]:
         """Table key -> JSON text of each part of the book."""
+        return {name: part.model_dump_json() for name, part in self._parts().items()}
+
+    def changes_since(self, before: GroupBook) -> dict[str, str | None]:
+        """The entries that differ from `before`'s: table key -> JSON text (None: gone).
+
+        Only changed parts are serialised (issue #17: re-encoding every incident and route on
+        each report cost a fifth of the worker): the book is frozen, so a step keeps the parts
+        it did not touch as the very same objects, and a rebuilt part is compared by value.
+        """
+        old, new = before._parts(), self._parts()
+        changes: dict[str, str | None] = {name: None for name in old.keys() - new.keys()}
+        for name, part in new.items():
+            known = old.get(name)
+            if known is not part and known != part:
+                changes[name] = part.model_dump_json()
+        return changes
+
+    def _parts(self) -> dict[str, BaseModel]:
         index = _Index(
             watch_since=self.watch_since,
             incidents=tuple(i.incident_id for i in self.incidents),
             pending=tuple(p.key for p in self.pending),
             routes=tuple(r.route for r in self.routes),
         )
-        out = {INDEX_ENTRY: index.model_dump_json()}
-        out |= {f"incident|{i.incident_id}": i.model_dump_json() for i in self.incidents}
-        out |= {f"pending|{p.key}": p.model_dump_json() for p in self.pending}
-        out |= {f"route|{r.route}": r.model_dump_json() for r in self.routes}
-        return out
+        parts: dict[str, BaseModel] = {INDEX_ENTRY: index}
+        parts |= {f"incident|{i.incident_id}": i for i in self.incidents}
+        parts |= {f"pending|{p.key}": p for p in self.pending}
+        parts |= {f"route|{r.route}": r for r in self.routes}
+        return parts
 
     @classmethod
     def from_entries(

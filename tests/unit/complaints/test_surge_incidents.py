@@ -301,6 +301,24 @@ class TestGrowingAndEnding:
         changed = {k for k in after if before.get(k) != after[k]}
         assert len(changed) == 1 and "AF-202" in changed.pop()
 
+    def test_changes_since_names_exactly_the_changed_and_the_gone_entries(self) -> None:
+        """What the shell writes after a step: `changes_since` agrees with comparing every
+        entry's text, for a change, for nothing new, and for an empty book."""
+        feed = Feed()
+        feed(report("batch:B2511-07"), report("batch:AF-202", [f"customer:a{i}" for i in range(6)]))
+        assert feed.book is not None
+        book = feed.book
+        feed(report("batch:AF-202", ["customer:a9"], change=SurgeChange.JOINED, at=T0 + M, count=7))
+        assert feed.book is not None
+        before, after = book.entries(), feed.book.entries()
+        expected = {k: v for k, v in after.items() if before.get(k) != v}
+        expected |= {k: None for k in before.keys() - after.keys()}
+        assert feed.book.changes_since(book) == expected and expected
+        assert book.changes_since(book) == {}
+        emptied = GroupBook().changes_since(book)
+        assert set(emptied) == set(before) and emptied["index"] == GroupBook().entries()["index"]
+        assert {v for k, v in emptied.items() if k != "index"} == {None}
+
 
 class TestDayOneQuiet:
     """A fresh deployment: every key is new, so new keys may not open incidents on their own."""
