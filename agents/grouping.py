@@ -1,4 +1,4 @@
-"""The grouping stage's shell: surge key reports and order delays -> parent incident signals.
+"""The grouping stage's shell: surge key reports, order delays and voices -> parent signals.
 
 Thin. Surge keys live in different partitions of the `surge-keys` table and orders in the
 `orders` table, so merging one cause into one incident needs one place: every surge report
@@ -7,8 +7,11 @@ constant key, and this agent keeps the `groups` table (one partition: the book, 
 entry plus one entry per incident, held key and route, so an input rewrites only what it
 changed), calls complaints.group_stage.advance, sends the parent signals to the engine (keyed
 by the parent's case) and stores the changed entries. Reports are rare next to contacts (a
-surging key reports each contact while it surges; an order a few times per delay), so one
-partition is cheap.
+surging key reports each contact while it surges; an order a few times per delay); voices (one
+per negative text, for emerging issues, complaints/emerging_incidents.py) are not, so the book
+is kept in memory between batches (rebuilt only when the table moved on without it: another
+worker had the partition, or a batch did not finish) and the grouper's groups are entries of
+their own, written only when changed (`GroupStep.writes`).
 
 Outputs are acknowledged by Kafka before the table is written (agents/batches; the book is
 carried in memory through a batch); a replayed input is in its entry's recent ids, and its
@@ -17,11 +20,12 @@ signals have derived ids the engine drops anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Annotated, Any
 
 import faust
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from agents.batches import Batch, consume_in_batches
 from agents.kafka_io import bytes_topic
@@ -31,13 +35,19 @@ from complaints.rules import RuleBook
 from kesu.metrics import GROUPING_STEPS
 from kesu.settings import Settings
 from streams.codec import encode_record
-from streams.records import Signal, SurgeReport
+from streams.records import IssueVoice, Signal, SurgeReport
 from streams.topics import DLQ, GROUP_REPORTS, SIGNALS
 
 #: The one key of the reports topic and of the book's table entry.
 GROUPS_KEY = b"groups"
 
-_INPUT: TypeAdapter[SurgeReport | Signal] = TypeAdapter(SurgeReport | Signal)
+#: The table entry counting the batches that wrote the book: the cache is the table's when equal.
+GENERATION_ENTRY = "generation"
+
+#: Voices are most inputs: tried first, and the first record type that fits is the one.
+_INPUT: TypeAdapter[GroupInput] = TypeAdapter(
+    Annotated[IssueVoice | SurgeReport | Signal, Field(union_mode="left_to_right")]
+)
 
 
 def register(
@@ -59,20 +69,57 @@ def register(
         value_type=str,
     )
 
+    # The book as the last finished batch left it, and that batch's generation.
+    cache: dict[str, Any] = {"book": None, "generation": None}
+
+    def scan(batch: Batch, prefix: str) -> Iterator[tuple[str, str]]:
+        """Entries whose names start with `prefix`, as this batch left them."""
+        staged = {w.key: w.value for w in batch.writes.values() if w.table is books}
+        for name in sorted({*(k for k in books.keys() if k.startswith(prefix)), *staged}):
+            if name.startswith(prefix) and (text := batch.get(books, name)) is not None:
+                yield name, text
+
+    def load(batch: Batch) -> GroupBook:
+        generation = int(batch.get(books, GENERATION_ENTRY) or 0)
+        if batch.memo.get("generation") is None:  # the batch's first event
+            batch.memo["generation"] = generation + 1
+            batch.put(books, GENERATION_ENTRY, str(generation + 1))
+            if cache["book"] is not None and cache["generation"] == generation:
+                book: GroupBook = cache["book"]
+                cache["book"] = None  # changed in place from here: not the table's until written
+                return book
+        cache["book"] = None
+        return GroupBook.from_entries(
+            lambda name: batch.get(books, name), lambda prefix: scan(batch, prefix)
+        )
+
     def handle(event: faust.types.EventT, batch: Batch) -> None:
         message = event.message
         item: GroupInput = _INPUT.validate_json(message.value or b"")
         book = batch.memo.get("book")
         if book is None:
-            book = GroupBook.from_entries(lambda name: batch.get(books, name))
-        step = advance(book, item, rules)
+            book = load(batch)
+        try:
+            step = advance(book, item, rules)
+        except Exception:
+            # The issue state may be half changed in place: read it again from the table
+            # (and this batch's writes) for the next event.
+            batch.memo.pop("book", None)
+            raise
         for signal in step.signals:
             batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
         GROUPING_STEPS.labels(step.reason.value.lower()).inc()
         if step.book is not book:
             for name, text in step.book.changes_since(book).items():
                 batch.put(books, name, text)
+        for name, written in step.writes:  # the issue groups changed in place
+            batch.put(books, name, written)
         batch.memo["book"] = step.book
+
+    def finished(batch: Batch) -> None:
+        """The batch's writes are in the table: its book is the table's."""
+        if "book" in batch.memo:
+            cache["book"], cache["generation"] = batch.memo["book"], batch.memo["generation"]
 
     @app.agent(reports, name="grouping", concurrency=1)
     async def group(stream: faust.StreamT[bytes]) -> None:
@@ -84,4 +131,5 @@ def register(
             clock=clock,
             handle=handle,
             within=batch_window,
+            after_batch=finished,
         )

@@ -12,7 +12,8 @@ does what four hops did before (validate, dedupe, assess, and the logistics/chur
    event id to `kesu.valid.events` (same partition count) and handled there;
 3. for a first delivery: the clean record (`kesu.clean.<source>`, the contract other teams
    read); a customer's contact scored and keyed by its case (`kesu.assessments`), and, when
-   negative, once per surge key it counts toward (`kesu.surge.contacts`); a shipment
+   negative, once per surge key it counts toward (`kesu.surge.contacts`) and once, as a masked
+   voice, to the grouping stage for emerging issues (`kesu.grouping.reports`); a shipment
    change keyed by its order (`kesu.logistics.changes`); an activity keyed by its customer
    (`kesu.churn.activity`). The id is marked seen once those are acknowledged (agents/batches),
    so a crash in between re-sends (at-least-once), it never loses.
@@ -32,8 +33,10 @@ from aiokafka.partitioner import murmur2
 
 from agents.batches import Batch, consume_in_batches
 from agents.bench_scores import text_scorer
+from agents.grouping import GROUPS_KEY
 from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.contacts import assess_contact
+from complaints.emerging_incidents import voice_for
 from complaints.identifiers import without_personal_identifiers
 from complaints.rules import RuleBook
 from complaints.scoring import score_text
@@ -48,6 +51,7 @@ from streams.topics import (
     CHURN_ACTIVITY,
     CLEAN,
     DLQ,
+    GROUP_REPORTS,
     LOGISTICS_CHANGES,
     RAW,
     SURGE_CONTACTS,
@@ -77,6 +81,8 @@ def register(
     assessments = ASSESSMENTS.name(namespace)
     changes, activity = LOGISTICS_CHANGES.name(namespace), CHURN_ACTIVITY.name(namespace)
     surge_contacts = SURGE_CONTACTS.name(namespace)
+    group_reports = GROUP_REPORTS.name(namespace)
+    emerging = rules.emerging.enabled
     pipeline = settings.pipeline_partitions
     scorer = text_scorer(settings.bench_scores)  # score_text unless a benchmark says otherwise
     inputs = bytes_topic(
@@ -115,6 +121,9 @@ def register(
                 for surge_key in surge_keys(contact, rules.surge):
                     batch.send(surge_contacts, key=surge_key.text.encode(), value=contact_body)
                     SURGE_CONTACTS_COUNTED.labels(surge_key.dimension).inc()
+                voice = voice_for(contact, rules) if emerging else None
+                if voice is not None:  # emerging issues (agents/grouping.py)
+                    batch.send(group_reports, key=GROUPS_KEY, value=encode_record(voice))
                 score = contact.assessment
                 CONTACTS_ASSESSED.labels(
                     contact.source.value,

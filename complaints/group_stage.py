@@ -1,23 +1,27 @@
-"""The grouping stage's one entry point: a surge key's report or an order's delay, in order.
+"""The grouping stage's one entry point: a surge key's report, an order's delay or a voice
+(a negative text, for emerging issues), in order.
 
-Pure. `advance(book, item, rules)` -> `GroupStep(book, signals, reason)`; the shell
+Pure. `advance(book, item, rules)` -> `GroupStep(book, signals, reason, writes)`; the shell
 (agents/grouping.py) stores the book in a one-partition table and sends the parent signals.
 """
 
 from __future__ import annotations
 
+from complaints.emerging_incidents import on_voice
 from complaints.grouping import GroupBook, GroupStep
 from complaints.rules import RuleBook
 from complaints.surge_incidents import on_surge_report
 from complaints.waves import on_delay
-from streams.records import Signal, SurgeReport
+from streams.records import IssueVoice, Signal, SurgeReport
 
-GroupInput = SurgeReport | Signal
+GroupInput = IssueVoice | SurgeReport | Signal
 
 
 def advance(book: GroupBook | None, item: GroupInput, rules: RuleBook) -> GroupStep:
     """Fold one input into the book (None: an empty one)."""
     book = book or GroupBook()
+    if isinstance(item, IssueVoice):
+        return on_voice(book, item, rules)
     if isinstance(item, SurgeReport):
         return on_surge_report(book, item, rules)
     return on_delay(book, item, rules)

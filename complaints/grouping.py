@@ -13,13 +13,14 @@ members (bounded by `grouping.max_members`) so the notifier can hold back their 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from complaints.emerging_state import GROUP_PREFIX, IssueState
 from complaints.rules import ParentKind, RuleBook
 from complaints.surge_sample import DIMENSION_LABELS, key_label
 from complaints.surge_stats import score_of, tail_probability
@@ -39,6 +40,8 @@ from streams.records import (
 SURGE_CASE_PREFIX = "surge:"
 WAVE_CASE_PREFIX = "wave:"
 WAVE_RULE = "logistics-wave"
+#: An emerging issue's case and subject: its group id (complaints/similar.py), "issue:<hash>".
+ISSUE_CASE_PREFIX = "issue:"
 #: How many handled input ids each entry remembers (a replayed report or signal is dropped).
 REMEMBERED_INPUTS = 50
 #: How many surging keys outside any incident the book keeps (oldest dropped first).
@@ -58,6 +61,8 @@ class Grouped(StrEnum):
     HELD_NEW_KEY = "HELD_NEW_KEY"  # day-one quiet: a new key may not open an incident yet
     NOT_A_SURGE = "NOT_A_SURGE"  # a surging key's contacts are explained, or its rest is small
     DUPLICATE = "DUPLICATE"
+    COVERED = "COVERED"  # an issue's voices are mostly members of an open incident already
+    KEYED = "KEYED"  # an issue's customers share a batch (or SKU, product): a surge may claim it
     IGNORED = "IGNORED"  # nothing to do (a close for an unknown key, an on-time order, …)
 
 
@@ -83,12 +88,13 @@ class Facet(BaseModel):
 
 
 class Incident(BaseModel):
-    """An open parent: a surge named by its most specific key, or a wave named by its route."""
+    """An open parent: a surge named by its most specific key, a wave named by its route, or
+    an emerging issue named by its group (complaints/emerging_incidents.py)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    incident_id: str  # the parent alert's subject: "<opening key>@<opened at>"
-    kind: Literal["surge", "wave"]
+    incident_id: str  # the parent alert's subject: "<opening key>@<opened at>", an issue's group id
+    kind: Literal["surge", "wave", "issue"]
     case_key: str
     opened_at: datetime
     updated_at: datetime
@@ -101,7 +107,7 @@ class Incident(BaseModel):
     member_count: int = 0
     key_counts: dict[str, int] = {}  # how many members count toward each surge key
     examples: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # an issue: the terms its voices share
     longest_delay_hours: float = 0.0  # wave
     shown: str = ""  # what the parent last said (a fingerprint): no signal when unchanged
 
@@ -161,15 +167,18 @@ class GroupBook(BaseModel):
     """Everything the grouping stage remembers.
 
     Stored as several table entries (`entries`): an index, one per incident, held key and
-    route, so an input rewrites only what it changed, not the whole book.
+    route, so an input rewrites only what it changed, not the whole book. The emerging issues'
+    grouper state (`issues`) is stored by its own entries (`IssueState.take_changes`): it is
+    updated in place, and thousands of groups are not re-encoded per input.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     watch_since: datetime | None = None  # the first window of any key ever reported
     incidents: tuple[Incident, ...] = ()
     pending: tuple[Facet, ...] = ()  # surging keys in no incident (e.g. held new keys)
     routes: tuple[RouteTally, ...] = ()
+    issues: IssueState = Field(default_factory=IssueState, exclude=True)
 
     def entries(self) -> dict[str, str]:
         """Table key -> JSON text of each part of the book."""
@@ -204,11 +213,17 @@ class GroupBook(BaseModel):
         return parts
 
     @classmethod
-    def from_entries(cls, read: Callable[[str], str | None]) -> GroupBook:
-        """The book whose `entries` `read(key)` returns (an empty book when there is none)."""
+    def from_entries(
+        cls,
+        read: Callable[[str], str | None],
+        scan: Callable[[str], Iterable[tuple[str, str]]] | None = None,
+    ) -> GroupBook:
+        """The book whose `entries` `read(key)` returns (an empty book when there is none);
+        `scan(prefix)` lists the entries whose names start with `prefix` (the issue groups)."""
+        issues = IssueState.from_entries(read, scan(GROUP_PREFIX) if scan else ())
         stored = read(INDEX_ENTRY)
         if stored is None:
-            return cls()
+            return cls(issues=issues)
         index = _Index.model_validate_json(stored)
 
         def load(prefix: str, names: tuple[str, ...]) -> list[str]:
@@ -222,6 +237,7 @@ class GroupBook(BaseModel):
             ),
             pending=tuple(Facet.model_validate_json(t) for t in load("pending", index.pending)),
             routes=tuple(RouteTally.model_validate_json(t) for t in load("route", index.routes)),
+            issues=issues,
         )
 
     def with_incident(self, incident: Incident) -> GroupBook:
@@ -237,6 +253,8 @@ class GroupStep(NamedTuple):
     book: GroupBook
     signals: tuple[Signal, ...]  # parent signals for the engine, in order
     reason: Grouped
+    #: issue entries to write (None: delete), beside what `book.entries()` says
+    writes: tuple[tuple[str, str | None], ...] = ()
 
 
 INDEX_ENTRY = "index"
@@ -366,6 +384,8 @@ def parent_signal(
     }
     if incident.kind == "wave":
         signal = _wave_signal(incident, change, rules, common)
+    elif incident.kind == "issue":
+        signal = _issue_signal(incident, change, rules, common)
     else:
         signal = _surge_signal(incident, change, rules, common)
     if merged_into is not None:
@@ -399,6 +419,9 @@ def _group_detail(incident: Incident, rules: RuleBook) -> GroupDetail:
         if f.key != incident.primary
     )
     kind: ParentKind = "logistics_wave" if wave else "surge"
+    on_resolve = (
+        rules.emerging.on_resolve if incident.kind == "issue" else rules.grouping.on_resolve[kind]
+    )
     return GroupDetail(
         member_kind=AlertKind.LOGISTICS_DELAY if wave else AlertKind.COMPLAINT,
         member_case_keys=cases,
@@ -408,7 +431,7 @@ def _group_detail(incident: Incident, rules: RuleBook) -> GroupDetail:
         examples=incident.examples[: rules.grouping.examples],
         intensity=max((m.intensity for m in incident.members), default=0),
         facets=facets,
-        on_resolve=rules.grouping.on_resolve[kind],
+        on_resolve=on_resolve,
     )
 
 
@@ -468,6 +491,44 @@ def _surge_signal(
         carrier=_short(dims.get("carrier")),
         category=Category(category) if category and category in set(Category) else None,
         surge=detail,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def _issue_signal(
+    incident: Incident, change: SignalChange, rules: RuleBook, common: dict[str, object]
+) -> Signal:
+    """An emerging issue (新问题): the terms its voices share, and how many customers."""
+    terms = " ".join(incident.keywords[:4]) or incident.incident_id
+    also = [
+        key_label(f.detail.dimension, f.detail.value)
+        for f in sorted(
+            incident.facets, key=lambda f: rules.surge.specificity_rank(f.detail.dimension)
+        )
+    ]
+    if change is SignalChange.CLEARED:
+        title = f"新问题 · {terms} 已平息（共 {incident.member_count} 位客户）"
+    else:
+        title = f"新问题：{terms} · {incident.member_count} 位客户"
+        if also:
+            title += " · 另见 " + "、".join(also)
+    policy = rules.emerging
+    minutes = round(policy.window.total_seconds() / 60)
+    why = (
+        Cue(
+            kind="emerging_issue",
+            term=f"{incident.member_count} 位客户说同一问题（{policy.open_customers} 位 / "
+            f"{minutes} 分钟即成新问题）",
+            label=terms[:200],
+            weight=float(incident.member_count),
+        ),
+    )
+    return Signal(
+        kind=AlertKind.SURGE,
+        tier=policy.tier,
+        rule_id=incident.rule_id,
+        title=_clip(title),
+        why=why,
         **common,  # type: ignore[arg-type]
     )
 

@@ -652,6 +652,76 @@ class GroupingPolicy(Frozen):
         return value
 
 
+# -- emerging issues: same-issue texts of many customers (issue #18; complaints/emerging_*) ---
+
+
+class EmergingPolicy(Frozen):
+    """When same-issue texts of many customers, linked by no batch, SKU or region key, become
+    one emerging-issue parent (新问题). How texts are read and grouped is the grouping
+    lexicon's (complaints/lexicons/grouping.yaml); when a group is an issue is decided here."""
+
+    enabled: bool = Field(default=True, description="false: the grouping stage ignores voices.")
+    open_customers: int = Field(
+        default=5,
+        ge=2,
+        le=10_000,
+        description="Distinct customers within `window` that make a group an emerging issue.",
+    )
+    window: Duration = Field(
+        default=timedelta(hours=1), description="Customers counted toward opening (and growth)."
+    )
+    growth: float = Field(
+        default=2.0,
+        gt=1,
+        le=100,
+        description="The issue is announced again (title, count) at this many times the "
+        "customers last announced; its members join one by one in between.",
+    )
+    quiet_after: Duration = Field(
+        default=timedelta(hours=2),
+        description="The parent closes (its members handed back) when no new customer joined "
+        "for this long, judged at the next voice the stage reads.",
+    )
+    tier: Tier = Field(default=2, description="An owner, a fix and a review within 24 h.")
+    rule_id: RuleId = Field(default="emerging-issue", description="The parent's rule.")
+    on_resolve: ParentOutcome = Field(
+        default=ParentOutcome.HAND_BACK,
+        description="What a person resolving the parent does to its members (each complaint "
+        "still needs its own closed loop).",
+    )
+    member_tail: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Contacts a group not yet an issue keeps to list when it opens (bounds "
+        "every group's entry; later ones join one by one).",
+    )
+    keyed_by: tuple[SurgeDimension, ...] = Field(
+        default=("sku", "batch", "product"),
+        description="Keys that name a cause on their own: when most of an issue's customers "
+        "share one (a batch), it is the surge detector's to judge, and the issue waits "
+        "`keyed_grace` for a surge to claim its customers before it opens by itself.",
+    )
+    keyed_grace: Duration = Field(
+        default=timedelta(hours=1),
+        description="How long a keyed issue waits for a surge (the surge's longest window).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.window.total_seconds() < 60 or self.window > timedelta(days=7):
+            raise ValueError("window: must be between 1 minute and 7 days")
+        if self.quiet_after.total_seconds() < 60:
+            raise ValueError("quiet_after: must be at least 1 minute")
+        if self.keyed_grace.total_seconds() < 0:
+            raise ValueError("keyed_grace: must not be negative")
+        if self.member_tail < self.open_customers:
+            raise ValueError(
+                "member_tail: a group must keep at least open_customers contacts to open"
+            )
+        return self
+
+
 # -- notification: inhibition and on-call (issue #16; notify/) -------------------------------
 
 
@@ -786,6 +856,7 @@ class RuleBook(Frozen):
     logistics: LogisticsPolicy = Field(default_factory=_default_logistics)
     churn: ChurnPolicy = Field(default_factory=ChurnPolicy)
     grouping: GroupingPolicy = Field(default_factory=GroupingPolicy)
+    emerging: EmergingPolicy = Field(default_factory=EmergingPolicy)
     inhibit_rules: tuple[InhibitRule, ...] = ()
     on_call: OnCall = Field(default_factory=OnCall)
 
@@ -794,6 +865,7 @@ class RuleBook(Frozen):
         ids = [rule.id for rule in self.tier_rules] + [rule.id for rule in self.compensation.rules]
         ids += [bucket.id for bucket in self.logistics.buckets]
         ids += [rule.id for rule in self.inhibit_rules]
+        ids += [self.emerging.rule_id]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")

@@ -21,6 +21,7 @@ established key (or a logistics wave) opened.
 
 from __future__ import annotations
 
+from complaints.emerging_incidents import absorb_issues
 from complaints.grouping import (
     FACET_MEMBERS,
     MAX_PENDING,
@@ -248,7 +249,8 @@ def _merge(
         incident = _name(incident, rules)
         gone = younger.model_copy(update={"members": (), "member_count": 0})
         closed.append(parent_signal(gone, SignalChange.CLEARED, rules, merged_into=incident))
-    return book, incident, tuple(closed)
+    book, incident, issues = absorb_issues(book, incident, rules)  # emerging issues it explains
+    return book, incident, (*closed, *issues)
 
 
 def _open(
@@ -271,10 +273,11 @@ def _open(
     incident = _absorb(incident, members, facet, rules)
     book, incident = adopt_pending(book, incident, rules)
     incident = _name(incident, rules)
+    book, incident, issues = absorb_issues(book, incident, rules)  # emerging issues it explains
     incident = announce_facets(incident, rules)
     incident = incident.model_copy(update={"shown": fingerprint(incident, rules)})
     signal = parent_signal(incident, SignalChange.RAISED, rules)
-    return GroupStep(book.with_incident(incident), (signal,), Grouped.OPENED)
+    return GroupStep(book.with_incident(incident), (signal, *issues), Grouped.OPENED)
 
 
 def adopt_pending(

@@ -929,6 +929,37 @@ class SurgeReport(Frozen):
     )
 
 
+class IssueVoice(Frozen):
+    """One negative text a customer wrote or said, sent to the grouping stage (issue #18:
+    相似合并), which groups same-issue texts of many customers into an emerging issue.
+
+    Masked text only: never the raw text. Keyed by the grouping stage's constant key.
+    """
+
+    voice_id: Identifier = Field(description="Deterministic: source:event_id (as the contact's).")
+    case_key: str = Field(min_length=1, max_length=200, description="The contact's case.")
+    customer: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Who said it (the customer's pseudonym, else the case): distinct "
+        "customers make an emerging issue.",
+    )
+    event_id: Identifier
+    occurred_at: Timestamp = Field(description="Event time of the contact.")
+    source: Lax[Source] = Field(description="The channel it came through.")
+    category: Lax[Category]
+    intensity: int = Field(default=0, ge=0, le=100)
+    masked_text: str = Field(
+        max_length=2000, description="The text with personal data masked (Assessment.masked_text)."
+    )
+    keys: tuple[str, ...] = Field(
+        default=(),
+        max_length=8,
+        description="The keys that name a cause on their own the contact carries "
+        "(rules.yaml emerging.keyed_by), as dimension:value: batch:B2511-07.",
+    )
+
+
 class GroupNotice(Frozen):
     """A parent incident ended: what becomes of its members in one member case.
 

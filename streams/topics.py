@@ -18,6 +18,7 @@ from streams.records import (
     DeadLetter,
     DelayMapEntry,
     GroupNotice,
+    IssueVoice,
     LogisticsChange,
     Signal,
     Silence,
@@ -178,14 +179,17 @@ SURGE_TICKS = TopicSpec(
     value=f"{Tick.__name__} (case_key = the surge key): judge an open surge's quiet window",
 )
 #: One partition: the grouping stage must see every surge key's reports and every order's
-#: delay to merge one cause into one incident. Both are rare next to contacts.
+#: delay to merge one cause into one incident (both rare next to contacts), and every negative
+#: text to group same-issue texts of many customers (one voice per negative text: the stage's
+#: cost per voice is in the README).
 GROUP_REPORTS = TopicSpec(
     stage="grouping",
     entity="reports",
     partitions=1,
     retention=timedelta(days=7),
     key="the constant 'groups'",
-    value=f"{SurgeReport.__name__} from a surge key, or a logistics_delay {Signal.__name__} of one order",
+    value=f"{SurgeReport.__name__} from a surge key, a logistics_delay {Signal.__name__} of one order, "
+    f"or an {IssueVoice.__name__} (a negative text, masked) for emerging issues",
 )
 LIFECYCLE = TopicSpec(
     stage="alerts",
