@@ -25,9 +25,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import faust
+from faust.types import TP
 from pydantic import Field, TypeAdapter
 
-from agents.batches import Batch, consume_in_batches
+from agents.batches import Batch, consume_in_batches, deliver
 from agents.kafka_io import bytes_topic
 from complaints.group_stage import GroupInput, advance
 from complaints.grouping import GroupBook
@@ -35,7 +36,7 @@ from complaints.rules import RuleBook
 from kesu.metrics import GROUPING_STEPS
 from kesu.settings import Settings
 from streams.codec import encode_record
-from streams.records import IssueVoice, Signal, SurgeReport
+from streams.records import IssueVoice, Signal, SurgeReport, Tick
 from streams.topics import DLQ, GROUP_REPORTS, SIGNALS
 
 #: The one key of the reports topic and of the book's table entry.
@@ -46,7 +47,7 @@ GENERATION_ENTRY = "generation"
 
 #: Voices are most inputs: tried first, and the first record type that fits is the one.
 _INPUT: TypeAdapter[GroupInput] = TypeAdapter(
-    Annotated[IssueVoice | SurgeReport | Signal, Field(union_mode="left_to_right")]
+    Annotated[IssueVoice | SurgeReport | Signal | Tick, Field(union_mode="left_to_right")]
 )
 
 
@@ -120,6 +121,27 @@ def register(
         """The batch's writes are in the table: its book is the table's."""
         if "book" in batch.memo:
             cache["book"], cache["generation"] = batch.memo["book"], batch.memo["generation"]
+
+    stage_partition = TP(reports.get_topic_name(), 0)
+
+    async def clock_tick() -> None:
+        """Tell the stage the time (in order with its inputs), so quiet issues close when no
+        voice comes; only the worker that holds the stage's partition does."""
+        if app.rebalancing or not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+            return
+        if stage_partition not in app.consumer.assignment():
+            return
+        ticks = Batch(app, "", clock)
+        ticks.send(
+            reports.get_topic_name(),
+            key=GROUPS_KEY,
+            value=encode_record(Tick(case_key="groups", at=clock())),
+        )
+        await deliver(app, ticks, "grouping-clock")
+
+    app.timer(
+        interval=settings.tick_interval.total_seconds(), on_leader=False, name="grouping-clock"
+    )(clock_tick)
 
     @app.agent(reports, name="grouping", concurrency=1)
     async def group(stream: faust.StreamT[bytes]) -> None:

@@ -140,6 +140,17 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
     return _done(book, (*closed, opened), Grouped.OPENED)
 
 
+def on_clock(book: GroupBook, now: datetime, rules: RuleBook) -> GroupStep:
+    """The clock passed `now`: close the issues no customer joined for `quiet_after`.
+
+    Voices close quiet issues too, but a stream that falls silent sends none: without the
+    clock an issue's parent stayed open, holding its members' pushes back, for good."""
+    if not rules.emerging.enabled:
+        return GroupStep(book, (), Grouped.IGNORED)
+    book, closed = _close_quiet(book, now, frozenset(), rules)
+    return _done(book, closed, Grouped.CLOSED if closed else Grouped.IGNORED)
+
+
 def _keyed(members: tuple[GroupMember, ...], rules: RuleBook) -> bool:
     """Most of the customers share a key that names a cause (a batch): a surge's to judge."""
     counts: dict[str, int] = {}

@@ -24,6 +24,7 @@ from streams.records import (
     SignalChange,
     Source,
     SurgeChange,
+    Tick,
 )
 from tests.factories import T0, make_assessed, make_assessment
 from tests.unit.complaints.test_engine import _rules_with
@@ -305,6 +306,20 @@ class TestQuiet:
         early = T0 + 5 * M + RULES.emerging.quiet_after - M
         assert stage([voice(50, BACKGROUND[0], at=early, who="customer:late")]) == []
         assert len(stage.issues()) == 1
+
+    def test_the_clock_closes_a_quiet_issue_when_no_voice_comes(self) -> None:
+        """A stream that falls silent sends no voice: the stage's clock tick closes the issue
+        (and a tick before the quiet time does not)."""
+        stage = Stage()
+        stage(earbud_voices(6))
+        last = T0 + 5 * M
+        early = Tick(case_key="groups", at=last + RULES.emerging.quiet_after - M)
+        assert stage([early]) == [] and len(stage.issues()) == 1
+        closed = stage([Tick(case_key="groups", at=last + RULES.emerging.quiet_after)])
+        assert [s.change for s in closed] == [SignalChange.CLEARED]
+        assert closed[0].subject == stage.signals[0].subject
+        assert closed[0].group is not None and len(closed[0].group.member_case_keys) == 6
+        assert stage.issues() == []
 
     def test_time_never_runs_backwards(self) -> None:
         """A late-arriving old voice is judged at the latest time seen (the window does not
