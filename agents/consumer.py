@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from time import monotonic
 from typing import Any
 
 import faust
@@ -26,7 +27,6 @@ from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TP
 from faust.types.transports import TransportT
-from mode.utils.futures import notify
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
@@ -54,6 +54,11 @@ class RewindingConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
             await consumer.seek_to_beginning(*never)
             log.info("read %d never-committed stream partition(s) from the start", len(never))
         return committed
+
+
+#: How long a record may go unacknowledged after it went to a stream before the consumer reads
+#: again from the committed offsets (a safety valve: the commit cap must not stall for good).
+IN_FLIGHT_PATIENCE = 120.0
 
 
 class RewindingConsumer(aiokafka_driver.Consumer):
@@ -92,24 +97,11 @@ class RewindingConsumer(aiokafka_driver.Consumer):
         if self.app.topics.acks_enabled_for(tp.topic):
             committed = self._committed_offset[tp]
             if (committed is None or offset >= committed) and offset not in self._acked_index[tp]:
-                self._in_flight.add(tp, offset)
+                self._in_flight.add(tp, offset, monotonic())
 
     def ack(self, message: Any) -> bool:
-        """Faust's ack, except for a record a stream skipped unprocessed: Faust acknowledges
-        the records its streams skip while flow control is suspended or that were fetched in
-        an earlier generation (so that lag does not grow), and a commit could then pass a
-        record nobody processed. Such a record is read again after the seek that follows
-        every rebalance and resume; here it only stops being waited for."""
-        self._in_flight.discard(message.tp, message.offset)
-        if not message.acked and (
-            not self.app.flow_control.is_active()
-            or message.generation_id != self.app.consumer_generation_id
-        ):
-            message.acked = True
-            self._unacked_messages.discard(message)
-            notify(self._waiting_for_ack)
-            return False
         acked: bool = super().ack(message)
+        self._in_flight.discard(message.tp, message.offset)
         return acked
 
     def _new_offset(self, tp: TP) -> int | None:
@@ -132,6 +124,17 @@ class RewindingConsumer(aiokafka_driver.Consumer):
             acked.sort()
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
+        stalled = self._in_flight.stalled(monotonic(), IN_FLIGHT_PATIENCE)
+        if stalled is not None and self.assignment():
+            log.warning(
+                "offset %d of %s went to a stream %.0f s ago and was never acknowledged: "
+                "reading again from the committed offsets",
+                stalled[1],
+                stalled[0],
+                IN_FLIGHT_PATIENCE,
+            )
+            self._in_flight.forget([stalled[0]])
+            self._clears_seen = -1  # seek below, as after a queue clear
         clears = getattr(self.app.flow_control, "clears", 0)
         if clears != self._clears_seen and self.assignment():
             # stream queues were emptied: what was in them is read again from the commits

@@ -146,17 +146,26 @@ class InFlight:
     below the lowest, or a record lost between queue and stream would be committed past."""
 
     def __init__(self) -> None:
-        self._offsets: dict[Any, set[int]] = {}
+        self._offsets: dict[Any, dict[int, float]] = {}  # partition -> offset -> when handed on
 
-    def add(self, partition: Any, offset: int) -> None:
-        self._offsets.setdefault(partition, set()).add(offset)
+    def add(self, partition: Any, offset: int, at: float = 0.0) -> None:
+        self._offsets.setdefault(partition, {}).setdefault(offset, at)
 
     def discard(self, partition: Any, offset: int) -> None:
         offsets = self._offsets.get(partition)
         if offsets is not None:
-            offsets.discard(offset)
+            offsets.pop(offset, None)
             if not offsets:
                 del self._offsets[partition]
+
+    def stalled(self, now: float, patience: float) -> tuple[Any, int] | None:
+        """A (partition, offset) handed on more than `patience` seconds before `now` and still
+        not acknowledged, if any: the consumer reads that partition again."""
+        for partition, offsets in self._offsets.items():
+            for offset, at in offsets.items():
+                if now - at > patience:
+                    return partition, offset
+        return None
 
     def floor(self, partition: Any, committed: int | None) -> int | None:
         """The lowest offset in flight at or above `committed` (older ones are dropped: a
@@ -165,8 +174,8 @@ class InFlight:
         if not offsets:
             return None
         if committed is not None:
-            stale = {offset for offset in offsets if offset < committed}
-            offsets -= stale
+            for offset in [offset for offset in offsets if offset < committed]:
+                del offsets[offset]
             if not offsets:
                 del self._offsets[partition]
                 return None

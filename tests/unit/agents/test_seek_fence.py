@@ -91,3 +91,13 @@ def test_a_delivery_is_reported_unless_it_was_refused() -> None:
     fence.seeking([P0])
     offsets[P0] = 4  # fetched before the seek: refused, not in flight
     assert delivered == [(P0, 3)]
+
+
+def test_an_offset_never_acknowledged_is_reported_after_the_patience() -> None:
+    flight = InFlight()
+    flight.add(P0, 7, at=100.0)
+    flight.add(P0, 8, at=150.0)
+    assert flight.stalled(now=200.0, patience=120.0) is None
+    assert flight.stalled(now=221.0, patience=120.0) == (P0, 7)
+    flight.discard(P0, 7)
+    assert flight.stalled(now=221.0, patience=120.0) is None
