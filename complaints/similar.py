@@ -113,6 +113,21 @@ class _Group:
     customers: OrderedDict[str, datetime] = field(default_factory=OrderedDict)
     announced: int = 0  # customers when last announced; 0: not an emerging issue yet
     examples: list[str] = field(default_factory=list)
+    # Derived from `typical` (not stored): its terms and the sum of its features' weights,
+    # recomputed only when `typical` is replaced (issue #17: every candidate re-derived them).
+    _profile_of: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    _terms: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _weight_total: float = field(default=0.0, repr=False, compare=False)
+
+    def profile(self, term_weight: float) -> tuple[frozenset[str], float]:
+        """The typical features' terms and their total weight (terms weigh `term_weight`)."""
+        if self._profile_of is not self.typical:
+            self._terms = frozenset(f for f in self.typical if _is_term(f))
+            self._weight_total = term_weight * len(self._terms) + (
+                len(self.typical) - len(self._terms)
+            )
+            self._profile_of = self.typical
+        return self._terms, self._weight_total
 
 
 @dataclass
@@ -242,12 +257,18 @@ class Grouper:
         shingles = {core[i : i + k] for i in range(max(1, len(core) - k + 1))} if core else set()
         if not shingles:
             return 0
-        votes = [0] * 64
-        for shingle in shingles:
-            h = int.from_bytes(blake2b(shingle.encode(), digest_size=8).digest(), "big")
-            for bit in range(64):
-                votes[bit] += 1 if h >> bit & 1 else -1
-        return sum(1 << bit for bit in range(64) if votes[bit] > 0)
+        # A bit is set where more shingles' hashes have it set than not: counted per bit
+        # column of the hashes' binary digits (bit 63 first), not per shingle and bit.
+        digits = [
+            format(int.from_bytes(blake2b(s.encode(), digest_size=8).digest(), "big"), "064b")
+            for s in shingles
+        ]
+        half = len(digits)
+        fp = 0
+        for position, column in enumerate(zip(*digits, strict=True)):
+            if 2 * column.count("1") > half:
+                fp |= 1 << (63 - position)
+        return fp
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -323,15 +344,17 @@ class Grouper:
                 hits[gid] = hits.get(gid, 0) + 1
         best: tuple[str | None, float, tuple[str, ...]] = (None, 0.0, ())
         mine = {f for f in feats if _is_term(f)}
+        own = sum(feats.values())
         for gid in sorted(hits, key=lambda g: (-hits[g], g))[:32]:
-            typical = state.groups[gid].typical
+            group = state.groups[gid]
+            typical = group.typical
             shared = typical & feats.keys()
-            theirs = {f for f in typical if _is_term(f)}
+            theirs, total = group.profile(rules.term_weight)
             both = mine & theirs
             common = len(both) if any(f.startswith(_SYMPTOM) for f in both) else 0
             terms = common / min(len(mine), len(theirs)) if common else 0.0
             inter = sum(feats[f] for f in shared)
-            union = sum(feats.values()) + sum(self._weight(f) for f in typical if f not in feats)
+            union = own + total - sum(self._weight(f) for f in shared)
             words = inter / union if union else 0.0
             similar = (common >= rules.min_shared_terms and terms >= rules.term_similarity) or (
                 words >= rules.join_similarity
