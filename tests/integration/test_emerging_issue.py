@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bench.grouping_traffic import ISSUES
 from kesu.broker import free_port
 from streams.records import Source
 from streams.topics import RAW
@@ -29,18 +30,9 @@ from tests.robots import Robot, RobotServer
 DING = Robot("dingtalk", "ding", secret="SECtest-ding-secret", token="ding-token")
 #: One fault said eight ways by eight customers: product faults, tier 2 each (a tier-1 member
 #: would still be pushed on its own).
-SAME_ISSUE = (
-    "耳机左边没声音",
-    "我买的耳机左耳没有声音了",
-    "左边耳机不响，才用了三天",
-    "耳机左声道没声音，右边正常",
-    "新耳机左边听不到声音",
-    "蓝牙耳机左耳突然没声了",
-    "耳机左边的那只一点声音都没有",
-    "刚收到的耳机，左边那个没声音",
-)
+SAME_ISSUE = tuple(t for n, t in enumerate(ISSUES["earbud-left-silent"]) if n not in (7, 9))
 #: Two more, after the worker restarted.
-LATER = ("左耳机不出声，重新配对也没用", "耳机左侧没有声音，是质量问题吗")
+LATER = (ISSUES["earbud-left-silent"][7], ISSUES["earbud-left-silent"][9])
 #: Other complaints in the same minutes, each about something else (tier 2 too).
 OTHERS = ("空调开了一下午都不制冷", "退款申请了一周还没处理", "奶粉冲开全是结块")
 

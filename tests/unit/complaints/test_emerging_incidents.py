@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.grouping_traffic import ISSUES
 from complaints.emerging_incidents import VOICE_CHARS, voice_for
 from complaints.emerging_state import GROUP_PREFIX, META_ENTRY, REMEMBERED_VOICES
 from complaints.group_stage import GroupInput, advance
@@ -33,18 +34,7 @@ from tests.unit.complaints.test_surge_incidents import report
 RULES = load_rules()
 M = timedelta(minutes=1)
 #: One issue said ten ways (no product, batch or region field links them).
-EARBUD = [
-    "耳机左边没声音",
-    "我买的耳机左耳没有声音了",
-    "左边耳机不响，才用了三天",
-    "耳机左声道没声音，右边正常",
-    "新耳机左边听不到声音",
-    "蓝牙耳机左耳突然没声了",
-    "耳机左边的那只一点声音都没有",
-    "左耳机不出声，重新配对也没用",
-    "刚收到的耳机，左边那个没声音",
-    "耳机左侧没有声音，是质量问题吗",
-]
+EARBUD = ISSUES["earbud-left-silent"]
 #: Complaints about other things, each said once.
 BACKGROUND = [
     "快递三天了还没到，太慢了",
