@@ -13,6 +13,9 @@ Faust's can come between the two (an earlier fix rewound from the event loop aft
 seek, and raced with deliveries). Flow is stopped whenever Faust calls this (recovery and the
 "flow not active" path of getmany), so nothing fetched before the rewind is still delivered.
 Changelog partitions are left alone: recovery positions them itself.
+
+`RewindingConsumer` also fences Faust's stream-partition seeks, re-reads what flow control's
+queue clears dropped, and never commits past a record still in flight (agents/seek_fence.py).
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class RewindingConsumer(aiokafka_driver.Consumer):
         self._to_reseek: set[TP] = set()
         self._in_flight = InFlight()
         self._clears_seen = 0
+        self._stall_checked_at = 0.0
 
     def _new_consumer_thread(self) -> RewindingConsumerThread:
         return RewindingConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -124,7 +128,11 @@ class RewindingConsumer(aiokafka_driver.Consumer):
             acked.sort()
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
-        stalled = self._in_flight.stalled(monotonic(), IN_FLIGHT_PATIENCE)
+        now = monotonic()
+        stalled = None
+        if now - self._stall_checked_at >= 1.0:  # a scan of the offsets in flight, once a second
+            self._stall_checked_at = now
+            stalled = self._in_flight.stalled(now, IN_FLIGHT_PATIENCE)
         if stalled is not None and self.assignment():
             log.warning(
                 "offset %d of %s went to a stream %.0f s ago and was never acknowledged: "
