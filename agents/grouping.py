@@ -36,7 +36,7 @@ from complaints.rules import RuleBook
 from kesu.metrics import GROUPING_STEPS
 from kesu.settings import Settings
 from streams.codec import encode_record
-from streams.records import IssueVoice, Signal, SurgeReport, Tick
+from streams.records import Tick
 from streams.topics import DLQ, GROUP_REPORTS, SIGNALS
 
 #: The one key of the reports topic and of the book's table entry.
@@ -47,7 +47,7 @@ GENERATION_ENTRY = "generation"
 
 #: Voices are most inputs: tried first, and the first record type that fits is the one.
 _INPUT: TypeAdapter[GroupInput] = TypeAdapter(
-    Annotated[IssueVoice | SurgeReport | Signal | Tick, Field(union_mode="left_to_right")]
+    Annotated[GroupInput, Field(union_mode="left_to_right")]
 )
 
 

@@ -15,19 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.grouping_traffic import ISSUES
 from kesu.broker import free_port
 from streams.records import Source
 from streams.topics import RAW
-from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
+from tests.conftest import Broker, SettingsFactory
 from tests.factories import make_event, to_bytes
+from tests.integration.push_stack import push_stack
 from tests.integration.support import eventually, publish
-from tests.integration.test_push_wiring import Notifier
-from tests.robots import Robot, RobotServer
 
-DING = Robot("dingtalk", "ding", secret="SECtest-ding-secret", token="ding-token")
 #: One fault said eight ways by eight customers: product faults, tier 2 each (a tier-1 member
 #: would still be pushed on its own).
 SAME_ISSUE = tuple(t for n, t in enumerate(ISSUES["earbud-left-silent"]) if n not in (7, 9))
@@ -45,33 +41,11 @@ def test_one_fault_in_many_words_is_one_parent_alert_holding_back_its_members(
         notifier_metrics_port=free_port(),
         push_allowed_destinations="127.0.0.0/8",
     )  # the shipped rules: emerging issues at 5 customers within an hour
-    robots = RobotServer([DING]).start()
-    worker = Worker(settings, tmp_path).start()
-    api = ApiServer(settings).start()
-    notifier = Notifier(settings, tmp_path).start()
-    try:
-
-        def call(role: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-            return httpx.request(
-                method, f"{api.url}{path}", headers=api.headers(role), timeout=30, **kwargs
-            )
-
-        created = call(
-            "admin",
-            "POST",
-            "/v1/subscriptions",
-            json={
-                "id": "ding",
-                "name": "值班群",
-                "format": "dingtalk",
-                "url": robots.url("ding"),
-                "secret": DING.secret,
-                # the default grouping (by tier and kind) and DingTalk's 20 a minute; shorter
-                # waits, so complaints scored minutes apart on a slow machine go out in the run
-                "policy": {"group_wait": "3s", "group_interval": "10s"},
-            },
-        )
-        assert created.status_code == 201, created.text
+    with push_stack(settings, tmp_path) as stack:
+        call, robots, worker = stack.call, stack.robots, stack.worker
+        # the default grouping (by tier and kind) and DingTalk's 20 a minute; shorter waits, so
+        # complaints scored minutes apart on a slow machine go out in the run
+        stack.subscribe_ding(policy={"group_wait": "3s", "group_interval": "10s"})
         posts = []
         texts = [(f"耳机用户{n}", text) for n, text in enumerate(SAME_ISSUE)]
         texts[2:2] = [(f"其他用户{n}", text) for n, text in enumerate(OTHERS)]
@@ -185,8 +159,3 @@ def test_one_fault_in_many_words_is_one_parent_alert_holding_back_its_members(
         assert set(after["group"]["member_case_keys"]) == {
             f"social:weibo:耳机用户{n}" for n in range(total)
         }
-    finally:
-        notifier.stop()
-        api.stop()
-        worker.stop()
-        robots.stop()

@@ -12,18 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from kesu.broker import free_port
 from streams.records import Source
 from streams.topics import RAW
-from tests.conftest import ApiServer, Broker, SettingsFactory, Worker
+from tests.conftest import Broker, SettingsFactory
 from tests.factories import make_event, to_bytes
+from tests.integration.push_stack import push_stack
 from tests.integration.support import eventually, publish, rules_with
-from tests.integration.test_push_wiring import Notifier
-from tests.robots import Robot, RobotServer
 
-DING = Robot("dingtalk", "ding", secret="SECtest-ding-secret", token="ding-token")
 BATCH = "B2512-30"
 #: Product faults, said by 30 customers: tier 2 each (a tier-1 member would still be pushed).
 TEXTS = ("新手机发热严重，充电就烫手", "刚买的手机黑屏了，质量太差", "手机一直发热，太失望了")
@@ -51,30 +47,9 @@ def test_thirty_complaints_about_one_batch_are_one_pushed_alert(
         notifier_metrics_port=free_port(),
         push_allowed_destinations="127.0.0.0/8",
     )
-    robots = RobotServer([DING]).start()
-    worker = Worker(settings, tmp_path).start()
-    api = ApiServer(settings).start()
-    notifier = Notifier(settings, tmp_path).start()
-    try:
-
-        def call(role: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-            return httpx.request(
-                method, f"{api.url}{path}", headers=api.headers(role), timeout=30, **kwargs
-            )
-
-        created = call(
-            "admin",
-            "POST",
-            "/v1/subscriptions",
-            json={
-                "id": "ding",
-                "name": "值班群",
-                "format": "dingtalk",
-                "url": robots.url("ding"),
-                "secret": DING.secret,
-            },  # the default policy: group_wait 30 s, DingTalk's 20 a minute
-        )
-        assert created.status_code == 201, created.text
+    with push_stack(settings, tmp_path) as stack:
+        call, robots = stack.call, stack.robots
+        stack.subscribe_ding()  # the default policy: group_wait 30 s, DingTalk's 20 a minute
         posts = []
         for number in range(30):
             event = make_event(
@@ -150,8 +125,3 @@ def test_thirty_complaints_about_one_batch_are_one_pushed_alert(
         for member in member_ids:  # still recorded and listed, with why it was not pushed
             assert listed[member]["suppressed"]["reason"] == "inhibited"
             assert listed[member]["suppressed"]["by"] == surge["alert_id"]
-    finally:
-        notifier.stop()
-        api.stop()
-        worker.stop()
-        robots.stop()
