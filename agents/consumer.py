@@ -180,6 +180,34 @@ class RewindingConsumer(aiokafka_driver.Consumer):
         self._fenced_offsets.delivering = fetched_at
         return fenced(records, self._fence, fetched_at, self._to_reseek.add)
 
+    def bookkeeping(self) -> list[str]:
+        """One line per assigned stream partition: what decides its next commit (logged on
+        SIGUSR1 with the task stacks, so a stalled commit in a trial shows why)."""
+        lines = []
+        changelogs = self.app.tables.changelog_topics
+        for tp in sorted(self.assignment()):
+            if tp.topic in changelogs:
+                continue
+            acked = sorted(self._acked.get(tp, ()))
+            gaps = sorted((iv.begin, iv.end) for iv in self._gap.get(tp, ()))
+            lines.append(
+                f"{tp.topic}:{tp.partition} committed={self._committed_offset.get(tp)} "
+                f"read={self._read_offset.get(tp)} acked={len(acked)}{acked[:5]} gaps={gaps[:5]} "
+                f"in_flight={self._in_flight.describe(tp)} fence_target={self._fence.target(tp)} "
+                f"reseek={tp in self._to_reseek} position={self._thread_position(tp)}"
+            )
+        return lines
+
+    def _thread_position(self, tp: TP) -> int | None:
+        try:
+            assignment = (
+                self._thread._ensure_consumer()._fetcher._subscriptions.subscription.assignment
+            )
+            state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
+        except Exception:  # diagnostics only: no consumer or assignment right now
+            return None
+        return state.position if state is not None and state.has_valid_position else None
+
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         self._fence.forget(revoked)
         self._to_reseek.difference_update(revoked)

@@ -185,6 +185,11 @@ class InFlight:
         for partition in partitions:
             self._offsets.pop(partition, None)
 
+    def describe(self, partition: Any) -> str:
+        """How many offsets are in flight and the lowest (diagnostics)."""
+        offsets = self._offsets.get(partition)
+        return f"{len(offsets)}@{min(offsets)}" if offsets else "0"
+
 
 def fenced(
     records: Mapping[_P, list[Any]],

@@ -44,6 +44,14 @@ class _RedactingWorker(Worker):
             deadline.start()
         super()._schedule_shutdown(signal)
 
+    def _on_sigusr1(self) -> None:
+        """Mode's task stacks, and the consumer's commit bookkeeping per stream partition."""
+        super()._on_sigusr1()
+        describe = getattr(self.app.consumer, "bookkeeping", None)
+        if describe is not None:
+            for line in describe():
+                log.warning("commit bookkeeping: %s", line)
+
 
 def _exit_after_deadline() -> None:
     log.error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -211,6 +212,25 @@ def test_same_event_id_sent_twice_yields_one_clean_event(
     )
     clean = read_all(kafka_broker.bootstrap, [CLEAN[Source.LOGISTICS].name(settings.namespace)])
     assert _ids(clean).count(event["event_id"]) == 1
+
+
+def test_sigusr1_logs_each_stream_partitions_commit_bookkeeping_and_the_worker_goes_on(
+    kafka_broker: Broker, pipeline: Worker
+) -> None:
+    """What a stalled trial prints (its task stacks and why each partition's commit is where it
+    is); asking must not disturb the worker."""
+    settings = pipeline.settings
+    assert pipeline.process is not None
+    pipeline.process.signal(signal.SIGUSR1)
+    pipeline.process.wait_for("commit bookkeeping: ", timeout=30)
+    line = next(x for x in pipeline.output().splitlines() if "commit bookkeeping: " in x)
+    assert "committed=" in line and "in_flight=" in line and "position=" in line
+    event = make_event(Source.SOCIAL)
+    topic = RAW[Source.SOCIAL].name(settings.namespace)
+    publish(kafka_broker.bootstrap, topic, [(event["event_id"].encode(), to_bytes(event))])
+    wait_caught_up(kafka_broker.bootstrap, settings.namespace, [topic])
+    clean = read_all(kafka_broker.bootstrap, [CLEAN[Source.SOCIAL].name(settings.namespace)])
+    assert event["event_id"] in _ids(clean)
 
 
 @pytest.mark.parametrize("fresh_state", [False, True], ids=["same-data-dir", "fresh-data-dir"])

@@ -101,3 +101,13 @@ def test_an_offset_never_acknowledged_is_reported_after_the_patience() -> None:
     assert flight.stalled(now=221.0, patience=120.0) == (P0, 7)
     flight.discard(P0, 7)
     assert flight.stalled(now=221.0, patience=120.0) is None
+
+
+def test_in_flight_describes_how_many_offsets_wait_and_the_lowest() -> None:
+    in_flight = InFlight()
+    assert in_flight.describe("p") == "0"
+    in_flight.add("p", 12)
+    in_flight.add("p", 7)
+    assert in_flight.describe("p") == "2@7"
+    in_flight.discard("p", 7)
+    assert in_flight.describe("p") == "1@12"
