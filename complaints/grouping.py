@@ -429,6 +429,7 @@ def _group_detail(incident: Incident, rules: RuleBook) -> GroupDetail:
         member_event_ids=() if wave else ids,
         member_order_ids=ids if wave else (),
         examples=incident.examples[: rules.grouping.examples],
+        keywords=incident.keywords if incident.kind == "issue" else (),
         intensity=max((m.intensity for m in incident.members), default=0),
         facets=facets,
         on_resolve=on_resolve,

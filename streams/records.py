@@ -778,7 +778,8 @@ class ParentOutcome(StrEnum):
 
 
 class GroupDetail(Frozen):
-    """A parent incident (a surge or a logistics wave) and the members it stands for (issue #16).
+    """A parent incident (a surge, a logistics wave or an emerging issue) and the members it
+    stands for (issue #16).
 
     Lists are bounded (rules.yaml `grouping.max_members`), first members first; `member_count`
     counts every member. While the parent is open, the notifier holds back the members' own
@@ -802,6 +803,10 @@ class GroupDetail(Frozen):
     )
     examples: tuple[str, ...] = Field(
         default=(), description="Masked texts of members, the most intense first."
+    )
+    keywords: tuple[str, ...] = Field(
+        default=(),
+        description="For an emerging issue: the terms its members' texts share, most telling first.",
     )
     intensity: int = Field(default=0, ge=0, le=100, description="Highest intensity of a member.")
     facets: tuple[GroupFacet, ...] = Field(

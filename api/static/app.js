@@ -291,7 +291,10 @@ async function loadOptionalPanels() {
 function fillSurges(body) {
   const items = (body.items || []).map((surge) => {
     const li = document.createElement("li");
-    li.textContent = `${surge.label || surge.key} · ${surge.count} 次（基线 ${surge.expected}，${surge.ratio}×）${(surge.keywords || []).slice(0, 3).join("、")}`;
+    const keywords = (surge.keywords || []).slice(0, 3).join("、");
+    li.textContent = surge.kind === "emerging_issue"
+      ? `${surge.label} · ${surge.count} 位客户（新问题，无基线）`
+      : `${surge.label || surge.key} · ${surge.count} 次（基线 ${surge.expected}，${surge.ratio}×）${keywords}`;
     return li;
   });
   $("surges").replaceChildren(...items);

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bench.grouping_traffic import ISSUES
 from streams.records import Source
 from tests.conftest import ApiServer, SettingsFactory, Worker
 from tests.factories import make_event, now_utc
@@ -180,4 +181,33 @@ def test_surges_and_the_delay_map_show_what_is_happening(
     expect(row.locator("td").nth(2)).to_have_text("1")  # one delayed order
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "dashboard-surges-delays.png"), full_page=True)
+    page.close()
+
+
+def test_an_emerging_issue_is_on_the_surge_panel_with_its_customers(
+    browser: Browser, service: ApiServer
+) -> None:
+    """Customers describing one fault in their own words, no key linking them: the panel lists
+    the 新问题 with its terms and how many customers, and no made-up baseline."""
+    posts = [
+        make_event(Source.SOCIAL, author=f"耳机客户{n}", text=text)
+        for n, text in enumerate(ISSUES["earbud-left-silent"][:8])
+    ]
+    response = httpx.post(
+        f"{service.url}/v1/events/social", json=posts, headers=service.headers("ingest"), timeout=30
+    )
+    assert response.status_code == 202, response.text
+
+    def issue() -> dict[str, object] | None:
+        body = httpx.get(f"{service.url}/v1/surges", headers=service.headers("viewer"), timeout=10)
+        found = [i for i in body.json()["items"] if i["kind"] == "emerging_issue"]
+        return found[0] if found else None
+
+    listed = eventually(issue, timeout=120, what="an emerging issue on /v1/surges")
+    page = _open(browser, service, "viewer")
+    expect(page.locator("#surges-panel")).to_be_visible(timeout=15_000)
+    row = page.locator("#surges li", has_text="新问题")
+    expect(row).to_contain_text("耳机")
+    expect(row).to_contain_text(f"{listed['count']} 位客户")
+    expect(row).not_to_contain_text("基线 null")
     page.close()

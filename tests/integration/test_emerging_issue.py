@@ -75,6 +75,13 @@ def test_one_fault_in_many_words_is_one_parent_alert_holding_back_its_members(
         assert not others & set(group["member_case_keys"])
         parents = [a for a in alerts(kind="surge") if a.get("group")]
         assert [a["alert_id"] for a in parents] == [issue["alert_id"]], "one parent, not two"
+        assert "耳机" in group["keywords"] and "无声" in group["keywords"], group["keywords"]
+        surges = call("viewer", "GET", "/v1/surges").json()["items"]  # the dashboard's panel
+        [listed_issue] = [s for s in surges if s["alert_id"] == issue["alert_id"]]
+        assert listed_issue["kind"] == "emerging_issue" and listed_issue["dimension"] == "issue"
+        assert listed_issue["label"].startswith("新问题 ") and "耳机" in listed_issue["label"]
+        assert listed_issue["count"] == group["member_count"]
+        assert listed_issue["ratio"] is None and listed_issue["expected"] is None
 
         def own(cases: set[str]) -> list[dict[str, Any]] | None:
             found = [a for a in alerts(kind="complaint") if a["case_key"] in cases]
