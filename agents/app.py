@@ -38,6 +38,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
         "broker_session_timeout": settings.worker_session_timeout.total_seconds(),
         "broker_heartbeat_interval": max(settings.worker_session_timeout.total_seconds() / 4, 0.5),
         "consumer_group_instance_id": settings.worker_instance_id,
+        "processing_guarantee": settings.worker_processing_guarantee,
     }
     options.update(overrides)
     app = KesuApp(settings.namespace, **options)

@@ -190,6 +190,17 @@ async def consume_in_batches(
         BATCH_EVENTS.labels(name).observe(len(events))
 
 
+def transaction_of(app: faust.App, origin: faust.types.EventT | None) -> str | None:
+    """Under exactly_once (the R7 experiment only), the transaction of the input partition an
+    output came from: Faust commits that partition's offsets in the same transaction. Faust's
+    own choice (by the output's partition) would tie outputs to another partition's offsets.
+    None under at_least_once, and for outputs of no input (timers)."""
+    if origin is None or not app.in_transaction:
+        return None
+    tp = origin.message.tp
+    return f"{app.conf.id}-{app.assignor.group_for_topic(tp.topic)}-{tp.partition}"
+
+
 def cause_of(exc: BaseException) -> BaseException:
     """Faust wraps the client's error in ProducerSendError; the client's is what tells."""
     return exc.__cause__ if isinstance(exc, ProducerSendError) and exc.__cause__ else exc
@@ -235,6 +246,7 @@ async def _send_all(app: faust.App, outputs: list[_Output]) -> _Output | str | N
                 partition=None,
                 timestamp=None,
                 headers=output.headers,
+                transactional_id=transaction_of(app, output.origin),
             )
             futures.append((output, asyncio.ensure_future(future)))
     except (KafkaError, ProducerSendError) as exc:

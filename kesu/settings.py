@@ -136,6 +136,15 @@ class Settings(BaseSettings):
             "latency per stage when it is quiet (README: Sizing)."
         ),
     )
+    worker_processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once",
+        description=(
+            "at_least_once is what kesu supports and tests (README: Guarantees). exactly_once "
+            "(Kafka transactions) is an experiment measured by trial R7 in `make reliability`, "
+            "not a supported mode: Faust's transactions have open defects (faust-streaming "
+            "#323, #517, #177)."
+        ),
+    )
     worker_session_timeout: Duration = Field(
         default=timedelta(seconds=10),
         description=(

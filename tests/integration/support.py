@@ -83,10 +83,20 @@ def publish(
         kafka.close()
 
 
-def read_all(bootstrap: str, topics: Sequence[str], *, idle: float = 1.0) -> list[Any]:
-    """Every record now on `topics`, from the beginning (no consumer group, nothing committed)."""
+def read_all(
+    bootstrap: str,
+    topics: Sequence[str],
+    *,
+    idle: float = 1.0,
+    isolation_level: str = "read_uncommitted",
+) -> list[Any]:
+    """Every record now on `topics`, from the beginning (no consumer group, nothing committed);
+    `read_committed` leaves out records of aborted or open transactions."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=int(idle * 1000)
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(idle * 1000),
+        isolation_level=isolation_level,
     )
     try:
         partitions = [

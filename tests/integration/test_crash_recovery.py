@@ -97,8 +97,12 @@ def _hostile_records() -> list[tuple[bytes | None, bytes]]:
 class _Progress:
     """Counts distinct event ids on the assessments topic as they arrive."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    def __init__(
+        self, bootstrap: str, topic: str, isolation_level: str = "read_uncommitted"
+    ) -> None:
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation_level
+        )
         partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic)]
         self.consumer.assign(partitions)
         self.consumer.seek_to_beginning(*partitions)

@@ -55,6 +55,7 @@ class Producer:
 @dataclass
 class FakeApp:
     producer: Producer
+    in_transaction: bool = False
 
 
 def _batch(producer: Producer) -> Batch:
@@ -123,3 +124,40 @@ class TestDeliver:
         assert letter.reason is RejectReason.PROCESSING_FAILED
         assert letter.original.to_bytes() == FakeMessage().value
         assert letter.event_id == "e-1"
+
+
+class TestTransactions:
+    """Under exactly_once (trial R7 only) an output joins its input partition's transaction."""
+
+    @dataclass
+    class _Conf:
+        id: str = "kesu-r7"
+
+    class _Assignor:
+        def group_for_topic(self, topic: str) -> int:
+            return {"t.raw.call": 0, "t.assessments": 1}[topic]
+
+    @dataclass
+    class _Tp:
+        topic: str
+        partition: int
+
+    def _app(self, in_transaction: bool) -> Any:
+        app = FakeApp(Producer(), in_transaction=in_transaction)
+        app.conf = self._Conf()  # type: ignore[attr-defined]
+        app.assignor = self._Assignor()  # type: ignore[attr-defined]
+        return app
+
+    def _event(self, topic: str, partition: int) -> Any:
+        message = FakeMessage(topic=topic, partition=partition)
+        message.tp = self._Tp(topic, partition)  # type: ignore[attr-defined]
+        return FakeEvent(message)
+
+    def test_the_input_partition_names_the_transaction(self) -> None:
+        app = self._app(in_transaction=True)
+        assert batches.transaction_of(app, self._event("t.raw.call", 3)) == "kesu-r7-0-3"
+        assert batches.transaction_of(app, self._event("t.assessments", 1)) == "kesu-r7-1-1"
+
+    def test_none_at_least_once_or_without_an_input(self) -> None:
+        assert batches.transaction_of(self._app(False), self._event("t.raw.call", 3)) is None
+        assert batches.transaction_of(self._app(True), None) is None
