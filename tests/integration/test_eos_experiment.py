@@ -4,8 +4,9 @@ single-node transaction logs), beside the same stream and seed under at-least-on
 
 kesu promises at-least-once with idempotent handlers (README: Guarantees); exactly_once is not a
 supported mode (faust-streaming #323, #517, #177 are open). This trial measures what it would
-change: lost events, raw duplicates (copies of one record on a topic, read_committed) and visible
-duplicates (copies of one lifecycle change that differ, or an alert opened twice). It prints both
+change: lost events (not assessed, not dead-lettered, or a complaint without its alert), raw
+duplicates (copies of one record on a topic, read_committed) and visible duplicates (copies of
+one lifecycle change that differ, or an alert opened twice). It prints both
 rows and fails only when the experiment did not run as one: the exactly-once worker must have
 started its transactional producers, and the at-least-once run must pass R1's own criteria.
 """
@@ -67,6 +68,9 @@ def _run(
     bad = _hostile_records()
     good_ids = {str(json.loads(value)["event_id"]) for _, value in good}
     worker = worker_factory(settings)
+    # the kill follows what the worker wrote (visible before its transaction commits, so both
+    # runs die at the same point of the stream); recovery and completion count committed records
+    written = _Progress(kafka_broker.bootstrap, ASSESSMENTS.name(ns))
     progress = _Progress(kafka_broker.bootstrap, ASSESSMENTS.name(ns), COMMITTED)
     recovery: float | None = None
     stalled = ""
@@ -76,14 +80,15 @@ def _run(
         publish(kafka_broker.bootstrap, raw, good[len(good) // 2 :])
         kill_at = int(len(good_ids) * rng.uniform(0.1, 0.9))
         eventually(
-            lambda: progress.count() >= kill_at,
+            lambda: written.count() >= kill_at,
             timeout=180,
             interval=0.05,
             what=f"{kill_at} assessed events ({guarantee})",
         )
         log = worker.output()
         worker.kill()
-        killed_at = progress.count()
+        killed_at = written.count()
+        committed_at_kill = progress.count()
         time.sleep(rng.uniform(1, 3))
         resumed = time.monotonic()
         worker.start()
@@ -101,8 +106,12 @@ def _run(
             )
         except AssertionError:
             stalled = f"stalled at {progress.count()}/{len(good_ids)} assessed; "
+        settled = _settle(kafka_broker.bootstrap, LIFECYCLE.name(ns))
+        if not settled:
+            stalled += "lifecycle still growing; "
         log += worker.output()
     finally:
+        written.close()
         progress.close()
         worker.stop()
 
@@ -111,6 +120,10 @@ def _run(
         for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)], isolation_level=COMMITTED)
     ]
     assessed_ids = Counter(a.event_id for a in assessed)
+    pending = {  # written but not committed: held by a transaction still open, or aborted
+        AssessedEvent.model_validate_json(r.value).event_id
+        for r in read_all(kafka_broker.bootstrap, [ASSESSMENTS.name(ns)])
+    } - set(assessed_ids)
     letters = [
         DeadLetter.model_validate_json(r.value)
         for r in read_all(kafka_broker.bootstrap, [DLQ.name(ns)], isolation_level=COMMITTED)
@@ -132,22 +145,39 @@ def _run(
     opened_twice = sum(1 for ids in openings.values() if len(ids) > 1)
     conflicting = sum(1 for variants in copies.values() if len(variants) > 1)
     alerted = {r.alert.customer_id for r in lifecycle if r.alert.customer_id}
+    unalerted = set(contacts) - alerted  # complaints that never became an alert
     return _Outcome(
         guarantee=guarantee,
         sent=len(good) + len(bad),
         processed=len(assessed_ids) + len(bad) - lost_letters,
-        lost=len(good_ids - set(assessed_ids)) + lost_letters,
+        lost=len(good_ids - set(assessed_ids)) + lost_letters + len(unalerted),
         visible_dup=conflicting + opened_twice,
         raw_dup=len(lifecycle) - len(copies),
         assessment_dup=sum(assessed_ids.values()) - len(assessed_ids),
         recovery_s=recovery,
         note=(
-            f"{stalled}seed {seed}; killed after {killed_at}; lifecycle records "
-            f"{len(lifecycle)}; assessments {len(assessed)} for {len(good_ids)} events; "
-            f"customers alerted {len(alerted & set(contacts))}/{len(contacts)}"
+            f"{stalled}seed {seed}; killed after {killed_at} written ({committed_at_kill} "
+            f"committed); customers without their alert {len(unalerted)}; "
+            f"assessments written but not committed {len(pending & good_ids)}; lifecycle records "
+            f"{len(lifecycle)}; assessments {len(assessed)} for {len(good_ids)} events"
         ),
         log=log,
     )
+
+
+def _settle(bootstrap: str, topic: str, *, quiet: float = 6.0, timeout: float = 120.0) -> bool:
+    """Wait until no committed record was added to `topic` for `quiet` seconds (the engine
+    finished what the assessments asked of it); False if it kept growing for `timeout`."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(read_all(bootstrap, [topic], isolation_level=COMMITTED))
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return True
+        time.sleep(1.0)
+    return False
 
 
 @pytest.mark.reliability
