@@ -61,7 +61,7 @@ def explain(
         scoped += (Cue(kind="scope", term="客户发言", label="transcript", weight=1.0),)
     if scope.cut_to is not None:
         scoped += (Cue(kind="scope", term=f"截取{scope.cut_to}字", label="truncated", weight=1.0),)
-    said = (
+    said: tuple[Cue, ...] = (
         Cue(
             kind="intent",
             term=INTENT_LABELS[intent.intent],
@@ -69,6 +69,7 @@ def explain(
             weight=round(intent.negativity, 4),
         ),
     )
+    said += tuple(c for c in intent.content if c.kind == "ack")
     faults = tuple(c for c in intent.content if c.kind == "fault")
     contrast = tuple(Cue(kind="contrast", term=t, label=None, weight=turn_weight) for t in turns)
     words = sorted(terms.cues, key=lambda c: -abs(c.weight))

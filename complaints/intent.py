@@ -11,6 +11,9 @@ words of the ask itself (麻烦回电) and outside hypothetical clauses (会不�
 negativity combination says (an earlier draft raised it to the threshold when the content was a
 grievance, a demand or a strong signal: it cost 0.0015 of online_shopping accuracy and gained
 nothing on the held-out split).
+A text every clause of which acknowledges, thanks, closes or tells what the customer did (收到,
+好的，那我等你们消息。, 钥匙已经放在物业前台了。) is intent other without negative content, its
+negativity capped like an ask's (issue #16 noise: it must open no alert, however short).
 A text that asks nothing is a complaint when negative, praise when its positive words are enough
 and its negativity low, otherwise other.
 """
@@ -34,7 +37,8 @@ _QUESTION = re.compile(r"[？?]|[吗呢嘛]\s*$")
 
 class Ask(NamedTuple):
     intent: Intent  # ENQUIRY, REQUEST, or OTHER when the text asks nothing
-    cue: Cue | None  # kind "ask": the words that made it an ask
+    cue: Cue | None  # kind "ask": the words that made it an ask; kind "ack": the text only
+    # acknowledges, thanks, closes or tells what the customer did (intent OTHER, rest "")
     question: bool  # the text asks a question (？, 吗)
     rest: str  # the text without the clause of the ask: what else the customer says
 
@@ -61,6 +65,7 @@ class AskFinder:
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
         self._mishap = _one(cues.mishap)
         self._fault = _one(cues.fault)
+        self._ack = _one(cues.ack)
 
     def find(self, text: str) -> Ask:
         """The ask of `text` (normalised): a look-up or how-to, then a request, then a question."""
@@ -80,7 +85,21 @@ class AskFinder:
                     )
                     rest = text if clause is None else text[: clause.start()] + text[clause.end() :]
                     return Ask(intent, cue, question, rest)
+        ack = self._acknowledgement(text)
+        if ack is not None:
+            return Ask(Intent.OTHER, ack, question, "")
         return Ask(Intent.OTHER, None, question, text)
+
+    def _acknowledgement(self, text: str) -> Cue | None:
+        """A cue (kind "ack") when every clause of `text` is an acknowledgement, thanks, a
+        closing or a notice (intent.yaml `ack`), else None."""
+        if self._ack is None:
+            return None
+        clauses = [c.group().strip() for c in _CLAUSE.finditer(text)]
+        clauses = [c for c in clauses if c]
+        if not clauses or not all(self._ack.fullmatch(c) for c in clauses):
+            return None
+        return Cue(kind="ack", term="，".join(clauses)[:16], label=Intent.OTHER.value, weight=1.0)
 
     def aside_clauses(self, text: str) -> list[str]:
         """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话) or tell the
@@ -193,6 +212,9 @@ def decide_intent(
         if positive_terms >= cues.praise_over_ask and not ask.question:
             return IntentVerdict(Intent.PRAISE, capped, ())
         return IntentVerdict(ask.intent, capped, ())
+    if ask.cue is not None and ask.intent is Intent.OTHER and not content:
+        # an acknowledgement, thanks or closing without negative content (收到, 好的，那我等你们消息)
+        return IntentVerdict(Intent.OTHER, min(negativity, cues.ask_max_negativity), (ask.cue,))
     if ask.intent is not Intent.OTHER and any(c.kind == "fault" for c in content):
         return IntentVerdict(Intent.COMPLAINT, max(negativity, threshold), content)
     if negativity >= threshold:

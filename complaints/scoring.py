@@ -22,7 +22,7 @@ from functools import cache
 from math import exp, log
 
 from complaints import polarity
-from complaints.category import decide_category
+from complaints.category import CategoryVerdict, decide_category
 from complaints.chunking import bounded, chunks, customer_turns
 from complaints.demands import DemandFinder
 from complaints.emotion import decide_emotion, weigh_emotions
@@ -147,6 +147,9 @@ class Scorer:
         content: tuple[Cue, ...] = ()
         if ask.cue is not None:  # what the customer says beside the ask decides its intent
             aside = self._asks.aside_clauses(scored)
+            # an acknowledgement's own words (不用了, 没事了) are not content: only what it
+            # reports (a fault, a grievance, a demand, a strong signal) is
+            said_aside = [scored] if ask.cue.kind == "ack" else aside
             rest = ask.rest
             for clause in aside:
                 rest = rest.replace(clause, "")
@@ -160,7 +163,7 @@ class Scorer:
                 signals,
                 grievances.cues,
                 demands.cues,
-                aside,
+                said_aside,
                 lx.intent,
                 faults=self._asks.faults(scored, aside),
                 rest=ask.rest,
@@ -177,16 +180,20 @@ class Scorer:
         negativity = verdict.negativity
         negative = negativity >= model.negativity.threshold
 
-        category = decide_category(
-            ctx,
-            matches,
-            self._category_terms,
-            self._layers["categories"],
-            lx.categories,
-            self._nouns,
-            lx.domains,
-            tuple((c, lx.grievances.groups[str(c.label)].categories) for c in grievances.cues),
-            complaint=verdict.intent is not Intent.REQUEST,
+        category = (
+            CategoryVerdict(Category.OTHER, 0.0, ())
+            if any(c.kind == "ack" for c in verdict.content)  # about nothing: 收到, 好的谢谢
+            else decide_category(
+                ctx,
+                matches,
+                self._category_terms,
+                self._layers["categories"],
+                lx.categories,
+                self._nouns,
+                lx.domains,
+                tuple((c, lx.grievances.groups[str(c.label)].categories) for c in grievances.cues),
+                complaint=verdict.intent is not Intent.REQUEST,
+            )
         )
         for emotion_type, weight in grievances.emotions.items():
             emotions.scores[emotion_type] += weight
