@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from complaints.cuecache import cue as make_cue
 from complaints.emotion import EmotionEvidence
 from complaints.lexicon import EmotionModel, IntentCues
-from complaints.matching import alternation
+from complaints.matching import alternation, gate
 from complaints.signals import Signals
 from complaints.terms import TermEvidence
 from streams.records import Cue, Intent
@@ -55,6 +56,7 @@ class AskFinder:
     def __init__(self, cues: IntentCues) -> None:
         self._greetings = cues.greetings
         self._any_greeting = _one(cues.greetings)
+        self._greeting_gate = gate(cues.greetings)
         self._forms = (
             (Intent.ENQUIRY, cues.lookup),
             (Intent.ENQUIRY, cues.asked),
@@ -62,21 +64,31 @@ class AskFinder:
             (Intent.REQUEST, cues.request),
             (Intent.ENQUIRY, cues.enquiry),
         )
+        # each form's patterns are searched only where their gate finds something
+        self._form_gates = [gate(patterns) for _, patterns in self._forms]
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
         self._mishap = _one(cues.mishap)
+        self._mishap_gate = gate(cues.mishap)
         self._fault = _one(cues.fault)
+        self._fault_gate = gate(cues.fault)
         self._ack = _one(cues.ack)
 
     def find(self, text: str) -> Ask:
         """The ask of `text` (normalised): a look-up or how-to, then a request, then a question."""
-        if self._any_greeting is not None and self._any_greeting.search(text):
+        if (
+            self._any_greeting is not None
+            and (self._greeting_gate is None or self._greeting_gate.search(text))
+            and self._any_greeting.search(text)
+        ):
             for greeting in self._greetings:
                 text = greeting.sub(" ", text)
         question = bool(_QUESTION.search(text))
-        for intent, patterns in self._forms:
+        for (intent, patterns), needles in zip(self._forms, self._form_gates, strict=True):
+            if needles is not None and not needles.search(text):
+                continue
             for pattern in patterns:
                 if m := pattern.search(text):
-                    cue = Cue(kind="ask", term=m.group()[-16:], label=intent.value, weight=1.0)
+                    cue = make_cue(kind="ask", term=m.group()[-16:], label=intent.value, weight=1.0)
                     end = max(m.start(), m.end() - 1)
                     while end > m.start() and _CLAUSE_END.match(text, end):
                         end -= 1  # the ask's own clause, not the ？ that closes it
@@ -99,13 +111,17 @@ class AskFinder:
         clauses = [c for c in clauses if c]
         if not clauses or not all(self._ack.fullmatch(c) for c in clauses):
             return None
-        return Cue(kind="ack", term="，".join(clauses)[:16], label=Intent.OTHER.value, weight=1.0)
+        return make_cue(
+            kind="ack", term="，".join(clauses)[:16], label=Intent.OTHER.value, weight=1.0
+        )
 
     def aside_clauses(self, text: str) -> list[str]:
         """The clauses of `text` that only suppose a problem (会不会起球, 有问题的话) or tell the
         customer's own mishap (卡丢了, 孩子生病了): what they say is not negative content."""
         if not self._hypothetical.search(text) and not (
-            self._mishap is not None and self._mishap.search(text)
+            self._mishap is not None
+            and (self._mishap_gate is None or self._mishap_gate.search(text))
+            and self._mishap.search(text)
         ):
             return []
         return [
@@ -118,13 +134,15 @@ class AskFinder:
     def faults(self, text: str, aside: list[str]) -> tuple[Cue, ...]:
         """The faults, harms, losses and service failures `text` reports (intent.yaml `fault`),
         outside the `aside` clauses."""
-        if self._fault is None:
+        if self._fault is None or (
+            self._fault_gate is not None and not self._fault_gate.search(text)
+        ):
             return ()
         kept = text
         for clause in aside:
             kept = kept.replace(clause, "，")
         return tuple(
-            Cue(kind="fault", term=m.group(), label=None, weight=1.0)
+            make_cue(kind="fault", term=m.group(), label=None, weight=1.0)
             for m in self._fault.finditer(kept)
         )
 
@@ -169,14 +187,20 @@ def negative_content(
     out = [*faults, *grievance_cues, *demand_cues]
     if rest_logit >= rule.text_model:
         out.append(
-            Cue(kind="text_model", term="ask-free part", label=None, weight=round(rest_logit, 3))
+            make_cue(
+                kind="text_model", term="ask-free part", label=None, weight=round(rest_logit, 3)
+            )
         )
     out += [
-        Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.rhetorical if t in text
+        make_cue(kind="rhetorical", term=t, label=None, weight=1.0)
+        for t in cues.rhetorical
+        if t in text
     ]
-    why = [Cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.why if t in text]
+    why = [
+        make_cue(kind="rhetorical", term=t, label=None, weight=1.0) for t in cues.why if t in text
+    ]
     out += [
-        Cue(kind="strong_signal", term=name, label=None, weight=signals.counts[name])
+        make_cue(kind="strong_signal", term=name, label=None, weight=signals.counts[name])
         for name in rule.signals
         if signals.has(name) and (name != "waiting" or _waited(signals, rest))
     ]

@@ -27,11 +27,11 @@ from complaints.chunking import bounded, chunks, customer_turns
 from complaints.demands import DemandFinder
 from complaints.emotion import decide_emotion, weigh_emotions
 from complaints.explain import Scope, explain
-from complaints.grievances import find_grievances
+from complaints.grievances import GrievanceFinder
 from complaints.intensity import intensity_of
 from complaints.intent import AskFinder, decide_intent, negative_content
 from complaints.lexicon import Lexicon, default_lexicon
-from complaints.matching import Context, TermIndex, alternation
+from complaints.matching import Context, TermIndex, alternation, any_turn_pattern, gate
 from complaints.negativity import features_of, negativity_of
 from complaints.normalize import normalize
 from complaints.signals import find_signals
@@ -65,6 +65,7 @@ class Scorer:
         }
         self._asks = AskFinder(lexicon.intent)
         self._demands = DemandFinder(lexicon.demands)
+        self._grievances = GrievanceFinder(lexicon.grievances)
         self._layers = {
             "polarity": frozenset({*p.negative, *p.positive}) | neutral,
             # A polarity word covering an emotion cue means the cue is not what was said
@@ -78,6 +79,12 @@ class Scorer:
             "insult_terms": frozenset(c.insults),
             "inquiry": frozenset(c.inquiry),
             "service_speech": frozenset(c.service_speech),
+        }
+        self._any_turn = any_turn_pattern(p)
+        self._signal_patterns = {
+            name: found
+            for name, patterns in (("repeat_contact", c.repeat_contact), ("waiting", c.waiting))
+            if (found := gate(patterns)) is not None
         }
         self._negation = alternation(p.negators)
         self._degree = alternation(p.degree)
@@ -95,7 +102,7 @@ class Scorer:
         pieces = chunks(scored, limits.chunk_chars)[: limits.max_chunks]
         pol = _combined_polarity(pieces, model.negativity.snownlp_clip)
 
-        ctx = Context(scored, lx.polarity, self._negation, self._degree)
+        ctx = Context(scored, lx.polarity, self._negation, self._degree, self._any_turn)
         matches = self._index.find_all(scored)
         terms = weigh_terms(
             ctx, matches, lx.polarity, self._layers["polarity"], model.intensity.strong_term_min
@@ -109,10 +116,11 @@ class Scorer:
             model.distancing_channels,
             speech_rate,
             model.speech_rate,
+            self._signal_patterns,
         )
         if terms.sarcasm:
             signals.counts["sarcasm"] = float(terms.sarcasm)
-        grievances = find_grievances(scored, lx.grievances)
+        grievances = self._grievances.find(scored)
         demands = self._demands.find(scored)
         if grievances.groups:
             signals.counts["grievance"] = float(len(grievances.groups))

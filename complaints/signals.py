@@ -7,8 +7,10 @@ emotion and intensity blocks weigh (scoring.yaml names the signals).
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
+from complaints.cuecache import cue
 from complaints.lexicon import Cues, SpeechRate
 from complaints.matching import Context, Match, longest
 from streams.records import Cue, Source
@@ -34,7 +36,7 @@ class _Found:
         self, signal: str, kind: str, term: str, n: float = 1.0, label: str | None = None
     ) -> None:
         self.counts[signal] = self.counts.get(signal, 0.0) + n
-        self.cues.append(Cue(kind=kind, term=term, label=label, weight=n))
+        self.cues.append(cue(kind=kind, term=term, label=label, weight=n))
 
     def count(self, signal: str, n: float = 1.0) -> None:
         self.counts[signal] = self.counts.get(signal, 0.0) + n
@@ -49,8 +51,15 @@ def find_signals(
     distancing_channels: tuple[Source, ...],
     speech_rate: float | None,
     speech: SpeechRate,
+    any_of: dict[str, re.Pattern[str]] | None = None,
 ) -> Signals:
-    """Every signal of `ctx.text` (`matches`: all term occurrences, from TermIndex.find_all)."""
+    """Every signal of `ctx.text` (`matches`: all term occurrences, from TermIndex.find_all).
+
+    Args:
+        any_of: per pattern signal (repeat_contact, waiting), the gate of its patterns
+            (complaints.matching.gate, built once by the caller): a text the gate finds nothing
+            in skips their searches.
+    """
     text = ctx.text
     found = _Found()
     threats: dict[str, None] = {}
@@ -68,6 +77,9 @@ def find_signals(
         if first is not None:
             found.add(signal, signal, first.term)
     for signal, patterns in (("repeat_contact", cues.repeat_contact), ("waiting", cues.waiting)):
+        prefilter = any_of.get(signal) if any_of else None
+        if prefilter is not None and not prefilter.search(text):
+            continue
         said = next((r.group() for p in patterns if (r := p.search(text))), None)
         if said is not None:
             found.add(signal, signal, said)

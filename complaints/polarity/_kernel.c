@@ -797,6 +797,208 @@ static PyTypeObject ModelType = {
     .tp_methods = Model_methods,
 };
 
+/* ---------------------------------------------------------------- n-gram weights (textmodel) */
+
+/*
+ * GramTable(orders, weights, bias): complaints.textmodel's character n-gram model as one
+ * open-addressing table keyed by the gram's code points packed into 64 bits (each code point + 1
+ * in 21 bits, so grams of 1 to 3 characters never collide and 0 means empty).
+ * logit(text) is `bias + sum(weights.get(g, 0.0))` over the distinct grams of `text` (already
+ * normalised: digits as 0, whitespace runs as one space), the grams of each order in `orders` in
+ * order of first appearance, each added once, left to right in C doubles: the same additions
+ * in the same order as CPython 3.11's sum() of those floats, so the same double. Not clipped.
+ */
+#define GRAM_MAX 3
+#define GRAM_STACK 1024 /* slots of the per-call seen set kept on the stack */
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t *keys;
+    double *vals;
+    uint64_t mask;
+    int shift;
+    double bias;
+    Py_ssize_t n_orders;
+    Py_ssize_t orders[8];
+} GramTable;
+
+static inline uint64_t
+gram_slot(uint64_t key, int shift)
+{
+    return (key * 0x9E3779B97F4A7C15ULL) >> shift;
+}
+
+static inline uint64_t
+gram_key(int kind, const void *data, Py_ssize_t i, Py_ssize_t k)
+{
+    uint64_t key = 0;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        key = (key << 21) | ((uint64_t)PyUnicode_READ(kind, data, i + j) + 1);
+    }
+    return key;
+}
+
+static void
+GramTable_dealloc(GramTable *self)
+{
+    PyMem_Free(self->keys);
+    PyMem_Free(self->vals);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+GramTable_init(GramTable *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"orders", "weights", "bias", NULL};
+    PyObject *orders, *weights;
+    double bias;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!d", kwlist, &PyTuple_Type, &orders,
+                                     &PyDict_Type, &weights, &bias)) {
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(orders) > 8) {
+        PyErr_SetString(PyExc_ValueError, "at most 8 orders");
+        return -1;
+    }
+    self->n_orders = PyTuple_GET_SIZE(orders);
+    for (Py_ssize_t o = 0; o < self->n_orders; o++) {
+        Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(orders, o));
+        if (k == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (k < 1 || k > GRAM_MAX) {
+            PyErr_Format(PyExc_ValueError, "orders must be 1 to %d", GRAM_MAX);
+            return -1;
+        }
+        self->orders[o] = k;
+    }
+    self->bias = bias;
+    uint64_t cap = 16;
+    int bits = 4;
+    while (cap < (uint64_t)PyDict_GET_SIZE(weights) * 2 + 1) {
+        cap <<= 1;
+        bits++;
+    }
+    PyMem_Free(self->keys);
+    PyMem_Free(self->vals);
+    self->keys = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+    self->vals = PyMem_Calloc((size_t)cap, sizeof(double));
+    if (self->keys == NULL || self->vals == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = cap - 1;
+    self->shift = 64 - bits;
+    Py_ssize_t pos = 0;
+    PyObject *gram, *weight;
+    while (PyDict_Next(weights, &pos, &gram, &weight)) {
+        if (!PyUnicode_Check(gram) || PyUnicode_GET_LENGTH(gram) < 1 ||
+            PyUnicode_GET_LENGTH(gram) > GRAM_MAX) {
+            PyErr_Format(PyExc_ValueError, "a gram must be a str of 1 to %d characters", GRAM_MAX);
+            return -1;
+        }
+        const double w = PyFloat_AsDouble(weight);
+        if (w == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+        const uint64_t key = gram_key(PyUnicode_KIND(gram), PyUnicode_DATA(gram), 0,
+                                      PyUnicode_GET_LENGTH(gram));
+        uint64_t i = gram_slot(key, self->shift);
+        while (self->keys[i] != 0 && self->keys[i] != key) {
+            i = (i + 1) & self->mask;
+        }
+        self->keys[i] = key;
+        self->vals[i] = w;
+    }
+    return 0;
+}
+
+static PyObject *
+GramTable_logit(GramTable *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "logit() takes a str");
+        return NULL;
+    }
+    if (self->keys == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "GramTable not initialised");
+        return NULL;
+    }
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    /* the grams already added: at most n per order */
+    uint64_t need = 16;
+    int bits = 4;
+    while (need < (uint64_t)n * (uint64_t)self->n_orders * 2 + 1) {
+        need <<= 1;
+        bits++;
+    }
+    uint64_t stack_seen[GRAM_STACK];
+    uint64_t *seen = stack_seen;
+    if (need > GRAM_STACK) {
+        seen = PyMem_Calloc((size_t)need, sizeof(uint64_t));
+        if (seen == NULL) {
+            return PyErr_NoMemory();
+        }
+    } else {
+        memset(stack_seen, 0, (size_t)need * sizeof(uint64_t));
+    }
+    const uint64_t seen_mask = need - 1;
+    const int seen_shift = 64 - bits;
+    double z = self->bias;
+    for (Py_ssize_t o = 0; o < self->n_orders; o++) {
+        const Py_ssize_t k = self->orders[o];
+        for (Py_ssize_t i = 0; i + k <= n; i++) {
+            const uint64_t key = gram_key(kind, data, i, k);
+            uint64_t s = gram_slot(key, self->shift);
+            uint64_t stored;
+            while ((stored = self->keys[s]) != 0 && stored != key) {
+                s = (s + 1) & self->mask;
+            }
+            if (stored == 0) {
+                z += 0.0; /* weights.get(g, 0.0) */
+                continue;
+            }
+            uint64_t d = gram_slot(key, seen_shift);
+            int dup = 0;
+            while (seen[d] != 0) {
+                if (seen[d] == key) {
+                    dup = 1;
+                    break;
+                }
+                d = (d + 1) & seen_mask;
+            }
+            if (!dup) {
+                seen[d] = key;
+                z += self->vals[s];
+            }
+        }
+    }
+    if (seen != stack_seen) {
+        PyMem_Free(seen);
+    }
+    return PyFloat_FromDouble(z);
+}
+
+static PyMethodDef GramTable_methods[] = {
+    {"logit", (PyCFunction)GramTable_logit, METH_O,
+     "logit(text, /)\n--\n\nbias + the weights of the distinct n-grams of text, summed in order of first appearance (complaints.textmodel); not clipped."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GramTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "complaints.polarity._kernel.GramTable",
+    .tp_doc = PyDoc_STR("complaints.textmodel's character n-gram weights as one packed-key table."),
+    .tp_basicsize = sizeof(GramTable),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)GramTable_init,
+    .tp_dealloc = (destructor)GramTable_dealloc,
+    .tp_methods = GramTable_methods,
+};
+
 static struct PyModuleDef kernel_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "complaints.polarity._kernel",
@@ -807,7 +1009,7 @@ static struct PyModuleDef kernel_module = {
 PyMODINIT_FUNC
 PyInit__kernel(void)
 {
-    if (PyType_Ready(&ModelType) < 0) {
+    if (PyType_Ready(&ModelType) < 0 || PyType_Ready(&GramTableType) < 0) {
         return NULL;
     }
     PyObject *mod = PyModule_Create(&kernel_module);
@@ -817,6 +1019,12 @@ PyInit__kernel(void)
     Py_INCREF(&ModelType);
     if (PyModule_AddObject(mod, "Model", (PyObject *)&ModelType) < 0) {
         Py_DECREF(&ModelType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(&GramTableType);
+    if (PyModule_AddObject(mod, "GramTable", (PyObject *)&GramTableType) < 0) {
+        Py_DECREF(&GramTableType);
         Py_DECREF(mod);
         return NULL;
     }
