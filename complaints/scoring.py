@@ -18,6 +18,7 @@ by ``preload()``), no clock, no randomness; the same input gives the same assess
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from math import exp, log
 
@@ -86,6 +87,10 @@ class Scorer:
             for name, patterns in (("repeat_contact", c.repeat_contact), ("waiting", c.waiting))
             if (found := gate(patterns)) is not None
         }
+        e = c.emoji
+        symbols = (*e.anger, *e.sadness, *e.fear, *e.sarcasm, *e.positive)
+        if (found := gate(re.compile(re.escape(s)) for s in symbols)) is not None:
+            self._signal_patterns["emoji"] = found
         self._negation = alternation(p.negators)
         self._degree = alternation(p.degree)
 

@@ -56,9 +56,9 @@ def find_signals(
     """Every signal of `ctx.text` (`matches`: all term occurrences, from TermIndex.find_all).
 
     Args:
-        any_of: per pattern signal (repeat_contact, waiting), the gate of its patterns
-            (complaints.matching.gate, built once by the caller): a text the gate finds nothing
-            in skips their searches.
+        any_of: per pattern signal (repeat_contact, waiting) and for the emoji, the gate of
+            its patterns (complaints.matching.gate, built once by the caller): a text the gate
+            finds nothing in skips their searches.
     """
     text = ctx.text
     found = _Found()
@@ -90,7 +90,9 @@ def find_signals(
             if n := text.count(term):
                 found.add("distancing", "distancing", term, float(n))
     _punctuation(text, cues, found)
-    _emoji(text, cues, found)
+    emoji_gate = any_of.get("emoji") if any_of else None
+    if emoji_gate is None or emoji_gate.search(text):
+        _emoji(text, cues, found)
     if speech_rate is not None and speech_rate >= speech.fast:
         signal = "speech_very_fast" if speech_rate >= speech.very_fast else "speech_fast"
         found.add(signal, "speech_rate", f"{speech_rate:g} 字/秒")

@@ -11,7 +11,7 @@ import pytest
 from complaints import textmodel
 from complaints.cuecache import cue
 from complaints.lexicon import default_lexicon
-from complaints.matching import gate
+from complaints.matching import Match, TermIndex, TermTable, gate
 from streams.records import Cue
 
 LX = default_lexicon()
@@ -104,3 +104,23 @@ def test_a_cue_keeps_the_sign_of_a_zero_weight() -> None:
     neg = cue(kind="t", term="x", label=None, weight=-0.0)
     pos = cue(kind="t", term="x", label=None, weight=0.0)
     assert neg.model_dump_json() != pos.model_dump_json()
+
+
+@pytest.mark.skipif(TermTable is None, reason="C kernel not built")
+def test_the_c_term_table_finds_what_the_python_loop_finds() -> None:
+    """Same matches, same order, Latin terms as whole words only, and the loop's quirk at the
+    end of a text (a longer length tried on what is left) kept."""
+    index = TermIndex(LX.all_terms())
+    assert index._table is not None
+    rng = random.Random(3)
+    terms = sorted(LX.all_terms())
+    texts = [*TEXTS, "usb坏了sb", "太慢", "sb", "垃圾"]
+    texts += ["".join(rng.choices(terms, k=rng.randint(1, 6))) for _ in range(500)]
+    texts += [t[: rng.randint(0, len(t))] for t in texts[-500:]]
+    found = 0
+    for text in texts:
+        fast = index.find_all(text)
+        assert fast == index.find_all_py(text), text
+        assert all(type(m) is Match for m in fast)
+        found += len(fast)
+    assert found > 1000
