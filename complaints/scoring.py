@@ -181,14 +181,19 @@ class Scorer:
                 faults=self._asks.faults(scored, aside),
                 rest=ask.rest,
             )
+        raw_negativity = negativity_of(features, model.negativity)
+        plain_faults: tuple[Cue, ...] = ()
+        if ask.cue is None and raw_negativity < model.negativity.threshold:
+            plain_faults = self._asks.plain_faults(scored, self._negation)
         verdict = decide_intent(
             ask,
             content,
-            negativity_of(features, model.negativity),
+            raw_negativity,
             model.negativity.threshold,
             terms.positive,
             model.emotion,
             lx.intent,
+            plain_faults,
         )
         negativity = verdict.negativity
         negative = negativity >= model.negativity.threshold

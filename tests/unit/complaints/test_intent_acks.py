@@ -75,3 +75,35 @@ def test_an_acknowledgement_that_reports_a_fault_is_no_acknowledgement() -> None
     """A notice whose words name a fault (寄回了坏的…) keeps its fault as content."""
     a = score_text("谢谢，已经把坏了的手机寄回了", Source.SOCIAL)
     assert a.intent == Intent.COMPLAINT
+
+
+class TestFaultsSaidPlainly:
+    """Issue #18 round 5, item 5: the emerging-issue bench's product faults, said plainly to the
+    business, are complaints (a greeting's 好 is no praise; 请尽快处理 does not make a request of a
+    fault)."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "你好，蓝牙耳机左耳突然没声了",
+            "客服你好，奶粉冲泡后有很多小硬块",
+            "你好，新买的奶粉罐子里结块了，宝宝喝了吐奶",
+            "奶粉怎么冲都化不开，有结块，请尽快处理",
+            "蓝牙耳机左耳突然没声了，请尽快处理",
+            "你好，快递到了驿站就找不到了",
+        ],
+    )
+    def test_a_fault_said_to_the_business_is_a_complaint(self, text: str) -> None:
+        a = score_text(text, Source.SOCIAL)
+        assert a.intent == Intent.COMPLAINT and a.negative
+        assert opens_alert(a)
+
+    def test_a_greeting_is_no_praise(self) -> None:
+        a = score_text("你好，我想问一下", Source.SOCIAL)
+        assert not any(c.kind == "positive_term" and c.term == "好" for c in a.cues)
+
+    @pytest.mark.parametrize(
+        "text", ["你好，这款奶粉冲开没有结块，宝宝很爱喝", "你好，耳机没有杂音，音质很好"]
+    )
+    def test_a_negated_fault_is_no_fault(self, text: str) -> None:
+        assert not score_text(text, Source.SOCIAL).negative
