@@ -61,9 +61,11 @@ def test_a_gate_never_hides_a_match(name: str, patterns: tuple[re.Pattern[str], 
     own characters, so that many do match)."""
     needles = gate(patterns)
     assert needles is not None, name
+    # texts built from the patterns' own characters and the gate's needles, so that many match
     own = sorted({ch for p in patterns for ch in p.pattern if ord(ch) > 0x2E80} | set("，。？0"))
+    pieces = own + [re.sub(r"\\(.)", r"\1", n) for n in needles.pattern.split("|")] * 3
     rng = random.Random(name)
-    texts = TEXTS + ["".join(rng.choices(own, k=rng.randint(1, 8))) for _ in range(5000)]
+    texts = TEXTS + ["".join(rng.choices(pieces, k=rng.randint(1, 10))) for _ in range(5000)]
     matched = 0
     for text in texts:
         if any(p.search(text) for p in patterns):
