@@ -116,9 +116,19 @@ class Context:
         if any_turn is None or any_turn.search(text):
             self._segments, self.turns = _contrast_segments(text, rules)
         self._quotes = {pair[0]: pair[1] for pair in rules.sarcasm_quotes}
+        self._modifiers: dict[tuple[int, int], Modifiers] = {}
 
     def modifiers(self, m: Match) -> Modifiers:
-        """What stands right before `m` in its clause, and where it sits in its sentence."""
+        """What stands right before `m` in its clause, and where it sits in its sentence
+        (computed once per span: the polarity, emotion and threat layers ask about the same
+        words)."""
+        key = (m.start, m.end)
+        found = self._modifiers.get(key)
+        if found is None:
+            found = self._modifiers[key] = self._modifiers_of(m)
+        return found
+
+    def _modifiers_of(self, m: Match) -> Modifiers:
         text = self.text
         lo = self._clause_starts[bisect_right(self._clause_starts, m.start) - 1]
         degree = self._degree.search(text, max(lo, m.start - 3), m.start)

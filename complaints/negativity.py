@@ -76,9 +76,8 @@ def features_of(
 
 def negativity_of(features: Features, model: NegativityModel) -> float:
     """Probability (0-1) that the text is a negative / complaining one."""
-    w = model.weights
     z = model.bias + sum(
-        getattr(w, name) * value for name, value in zip(Features._fields, features, strict=True)
+        weight * value for weight, value in zip(_weights(model), features, strict=True)
     )
     z = max(-50.0, min(50.0, z))
     return 1.0 / (1.0 + exp(-z))
@@ -86,3 +85,19 @@ def negativity_of(features: Features, model: NegativityModel) -> float:
 
 def log1p_(x: float) -> float:
     return log(1.0 + max(0.0, x))
+
+
+_WEIGHTS: dict[int, tuple[NegativityModel, tuple[float, ...]]] = {}
+
+
+def _weights(model: NegativityModel) -> tuple[float, ...]:
+    """The model's weights in the order of Features (read once per model, not per text)."""
+    entry = _WEIGHTS.get(id(model))
+    if entry is None or entry[0] is not model:
+        if len(_WEIGHTS) >= 8:
+            _WEIGHTS.clear()
+        entry = _WEIGHTS[id(model)] = (
+            model,
+            tuple(getattr(model.weights, name) for name in Features._fields),
+        )
+    return entry[1]

@@ -55,16 +55,29 @@ def clean(text: str) -> str:
     return text.translate(_CLEAN)
 
 
-def normalize(text: str, t2s: dict[int, str]) -> Normalized:
+def normalize(text: str, t2s: dict[int, str], lowers: bool = False) -> Normalized:
     """`text` cleaned and masked (``shown``), then simplified and lower-cased (``text``).
 
     Args:
         t2s: traditional -> simplified, one character for one, as a ``str.translate`` table.
+        lowers: `t2s` is `reading_table(t2s)`, which lower-cases ASCII letters too (one pass).
     """
     masked = mask_personal_data(clean(text))
+    read = masked.text.translate(t2s)
     return Normalized(
-        text=masked.text.translate(t2s).translate(_ASCII_LOWER),
+        text=read if lowers else read.translate(_ASCII_LOWER),
         shown=masked.text,
         pii_found=tuple(kind.value for kind in masked.found),
         pii_count=masked.count,
     )
+
+
+def reading_table(t2s: dict[int, str]) -> dict[int, str] | None:
+    """One ``str.translate`` table for `t2s` then ASCII lower-casing, or None when `t2s` maps an
+    ASCII capital or to one (then the two passes are not one)."""
+    capitals = range(ord("A"), ord("Z") + 1)
+    if any(k in capitals for k in t2s) or any(
+        any("A" <= ch <= "Z" for ch in str(v)) for v in t2s.values() if v is not None
+    ):
+        return None
+    return {**{k: chr(v) for k, v in _ASCII_LOWER.items()}, **t2s}

@@ -34,7 +34,7 @@ from complaints.intent import AskFinder, decide_intent, negative_content
 from complaints.lexicon import Lexicon, default_lexicon
 from complaints.matching import Context, TermIndex, alternation, any_turn_pattern, gate
 from complaints.negativity import features_of, negativity_of
-from complaints.normalize import normalize
+from complaints.normalize import normalize, reading_table
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
 from complaints.textmodel import text_logit
@@ -50,6 +50,7 @@ class Scorer:
         self.lexicon = lexicon
         p, c = lexicon.polarity, lexicon.cues
         self._t2s = str.maketrans(lexicon.t2s.chars)
+        self._reading = reading_table(self._t2s)  # t2s and lower-casing in one pass
         self._index = TermIndex(lexicon.all_terms())
         neutral = frozenset(p.neutral)
         self._emotion_terms: dict[str, dict[Emotion, float]] = {}
@@ -99,7 +100,11 @@ class Scorer:
         lx = self.lexicon
         model, cues_data = lx.scoring, lx.cues
         limits = model.limits
-        norm = normalize(text, self._t2s)
+        norm = (
+            normalize(text, self._reading, lowers=True)
+            if self._reading is not None
+            else normalize(text, self._t2s)
+        )
         scored, transcript = customer_turns(
             norm.text, cues_data.customer_labels, cues_data.agent_labels
         )
