@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from complaints.cuecache import cue
 from complaints.lexicon import GrievanceCues
-from complaints.matching import gate
+from complaints.matching import Gated, gate
 from streams.records import Cue, Emotion
 
 
@@ -45,17 +45,20 @@ class GrievanceFinder:
     one of which every match contains) finds something — most texts have no grievance."""
 
     def __init__(self, cues: GrievanceCues) -> None:
-        self._groups = [(name, group, gate(group.patterns)) for name, group in cues.groups.items()]
+        self._groups = [
+            (name, group, gate(group.patterns), tuple(Gated.of(p) for p in group.patterns))
+            for name, group in cues.groups.items()
+        ]
 
     def find(self, text: str) -> Grievances:
         """The grievances said in `text` (a normalised text)."""
         groups: list[str] = []
         found: list[Cue] = []
         emotions: dict[Emotion, float] = {}
-        for name, group, needles in self._groups:
+        for name, group, needles, patterns in self._groups:
             if needles is not None and not needles.search(text):
                 continue
-            said = next((m.group() for p in group.patterns if (m := p.search(text))), None)
+            said = next((m.group() for p in patterns if (m := p.search(text))), None)
             if said is None:
                 continue
             groups.append(name)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from complaints.cuecache import cue as make_cue
 from complaints.emotion import EmotionEvidence
 from complaints.lexicon import EmotionModel, IntentCues
-from complaints.matching import alternation, gate
+from complaints.matching import Gated, alternation, gate
 from complaints.signals import Signals
 from complaints.terms import TermEvidence
 from streams.records import Cue, Intent
@@ -66,6 +66,9 @@ class AskFinder:
         )
         # each form's patterns are searched only where their gate finds something
         self._form_gates = [gate(patterns) for _, patterns in self._forms]
+        self._gated_forms = [
+            (intent, tuple(Gated.of(p) for p in patterns)) for intent, patterns in self._forms
+        ]
         self._hypothetical = re.compile(alternation(cues.hypothetical).pattern.removesuffix("$"))
         self._mishap = _one(cues.mishap)
         self._mishap_gate = gate(cues.mishap)
@@ -83,10 +86,10 @@ class AskFinder:
             for greeting in self._greetings:
                 text = greeting.sub(" ", text)
         question = bool(_QUESTION.search(text))
-        for (intent, patterns), needles in zip(self._forms, self._form_gates, strict=True):
+        for (intent, patterns), needles in zip(self._gated_forms, self._form_gates, strict=True):
             if needles is not None and not needles.search(text):
                 continue
-            for pattern in patterns:
+            for pattern in patterns:  # each behind its own gate (Gated)
                 if m := pattern.search(text):
                     cue = make_cue(kind="ask", term=m.group()[-16:], label=intent.value, weight=1.0)
                     end = max(m.start(), m.end() - 1)

@@ -243,6 +243,23 @@ def gate(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
     return re.compile(body)
 
 
+class Gated(NamedTuple):
+    """A pattern and its gate: ``search`` finds what the pattern finds, and skips the pattern's
+    own search where the gate (plain strings every match contains) finds nothing."""
+
+    pattern: re.Pattern[str]
+    needles: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str]) -> Gated:
+        return cls(pattern, gate((pattern,)))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self.needles is not None and self.needles.search(text) is None:
+            return None
+        return self.pattern.search(text)
+
+
 def _parse(pattern: str, flags: int) -> Any:
     import re._parser as sre_parse  # CPython 3.11's regular-expression parser
 

@@ -32,7 +32,14 @@ from complaints.grievances import GrievanceFinder
 from complaints.intensity import intensity_of
 from complaints.intent import AskFinder, decide_intent, negative_content
 from complaints.lexicon import Lexicon, default_lexicon
-from complaints.matching import Context, TermIndex, alternation, any_turn_pattern, gate
+from complaints.matching import (
+    Context,
+    Gated,
+    TermIndex,
+    alternation,
+    any_turn_pattern,
+    gate,
+)
 from complaints.negativity import features_of, negativity_of
 from complaints.normalize import normalize, reading_table
 from complaints.signals import find_signals
@@ -88,6 +95,10 @@ class Scorer:
             for name, patterns in (("repeat_contact", c.repeat_contact), ("waiting", c.waiting))
             if (found := gate(patterns)) is not None
         }
+        self._signal_gated = {
+            "repeat_contact": tuple(Gated.of(p) for p in c.repeat_contact),
+            "waiting": tuple(Gated.of(p) for p in c.waiting),
+        }
         e = c.emoji
         symbols = (*e.anger, *e.sadness, *e.fear, *e.sarcasm, *e.positive)
         if (found := gate(re.compile(re.escape(s)) for s in symbols)) is not None:
@@ -127,6 +138,7 @@ class Scorer:
             speech_rate,
             model.speech_rate,
             self._signal_patterns,
+            self._signal_gated,
         )
         if terms.sarcasm:
             signals.counts["sarcasm"] = float(terms.sarcasm)

@@ -8,11 +8,12 @@ emotion and intensity blocks weigh (scoring.yaml names the signals).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from complaints.cuecache import cue
 from complaints.lexicon import Cues, SpeechRate
-from complaints.matching import Context, Match, longest
+from complaints.matching import Context, Gated, Match, longest
 from streams.records import Cue, Source
 
 
@@ -52,13 +53,15 @@ def find_signals(
     speech_rate: float | None,
     speech: SpeechRate,
     any_of: dict[str, re.Pattern[str]] | None = None,
+    gated: dict[str, tuple[Gated, ...]] | None = None,
 ) -> Signals:
     """Every signal of `ctx.text` (`matches`: all term occurrences, from TermIndex.find_all).
 
     Args:
         any_of: per pattern signal (repeat_contact, waiting) and for the emoji, the gate of
             its patterns (complaints.matching.gate, built once by the caller): a text the gate
-            finds nothing in skips their searches.
+            finds nothing in skips their searches; `gated`: the same signals' patterns each
+            behind its own gate (complaints.matching.Gated), searched in the same order.
     """
     text = ctx.text
     found = _Found()
@@ -80,7 +83,10 @@ def find_signals(
         prefilter = any_of.get(signal) if any_of else None
         if prefilter is not None and not prefilter.search(text):
             continue
-        said = next((r.group() for p in patterns if (r := p.search(text))), None)
+        searched: Sequence[re.Pattern[str] | Gated] = (
+            gated[signal] if gated and signal in gated else patterns
+        )
+        said = next((r.group() for p in searched if (r := p.search(text))), None)
         if said is not None:
             found.add(signal, signal, said)
     if "你" in text:  # other-directed speech: anger blames someone, sadness speaks of oneself
