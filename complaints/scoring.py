@@ -41,7 +41,7 @@ from complaints.matching import (
     gate,
 )
 from complaints.negativity import features_of, negativity_of
-from complaints.normalize import normalize, reading_table
+from complaints.normalize import normalize, reading_table, table_chars
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
 from complaints.textmodel import text_logit
@@ -58,6 +58,7 @@ class Scorer:
         p, c = lexicon.polarity, lexicon.cues
         self._t2s = str.maketrans(lexicon.t2s.chars)
         self._reading = reading_table(self._t2s)  # t2s and lower-casing in one pass
+        self._reading_changes = table_chars(self._reading) if self._reading is not None else None
         self._index = TermIndex(lexicon.all_terms())
         neutral = frozenset(p.neutral)
         self._emotion_terms: dict[str, dict[Emotion, float]] = {}
@@ -112,7 +113,7 @@ class Scorer:
         model, cues_data = lx.scoring, lx.cues
         limits = model.limits
         norm = (
-            normalize(text, self._reading, lowers=True)
+            normalize(text, self._reading, lowers=True, changes=self._reading_changes)
             if self._reading is not None
             else normalize(text, self._t2s)
         )
