@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from complaints.cuecache import cue as make_cue
 from complaints.lexicon import CategoryCues, DomainNouns, NounKind
 from complaints.matching import Context, Match, longest
 from streams.records import Category, Cue
@@ -70,7 +71,8 @@ def decide_category(
     if scores[best] < rules.min_score or scores[best] == 0:
         return CategoryVerdict(Category.OTHER, 0.0, domain_cue)
     cues = tuple(
-        Cue(kind="category", term=t, label=best.value, weight=round(w, 3)) for t, w in words[best]
+        make_cue(kind="category", term=t, label=best.value, weight=round(w, 3))
+        for t, w in words[best]
     )
     return CategoryVerdict(best, scores[best], cues + domain_cue)
 
@@ -81,7 +83,7 @@ def _domain_cue(per_domain: dict[str, int], domains: DomainNouns) -> tuple[Cue, 
     order = list(domains.domains)
     name = max(per_domain, key=lambda d: (per_domain[d], -order.index(d)))
     return (
-        Cue(
+        make_cue(
             kind="domain",
             term=domains.domains[name].label,
             label=name,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from complaints.cuecache import cue
 from complaints.lexicon import DemandCues
-from complaints.matching import alternation
+from complaints.matching import alternation, gate
 from streams.records import Cue
 
 _SENTENCE = re.compile(r"[^。！!？?；;\n]+[。！!？?；;\n]*")
@@ -48,17 +49,28 @@ class DemandFinder:
                 + [f"(?:{form.pattern})" for _, _, forms in self._kinds for form in forms]
             )
         )
+        # ...and per kind, the plain strings one of which any of its matches contains
+        # (complaints.matching.gate): a kind none of whose needles is in the text is skipped
+        self._gates = {name: gate((objects, *forms)) for name, objects, forms in self._kinds}
+        self._any_gate = gate((self._any,))
 
     def find(self, text: str) -> Demands:
         """The demands said in `text` (a normalised text)."""
-        if not self._any.search(text):
+        if (self._any_gate is not None and not self._any_gate.search(text)) or not self._any.search(
+            text
+        ):
             return Demands((), ())
+        kinds = [
+            kind
+            for kind in self._kinds
+            if (needles := self._gates[kind[0]]) is None or needles.search(text)
+        ]
         found: dict[str, tuple[int, str]] = {}
         for sentence in _SENTENCE.finditer(text):
             s = sentence.group()
             if _QUESTION_END.search(s.rstrip()):
                 continue
-            for name, objects, forms in self._kinds:
+            for name, objects, forms in kinds:
                 if name in found:
                     continue
                 said = self._said(s, objects, forms)
@@ -68,7 +80,7 @@ class DemandFinder:
         return Demands(
             tuple(name for name, _ in ordered),
             tuple(
-                Cue(kind="demand", term=said, label=name, weight=1.0) for name, (_, said) in ordered
+                cue(kind="demand", term=said, label=name, weight=1.0) for name, (_, said) in ordered
             ),
         )
 

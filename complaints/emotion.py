@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from complaints.cuecache import cue
 from complaints.lexicon import NEGATIVE_EMOTIONS, EmotionModel
 from complaints.matching import Context, Match, longest
 from complaints.signals import Signals
@@ -53,7 +54,7 @@ def weigh_emotions(
         for emotion, weight in targets.items():
             scores[emotion] += weight * factor
             cues.append(
-                Cue(
+                cue(
                     kind="emotion",
                     term=m.term,
                     label=emotion.value,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from complaints.category import CategoryVerdict
+from complaints.cuecache import cue
 from complaints.emotion import EmotionEvidence
 from complaints.intent import IntentVerdict
 from complaints.signals import Signals
@@ -48,29 +49,30 @@ def explain(
         max(emotion_cues, key=lambda c: c.weight).term if emotion_cues else EMOTION_LABELS[emotion]
     )
     headline = (
-        Cue(
+        cue(
             kind="emotion",
             term=strongest,
             label=emotion.value,
             weight=round(emotions.scores.get(emotion, 0.0), 3),
         ),
-        Cue(kind="polarity", term="snownlp", label=None, weight=round(polarity, 4)),
+        cue(kind="polarity", term="snownlp", label=None, weight=round(polarity, 4)),
     )
     scoped: tuple[Cue, ...] = ()
     if scope.transcript:
-        scoped += (Cue(kind="scope", term="客户发言", label="transcript", weight=1.0),)
+        scoped += (cue(kind="scope", term="客户发言", label="transcript", weight=1.0),)
     if scope.cut_to is not None:
-        scoped += (Cue(kind="scope", term=f"截取{scope.cut_to}字", label="truncated", weight=1.0),)
-    said = (
-        Cue(
+        scoped += (cue(kind="scope", term=f"截取{scope.cut_to}字", label="truncated", weight=1.0),)
+    said: tuple[Cue, ...] = (
+        cue(
             kind="intent",
             term=INTENT_LABELS[intent.intent],
             label=intent.intent.value,
             weight=round(intent.negativity, 4),
         ),
     )
+    said += tuple(c for c in intent.content if c.kind == "ack")
     faults = tuple(c for c in intent.content if c.kind == "fault")
-    contrast = tuple(Cue(kind="contrast", term=t, label=None, weight=turn_weight) for t in turns)
+    contrast = tuple(cue(kind="contrast", term=t, label=None, weight=turn_weight) for t in turns)
     words = sorted(terms.cues, key=lambda c: -abs(c.weight))
     cues = (
         *headline,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from complaints.cuecache import cue
 from complaints.lexicon import GrievanceCues
+from complaints.matching import Gated, gate
 from streams.records import Cue, Emotion
 
 
@@ -31,7 +33,36 @@ def find_grievances(text: str, cues: GrievanceCues) -> Grievances:
         if said is None:
             continue
         groups.append(name)
-        found.append(Cue(kind="grievance", term=said, label=name, weight=1.0))
+        found.append(cue(kind="grievance", term=said, label=name, weight=1.0))
         for emotion, weight in group.emotions.items():
             emotions[emotion] = emotions.get(emotion, 0.0) + weight
     return Grievances(tuple(groups), tuple(found), emotions)
+
+
+class GrievanceFinder:
+    """grievances.yaml, compiled once: the same answers as `find_grievances`, with each group's
+    patterns searched only in a text where its gate (complaints.matching.gate: the plain strings
+    one of which every match contains) finds something — most texts have no grievance."""
+
+    def __init__(self, cues: GrievanceCues) -> None:
+        self._groups = [
+            (name, group, gate(group.patterns), tuple(Gated.of(p) for p in group.patterns))
+            for name, group in cues.groups.items()
+        ]
+
+    def find(self, text: str) -> Grievances:
+        """The grievances said in `text` (a normalised text)."""
+        groups: list[str] = []
+        found: list[Cue] = []
+        emotions: dict[Emotion, float] = {}
+        for name, group, needles, patterns in self._groups:
+            if needles is not None and not needles.search(text):
+                continue
+            said = next((m.group() for p in patterns if (m := p.search(text))), None)
+            if said is None:
+                continue
+            groups.append(name)
+            found.append(cue(kind="grievance", term=said, label=name, weight=1.0))
+            for emotion, weight in group.emotions.items():
+                emotions[emotion] = emotions.get(emotion, 0.0) + weight
+        return Grievances(tuple(groups), tuple(found), emotions)

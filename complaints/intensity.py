@@ -17,6 +17,22 @@ from complaints.lexicon import IntensityModel
 
 def intensity_of(negativity: float, counts: Mapping[str, float], model: IntensityModel) -> int:
     """Intensity 0-100 from negativity (0-1) and signal counts (name -> how many)."""
-    cues = sum(min(w.weight * counts.get(name, 0.0), w.cap) for name, w in model.cues.items())
+    cues = sum(min(weight * counts.get(name, 0.0), cap) for name, weight, cap in _cues(model))
     s = model.base * negativity + negativity * cues
     return max(0, min(100, round(100 * (1 - exp(-s)))))
+
+
+_CUES: dict[int, tuple[IntensityModel, tuple[tuple[str, float, float], ...]]] = {}
+
+
+def _cues(model: IntensityModel) -> tuple[tuple[str, float, float], ...]:
+    """(signal, weight, cap) of the model, in its order (read once per model, not per text)."""
+    entry = _CUES.get(id(model))
+    if entry is None or entry[0] is not model:
+        if len(_CUES) >= 8:
+            _CUES.clear()
+        entry = _CUES[id(model)] = (
+            model,
+            tuple((name, w.weight, w.cap) for name, w in model.cues.items()),
+        )
+    return entry[1]

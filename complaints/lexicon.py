@@ -159,6 +159,7 @@ class IntentCues(_File):
     hypothetical: tuple[Term, ...]
     mishap: Patterns = ()
     fault: Patterns = ()
+    ack: Patterns = ()
     content: AskContent
     ask_max_negativity: float = Field(gt=0, lt=1)
     praise_over_ask: float = Field(gt=0)

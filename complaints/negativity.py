@@ -58,27 +58,29 @@ def features_of(
     """The model's inputs: polarity (0-1), the text model's logit of the whole text and of what
     follows its turns (None without a turn; both already clipped), the word weights, and the
     signals found."""
-    flags = {name: signals.has(name) for name in _FLAGS}
-    flags["emoji_negative"] = any(signals.has(e) for e in _NEGATIVE_EMOJI)
+    counts = signals.counts
     p = min(max(polarity, 1e-12), 1 - 1e-12)
     return Features(
-        snownlp=max(-clip, min(clip, log((1 - p) / p))),
-        text_model=text_logit,
-        text_model_turn=0.0
-        if text_logit_after_turn is None
-        else text_logit_after_turn - text_logit,
-        negative_terms=log1p_(negative_terms),
-        positive_terms=log1p_(positive_terms),
-        emotion_terms=log1p_(emotion_terms),
-        **{name: float(flags.get(name, False)) for name in _FLAGS},
+        max(-clip, min(clip, log((1 - p) / p))),
+        text_logit,
+        0.0 if text_logit_after_turn is None else text_logit_after_turn - text_logit,
+        log1p_(negative_terms),
+        log1p_(positive_terms),
+        log1p_(emotion_terms),
+        # the 0/1 flags, in the order of Features (Signals.has: a count above 0)
+        *[
+            float(any(counts.get(e, 0.0) > 0 for e in _NEGATIVE_EMOJI))
+            if name == "emoji_negative"
+            else float(counts.get(name, 0.0) > 0)
+            for name in _FLAGS
+        ],
     )
 
 
 def negativity_of(features: Features, model: NegativityModel) -> float:
     """Probability (0-1) that the text is a negative / complaining one."""
-    w = model.weights
     z = model.bias + sum(
-        getattr(w, name) * value for name, value in zip(Features._fields, features, strict=True)
+        weight * value for weight, value in zip(_weights(model), features, strict=True)
     )
     z = max(-50.0, min(50.0, z))
     return 1.0 / (1.0 + exp(-z))
@@ -86,3 +88,19 @@ def negativity_of(features: Features, model: NegativityModel) -> float:
 
 def log1p_(x: float) -> float:
     return log(1.0 + max(0.0, x))
+
+
+_WEIGHTS: dict[int, tuple[NegativityModel, tuple[float, ...]]] = {}
+
+
+def _weights(model: NegativityModel) -> tuple[float, ...]:
+    """The model's weights in the order of Features (read once per model, not per text)."""
+    entry = _WEIGHTS.get(id(model))
+    if entry is None or entry[0] is not model:
+        if len(_WEIGHTS) >= 8:
+            _WEIGHTS.clear()
+        entry = _WEIGHTS[id(model)] = (
+            model,
+            tuple(getattr(model.weights, name) for name in Features._fields),
+        )
+    return entry[1]

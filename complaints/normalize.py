@@ -35,6 +35,9 @@ _CONTROLS |= {0x0D: "\n", 0x2028: "\n", 0x2029: "\n"}
 _ZERO_WIDTH = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF])
 _CLEAN = str.maketrans(_CONTROLS | _ZERO_WIDTH | _WIDTH)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Any character _CLEAN changes: most texts have none, and a search of one character class is
+# ten times cheaper than translating every character through a dict.
+_CLEAN_ANY = re.compile("[" + "".join(re.escape(chr(k)) for k in _CLEAN) + "]")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -52,19 +55,45 @@ def clean(text: str) -> str:
     with full-width letters, digits and number symbols as ASCII."""
     if _SURROGATE.search(text):
         text = _SURROGATE.sub("\ufffd", text)
-    return text.translate(_CLEAN)
+    return text.translate(_CLEAN) if _CLEAN_ANY.search(text) else text
 
 
-def normalize(text: str, t2s: dict[int, str]) -> Normalized:
+def normalize(
+    text: str,
+    t2s: dict[int, str],
+    lowers: bool = False,
+    changes: re.Pattern[str] | None = None,
+) -> Normalized:
     """`text` cleaned and masked (``shown``), then simplified and lower-cased (``text``).
 
     Args:
         t2s: traditional -> simplified, one character for one, as a ``str.translate`` table.
+        lowers: `t2s` is `reading_table(t2s)`, which lower-cases ASCII letters too (one pass).
+        changes: `table_chars(t2s)`: a text it finds nothing in is left as it is (no pass).
     """
     masked = mask_personal_data(clean(text))
+    read = masked.text
+    if changes is None or changes.search(read):
+        read = read.translate(t2s)
     return Normalized(
-        text=masked.text.translate(t2s).translate(_ASCII_LOWER),
+        text=read if lowers else read.translate(_ASCII_LOWER),
         shown=masked.text,
         pii_found=tuple(kind.value for kind in masked.found),
         pii_count=masked.count,
     )
+
+
+def reading_table(t2s: dict[int, str]) -> dict[int, str] | None:
+    """One ``str.translate`` table for `t2s` then ASCII lower-casing, or None when `t2s` maps an
+    ASCII capital or to one (then the two passes are not one)."""
+    capitals = range(ord("A"), ord("Z") + 1)
+    if any(k in capitals for k in t2s) or any(
+        any("A" <= ch <= "Z" for ch in str(v)) for v in t2s.values() if v is not None
+    ):
+        return None
+    return {**{k: chr(v) for k, v in _ASCII_LOWER.items()}, **t2s}
+
+
+def table_chars(table: dict[int, str]) -> re.Pattern[str]:
+    """A pattern matching any character that `table` (a ``str.translate`` table) changes."""
+    return re.compile("[" + "".join(re.escape(chr(k)) for k in sorted(table)) + "]")

@@ -18,22 +18,30 @@ by ``preload()``), no clock, no randomness; the same input gives the same assess
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from math import exp, log
 
 from complaints import polarity
-from complaints.category import decide_category
+from complaints.category import CategoryVerdict, decide_category
 from complaints.chunking import bounded, chunks, customer_turns
 from complaints.demands import DemandFinder
 from complaints.emotion import decide_emotion, weigh_emotions
 from complaints.explain import Scope, explain
-from complaints.grievances import find_grievances
+from complaints.grievances import GrievanceFinder
 from complaints.intensity import intensity_of
 from complaints.intent import AskFinder, decide_intent, negative_content
 from complaints.lexicon import Lexicon, default_lexicon
-from complaints.matching import Context, TermIndex, alternation
+from complaints.matching import (
+    Context,
+    Gated,
+    TermIndex,
+    alternation,
+    any_turn_pattern,
+    gate,
+)
 from complaints.negativity import features_of, negativity_of
-from complaints.normalize import normalize
+from complaints.normalize import normalize, reading_table, table_chars
 from complaints.signals import find_signals
 from complaints.terms import weigh_terms
 from complaints.textmodel import text_logit
@@ -49,6 +57,8 @@ class Scorer:
         self.lexicon = lexicon
         p, c = lexicon.polarity, lexicon.cues
         self._t2s = str.maketrans(lexicon.t2s.chars)
+        self._reading = reading_table(self._t2s)  # t2s and lower-casing in one pass
+        self._reading_changes = table_chars(self._reading) if self._reading is not None else None
         self._index = TermIndex(lexicon.all_terms())
         neutral = frozenset(p.neutral)
         self._emotion_terms: dict[str, dict[Emotion, float]] = {}
@@ -65,6 +75,7 @@ class Scorer:
         }
         self._asks = AskFinder(lexicon.intent)
         self._demands = DemandFinder(lexicon.demands)
+        self._grievances = GrievanceFinder(lexicon.grievances)
         self._layers = {
             "polarity": frozenset({*p.negative, *p.positive}) | neutral,
             # A polarity word covering an emotion cue means the cue is not what was said
@@ -79,6 +90,20 @@ class Scorer:
             "inquiry": frozenset(c.inquiry),
             "service_speech": frozenset(c.service_speech),
         }
+        self._any_turn = any_turn_pattern(p)
+        self._signal_patterns = {
+            name: found
+            for name, patterns in (("repeat_contact", c.repeat_contact), ("waiting", c.waiting))
+            if (found := gate(patterns)) is not None
+        }
+        self._signal_gated = {
+            "repeat_contact": tuple(Gated.of(p) for p in c.repeat_contact),
+            "waiting": tuple(Gated.of(p) for p in c.waiting),
+        }
+        e = c.emoji
+        symbols = (*e.anger, *e.sadness, *e.fear, *e.sarcasm, *e.positive)
+        if (found := gate(re.compile(re.escape(s)) for s in symbols)) is not None:
+            self._signal_patterns["emoji"] = found
         self._negation = alternation(p.negators)
         self._degree = alternation(p.degree)
 
@@ -87,7 +112,11 @@ class Scorer:
         lx = self.lexicon
         model, cues_data = lx.scoring, lx.cues
         limits = model.limits
-        norm = normalize(text, self._t2s)
+        norm = (
+            normalize(text, self._reading, lowers=True, changes=self._reading_changes)
+            if self._reading is not None
+            else normalize(text, self._t2s)
+        )
         scored, transcript = customer_turns(
             norm.text, cues_data.customer_labels, cues_data.agent_labels
         )
@@ -95,7 +124,7 @@ class Scorer:
         pieces = chunks(scored, limits.chunk_chars)[: limits.max_chunks]
         pol = _combined_polarity(pieces, model.negativity.snownlp_clip)
 
-        ctx = Context(scored, lx.polarity, self._negation, self._degree)
+        ctx = Context(scored, lx.polarity, self._negation, self._degree, self._any_turn)
         matches = self._index.find_all(scored)
         terms = weigh_terms(
             ctx, matches, lx.polarity, self._layers["polarity"], model.intensity.strong_term_min
@@ -109,10 +138,12 @@ class Scorer:
             model.distancing_channels,
             speech_rate,
             model.speech_rate,
+            self._signal_patterns,
+            self._signal_gated,
         )
         if terms.sarcasm:
             signals.counts["sarcasm"] = float(terms.sarcasm)
-        grievances = find_grievances(scored, lx.grievances)
+        grievances = self._grievances.find(scored)
         demands = self._demands.find(scored)
         if grievances.groups:
             signals.counts["grievance"] = float(len(grievances.groups))
@@ -147,6 +178,9 @@ class Scorer:
         content: tuple[Cue, ...] = ()
         if ask.cue is not None:  # what the customer says beside the ask decides its intent
             aside = self._asks.aside_clauses(scored)
+            # an acknowledgement's own words (不用了, 没事了) are not content: only what it
+            # reports (a fault, a grievance, a demand, a strong signal) is
+            said_aside = [scored] if ask.cue.kind == "ack" else aside
             rest = ask.rest
             for clause in aside:
                 rest = rest.replace(clause, "")
@@ -160,33 +194,42 @@ class Scorer:
                 signals,
                 grievances.cues,
                 demands.cues,
-                aside,
+                said_aside,
                 lx.intent,
                 faults=self._asks.faults(scored, aside),
                 rest=ask.rest,
             )
+        raw_negativity = negativity_of(features, model.negativity)
+        plain_faults: tuple[Cue, ...] = ()
+        if ask.cue is None and raw_negativity < model.negativity.threshold:
+            plain_faults = self._asks.plain_faults(scored, self._negation)
         verdict = decide_intent(
             ask,
             content,
-            negativity_of(features, model.negativity),
+            raw_negativity,
             model.negativity.threshold,
             terms.positive,
             model.emotion,
             lx.intent,
+            plain_faults,
         )
         negativity = verdict.negativity
         negative = negativity >= model.negativity.threshold
 
-        category = decide_category(
-            ctx,
-            matches,
-            self._category_terms,
-            self._layers["categories"],
-            lx.categories,
-            self._nouns,
-            lx.domains,
-            tuple((c, lx.grievances.groups[str(c.label)].categories) for c in grievances.cues),
-            complaint=verdict.intent is not Intent.REQUEST,
+        category = (
+            CategoryVerdict(Category.OTHER, 0.0, ())
+            if any(c.kind == "ack" for c in verdict.content)  # about nothing: 收到, 好的谢谢
+            else decide_category(
+                ctx,
+                matches,
+                self._category_terms,
+                self._layers["categories"],
+                lx.categories,
+                self._nouns,
+                lx.domains,
+                tuple((c, lx.grievances.groups[str(c.label)].categories) for c in grievances.cues),
+                complaint=verdict.intent is not Intent.REQUEST,
+            )
         )
         for emotion_type, weight in grievances.emotions.items():
             emotions.scores[emotion_type] += weight

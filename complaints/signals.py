@@ -7,10 +7,13 @@ emotion and intensity blocks weigh (scoring.yaml names the signals).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
+from complaints.cuecache import cue
 from complaints.lexicon import Cues, SpeechRate
-from complaints.matching import Context, Match, longest
+from complaints.matching import Context, Gated, Match, longest
 from streams.records import Cue, Source
 
 
@@ -34,7 +37,7 @@ class _Found:
         self, signal: str, kind: str, term: str, n: float = 1.0, label: str | None = None
     ) -> None:
         self.counts[signal] = self.counts.get(signal, 0.0) + n
-        self.cues.append(Cue(kind=kind, term=term, label=label, weight=n))
+        self.cues.append(cue(kind=kind, term=term, label=label, weight=n))
 
     def count(self, signal: str, n: float = 1.0) -> None:
         self.counts[signal] = self.counts.get(signal, 0.0) + n
@@ -49,8 +52,17 @@ def find_signals(
     distancing_channels: tuple[Source, ...],
     speech_rate: float | None,
     speech: SpeechRate,
+    any_of: dict[str, re.Pattern[str]] | None = None,
+    gated: dict[str, tuple[Gated, ...]] | None = None,
 ) -> Signals:
-    """Every signal of `ctx.text` (`matches`: all term occurrences, from TermIndex.find_all)."""
+    """Every signal of `ctx.text` (`matches`: all term occurrences, from TermIndex.find_all).
+
+    Args:
+        any_of: per pattern signal (repeat_contact, waiting) and for the emoji, the gate of
+            its patterns (complaints.matching.gate, built once by the caller): a text the gate
+            finds nothing in skips their searches; `gated`: the same signals' patterns each
+            behind its own gate (complaints.matching.Gated), searched in the same order.
+    """
     text = ctx.text
     found = _Found()
     threats: dict[str, None] = {}
@@ -68,7 +80,13 @@ def find_signals(
         if first is not None:
             found.add(signal, signal, first.term)
     for signal, patterns in (("repeat_contact", cues.repeat_contact), ("waiting", cues.waiting)):
-        said = next((r.group() for p in patterns if (r := p.search(text))), None)
+        prefilter = any_of.get(signal) if any_of else None
+        if prefilter is not None and not prefilter.search(text):
+            continue
+        searched: Sequence[re.Pattern[str] | Gated] = (
+            gated[signal] if gated and signal in gated else patterns
+        )
+        said = next((r.group() for p in searched if (r := p.search(text))), None)
         if said is not None:
             found.add(signal, signal, said)
     if "你" in text:  # other-directed speech: anger blames someone, sadness speaks of oneself
@@ -78,7 +96,9 @@ def find_signals(
             if n := text.count(term):
                 found.add("distancing", "distancing", term, float(n))
     _punctuation(text, cues, found)
-    _emoji(text, cues, found)
+    emoji_gate = any_of.get("emoji") if any_of else None
+    if emoji_gate is None or emoji_gate.search(text):
+        _emoji(text, cues, found)
     if speech_rate is not None and speech_rate >= speech.fast:
         signal = "speech_very_fast" if speech_rate >= speech.very_fast else "speech_fast"
         found.add(signal, "speech_rate", f"{speech_rate:g} 字/秒")

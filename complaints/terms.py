@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from complaints.cuecache import cue
 from complaints.lexicon import PolarityTerms
 from complaints.matching import Context, Match, longest
 from streams.records import Cue
@@ -64,5 +65,5 @@ def weigh_terms(
             strong += -value >= strong_min
         else:
             positive += value
-        cues.append(Cue(kind=kind, term=term, label=None, weight=round(value, 3)))
+        cues.append(cue(kind=kind, term=term, label=None, weight=round(value, 3)))
     return TermEvidence(negative, positive, tuple(cues), intensified, strong, sarcasm)

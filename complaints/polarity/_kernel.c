@@ -797,6 +797,471 @@ static PyTypeObject ModelType = {
     .tp_methods = Model_methods,
 };
 
+/* ---------------------------------------------------------------- n-gram weights (textmodel) */
+
+/*
+ * GramTable(orders, weights, bias): complaints.textmodel's character n-gram model as one
+ * open-addressing table keyed by the gram's code points packed into 64 bits (each code point + 1
+ * in 21 bits, so grams of 1 to 3 characters never collide and 0 means empty).
+ * logit(text) is `bias + sum(weights.get(g, 0.0))` over the distinct grams of `text` (already
+ * normalised: digits as 0, whitespace runs as one space), the grams of each order in `orders` in
+ * order of first appearance, each added once, left to right in C doubles: the same additions
+ * in the same order as CPython 3.11's sum() of those floats, so the same double. Not clipped.
+ */
+#define GRAM_MAX 3
+#define GRAM_STACK 1024 /* slots of the per-call seen set kept on the stack */
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t *keys;
+    double *vals;
+    uint64_t mask;
+    int shift;
+    double bias;
+    Py_ssize_t n_orders;
+    Py_ssize_t orders[8];
+} GramTable;
+
+static inline uint64_t
+gram_slot(uint64_t key, int shift)
+{
+    return (key * 0x9E3779B97F4A7C15ULL) >> shift;
+}
+
+static inline uint64_t
+gram_key(int kind, const void *data, Py_ssize_t i, Py_ssize_t k)
+{
+    uint64_t key = 0;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        key = (key << 21) | ((uint64_t)PyUnicode_READ(kind, data, i + j) + 1);
+    }
+    return key;
+}
+
+static void
+GramTable_dealloc(GramTable *self)
+{
+    PyMem_Free(self->keys);
+    PyMem_Free(self->vals);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+GramTable_init(GramTable *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"orders", "weights", "bias", NULL};
+    PyObject *orders, *weights;
+    double bias;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!d", kwlist, &PyTuple_Type, &orders,
+                                     &PyDict_Type, &weights, &bias)) {
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(orders) > 8) {
+        PyErr_SetString(PyExc_ValueError, "at most 8 orders");
+        return -1;
+    }
+    self->n_orders = PyTuple_GET_SIZE(orders);
+    for (Py_ssize_t o = 0; o < self->n_orders; o++) {
+        Py_ssize_t k = PyLong_AsSsize_t(PyTuple_GET_ITEM(orders, o));
+        if (k == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (k < 1 || k > GRAM_MAX) {
+            PyErr_Format(PyExc_ValueError, "orders must be 1 to %d", GRAM_MAX);
+            return -1;
+        }
+        self->orders[o] = k;
+    }
+    self->bias = bias;
+    uint64_t cap = 16;
+    int bits = 4;
+    while (cap < (uint64_t)PyDict_GET_SIZE(weights) * 2 + 1) {
+        cap <<= 1;
+        bits++;
+    }
+    PyMem_Free(self->keys);
+    PyMem_Free(self->vals);
+    self->keys = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+    self->vals = PyMem_Calloc((size_t)cap, sizeof(double));
+    if (self->keys == NULL || self->vals == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = cap - 1;
+    self->shift = 64 - bits;
+    Py_ssize_t pos = 0;
+    PyObject *gram, *weight;
+    while (PyDict_Next(weights, &pos, &gram, &weight)) {
+        if (!PyUnicode_Check(gram) || PyUnicode_GET_LENGTH(gram) < 1 ||
+            PyUnicode_GET_LENGTH(gram) > GRAM_MAX) {
+            PyErr_Format(PyExc_ValueError, "a gram must be a str of 1 to %d characters", GRAM_MAX);
+            return -1;
+        }
+        const double w = PyFloat_AsDouble(weight);
+        if (w == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+        const uint64_t key = gram_key(PyUnicode_KIND(gram), PyUnicode_DATA(gram), 0,
+                                      PyUnicode_GET_LENGTH(gram));
+        uint64_t i = gram_slot(key, self->shift);
+        while (self->keys[i] != 0 && self->keys[i] != key) {
+            i = (i + 1) & self->mask;
+        }
+        self->keys[i] = key;
+        self->vals[i] = w;
+    }
+    return 0;
+}
+
+static PyObject *
+GramTable_logit(GramTable *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "logit() takes a str");
+        return NULL;
+    }
+    if (self->keys == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "GramTable not initialised");
+        return NULL;
+    }
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    /* the grams already added: at most n per order */
+    uint64_t need = 16;
+    int bits = 4;
+    while (need < (uint64_t)n * (uint64_t)self->n_orders * 2 + 1) {
+        need <<= 1;
+        bits++;
+    }
+    uint64_t stack_seen[GRAM_STACK];
+    uint64_t *seen = stack_seen;
+    if (need > GRAM_STACK) {
+        seen = PyMem_Calloc((size_t)need, sizeof(uint64_t));
+        if (seen == NULL) {
+            return PyErr_NoMemory();
+        }
+    } else {
+        memset(stack_seen, 0, (size_t)need * sizeof(uint64_t));
+    }
+    const uint64_t seen_mask = need - 1;
+    const int seen_shift = 64 - bits;
+    double z = self->bias;
+    for (Py_ssize_t o = 0; o < self->n_orders; o++) {
+        const Py_ssize_t k = self->orders[o];
+        for (Py_ssize_t i = 0; i + k <= n; i++) {
+            const uint64_t key = gram_key(kind, data, i, k);
+            uint64_t s = gram_slot(key, self->shift);
+            uint64_t stored;
+            while ((stored = self->keys[s]) != 0 && stored != key) {
+                s = (s + 1) & self->mask;
+            }
+            if (stored == 0) {
+                z += 0.0; /* weights.get(g, 0.0) */
+                continue;
+            }
+            uint64_t d = gram_slot(key, seen_shift);
+            int dup = 0;
+            while (seen[d] != 0) {
+                if (seen[d] == key) {
+                    dup = 1;
+                    break;
+                }
+                d = (d + 1) & seen_mask;
+            }
+            if (!dup) {
+                seen[d] = key;
+                z += self->vals[s];
+            }
+        }
+    }
+    if (seen != stack_seen) {
+        PyMem_Free(seen);
+    }
+    return PyFloat_FromDouble(z);
+}
+
+static PyMethodDef GramTable_methods[] = {
+    {"logit", (PyCFunction)GramTable_logit, METH_O,
+     "logit(text, /)\n--\n\nbias + the weights of the distinct n-grams of text, summed in order of first appearance (complaints.textmodel); not clipped."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GramTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "complaints.polarity._kernel.GramTable",
+    .tp_doc = PyDoc_STR("complaints.textmodel's character n-gram weights as one packed-key table."),
+    .tp_basicsize = sizeof(GramTable),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)GramTable_init,
+    .tp_dealloc = (destructor)GramTable_dealloc,
+    .tp_methods = GramTable_methods,
+};
+
+/* ---------------------------------------------------------------- lexicon terms (matching) */
+
+/*
+ * TermTable(terms, match): complaints.matching.TermIndex.find_all in C. Every term is kept in
+ * one open-addressing table keyed by a 64-bit hash of its code points (a hit is checked code
+ * point by code point), and each first character in a second table with the set of term
+ * lengths (a bit mask, up to TERM_MAX_LEN characters). find_all(text) walks the text once and
+ * returns what the Python loop returns, in the same order and with the same quirk: at the end
+ * of the text a length that runs past it is tried on what is left (text[i:i + n] is shorter)
+ * and reported with end i + n. ASCII terms count only as whole words (sb is not in usb).
+ */
+#define TERM_MAX_LEN 32
+
+typedef struct {
+    uint64_t hash; /* 0: empty */
+    PyObject *term;
+    int latin;
+} TermSlot;
+
+typedef struct {
+    uint32_t ch; /* code point + 1; 0: empty */
+    uint32_t lengths;
+} FirstSlot;
+
+typedef struct {
+    PyObject_HEAD
+    TermSlot *terms;
+    uint64_t terms_mask;
+    int terms_shift;
+    FirstSlot *firsts;
+    uint64_t firsts_mask;
+    int firsts_shift;
+    PyObject *match; /* the Match type: match(start, end, term) */
+} TermTable;
+
+static inline uint64_t
+term_hash_step(uint64_t h, Py_UCS4 c)
+{
+    h ^= (uint64_t)c + 1;
+    return h * 0x100000001B3ULL;
+}
+
+#define TERM_HASH_SEED 0xCBF29CE484222325ULL
+
+static inline uint64_t
+term_fix(uint64_t h)
+{
+    return h == 0 ? 1 : h;
+}
+
+static void
+TermTable_clear_tables(TermTable *self)
+{
+    if (self->terms != NULL) {
+        for (uint64_t i = 0; i <= self->terms_mask; i++) {
+            Py_XDECREF(self->terms[i].term);
+        }
+    }
+    PyMem_Free(self->terms);
+    PyMem_Free(self->firsts);
+    self->terms = NULL;
+    self->firsts = NULL;
+}
+
+static void
+TermTable_dealloc(TermTable *self)
+{
+    TermTable_clear_tables(self);
+    Py_XDECREF(self->match);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+table_size(Py_ssize_t n, uint64_t *mask, int *shift)
+{
+    uint64_t cap = 16;
+    int bits = 4;
+    while (cap < (uint64_t)n * 2 + 1) {
+        cap <<= 1;
+        bits++;
+    }
+    *mask = cap - 1;
+    *shift = 64 - bits;
+    return 0;
+}
+
+static FirstSlot *
+first_slot(FirstSlot *firsts, uint64_t mask, int shift, Py_UCS4 c)
+{
+    uint64_t i = (((uint64_t)c + 1) * 0x9E3779B97F4A7C15ULL) >> shift;
+    while (firsts[i].ch != 0 && firsts[i].ch != (uint32_t)c + 1) {
+        i = (i + 1) & mask;
+    }
+    return &firsts[i];
+}
+
+static int
+TermTable_init(TermTable *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"terms", "match", NULL};
+    PyObject *terms_arg, *match;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO", kwlist, &terms_arg, &match)) {
+        return -1;
+    }
+    PyObject *terms = PySequence_Fast(terms_arg, "terms must be iterable");
+    if (terms == NULL) {
+        return -1;
+    }
+    TermTable_clear_tables(self);
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(terms);
+    table_size(n, &self->terms_mask, &self->terms_shift);
+    table_size(n, &self->firsts_mask, &self->firsts_shift);
+    self->terms = PyMem_Calloc((size_t)self->terms_mask + 1, sizeof(TermSlot));
+    self->firsts = PyMem_Calloc((size_t)self->firsts_mask + 1, sizeof(FirstSlot));
+    if (self->terms == NULL || self->firsts == NULL) {
+        Py_DECREF(terms);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *term = PySequence_Fast_GET_ITEM(terms, k);
+        if (!PyUnicode_Check(term)) {
+            Py_DECREF(terms);
+            PyErr_SetString(PyExc_TypeError, "terms must be str");
+            return -1;
+        }
+        const Py_ssize_t len = PyUnicode_GET_LENGTH(term);
+        if (len < 1 || len > TERM_MAX_LEN) {
+            Py_DECREF(terms);
+            PyErr_Format(PyExc_ValueError, "a term must have 1 to %d characters", TERM_MAX_LEN);
+            return -1;
+        }
+        const int kind = PyUnicode_KIND(term);
+        const void *data = PyUnicode_DATA(term);
+        uint64_t h = TERM_HASH_SEED;
+        for (Py_ssize_t j = 0; j < len; j++) {
+            h = term_hash_step(h, PyUnicode_READ(kind, data, j));
+        }
+        h = term_fix(h);
+        uint64_t i = (h * 0x9E3779B97F4A7C15ULL) >> self->terms_shift;
+        int dup = 0;
+        while (self->terms[i].hash != 0) {
+            if (self->terms[i].hash == h &&
+                PyUnicode_Compare(self->terms[i].term, term) == 0) {
+                dup = 1;
+                break;
+            }
+            i = (i + 1) & self->terms_mask;
+        }
+        if (dup) {
+            continue;
+        }
+        Py_INCREF(term);
+        self->terms[i].hash = h;
+        self->terms[i].term = term;
+        self->terms[i].latin = PyUnicode_IS_ASCII(term);
+        FirstSlot *f = first_slot(self->firsts, self->firsts_mask, self->firsts_shift,
+                                  PyUnicode_READ(kind, data, 0));
+        f->ch = (uint32_t)PyUnicode_READ(kind, data, 0) + 1;
+        f->lengths |= 1u << (len - 1);
+    }
+    Py_DECREF(terms);
+    Py_INCREF(match);
+    Py_XSETREF(self->match, match);
+    return 0;
+}
+
+static inline int
+ascii_alnum(Py_UCS4 c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static PyObject *
+TermTable_find_all(TermTable *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "find_all() takes a str");
+        return NULL;
+    }
+    if (self->terms == NULL || self->match == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "TermTable not initialised");
+        return NULL;
+    }
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Py_UCS4 c0 = PyUnicode_READ(kind, data, i);
+        const FirstSlot *f = first_slot(self->firsts, self->firsts_mask, self->firsts_shift, c0);
+        uint32_t lengths = f->ch != 0 ? f->lengths : 0;
+        while (lengths != 0) {
+            const int len = 32 - __builtin_clz(lengths); /* longest first */
+            lengths &= ~(1u << (len - 1));
+            const Py_ssize_t m = (i + len <= n) ? len : n - i; /* text[i:i + len] */
+            uint64_t h = TERM_HASH_SEED;
+            for (Py_ssize_t j = 0; j < m; j++) {
+                h = term_hash_step(h, PyUnicode_READ(kind, data, i + j));
+            }
+            h = term_fix(h);
+            uint64_t s = (h * 0x9E3779B97F4A7C15ULL) >> self->terms_shift;
+            const TermSlot *hit = NULL;
+            while (self->terms[s].hash != 0) {
+                const TermSlot *t = &self->terms[s];
+                if (t->hash == h && PyUnicode_GET_LENGTH(t->term) == m) {
+                    const int tk = PyUnicode_KIND(t->term);
+                    const void *td = PyUnicode_DATA(t->term);
+                    Py_ssize_t j = 0;
+                    while (j < m && PyUnicode_READ(tk, td, j) == PyUnicode_READ(kind, data, i + j)) {
+                        j++;
+                    }
+                    if (j == m) {
+                        hit = t;
+                        break;
+                    }
+                }
+                s = (s + 1) & self->terms_mask;
+            }
+            if (hit == NULL) {
+                continue;
+            }
+            const Py_ssize_t end = i + len;
+            if (hit->latin) {
+                const Py_UCS4 before = i > 0 ? PyUnicode_READ(kind, data, i - 1) : ' ';
+                const Py_UCS4 after = end < n ? PyUnicode_READ(kind, data, end) : ' ';
+                if (ascii_alnum(before) || ascii_alnum(after)) {
+                    continue;
+                }
+            }
+            PyObject *m_obj = PyObject_CallFunction(self->match, "nnO", i, end, hit->term);
+            if (m_obj == NULL || PyList_Append(out, m_obj) < 0) {
+                Py_XDECREF(m_obj);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(m_obj);
+        }
+    }
+    return out;
+}
+
+static PyMethodDef TermTable_methods[] = {
+    {"find_all", (PyCFunction)TermTable_find_all, METH_O,
+     "find_all(text, /)\n--\n\nEvery occurrence of every term, by start, longest first (complaints.matching.TermIndex.find_all)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TermTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "complaints.polarity._kernel.TermTable",
+    .tp_doc = PyDoc_STR("Lexicon terms by hash and by first character, for one pass over a text."),
+    .tp_basicsize = sizeof(TermTable),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)TermTable_init,
+    .tp_dealloc = (destructor)TermTable_dealloc,
+    .tp_methods = TermTable_methods,
+};
+
 static struct PyModuleDef kernel_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "complaints.polarity._kernel",
@@ -807,7 +1272,8 @@ static struct PyModuleDef kernel_module = {
 PyMODINIT_FUNC
 PyInit__kernel(void)
 {
-    if (PyType_Ready(&ModelType) < 0) {
+    if (PyType_Ready(&ModelType) < 0 || PyType_Ready(&GramTableType) < 0 ||
+        PyType_Ready(&TermTableType) < 0) {
         return NULL;
     }
     PyObject *mod = PyModule_Create(&kernel_module);
@@ -817,6 +1283,18 @@ PyInit__kernel(void)
     Py_INCREF(&ModelType);
     if (PyModule_AddObject(mod, "Model", (PyObject *)&ModelType) < 0) {
         Py_DECREF(&ModelType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(&TermTableType);
+    if (PyModule_AddObject(mod, "TermTable", (PyObject *)&TermTableType) < 0) {
+        Py_DECREF(&TermTableType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(&GramTableType);
+    if (PyModule_AddObject(mod, "GramTable", (PyObject *)&GramTableType) < 0) {
+        Py_DECREF(&GramTableType);
         Py_DECREF(mod);
         return NULL;
     }

@@ -1,5 +1,8 @@
 """Type stub for the C kernel (``_kernel.c``)."""
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 class Model:
     def __init__(
         self,
@@ -25,3 +28,11 @@ class Model:
     def log_prob(
         self, s1: tuple[str, str], s2: tuple[str, str], s3: tuple[str, str], /
     ) -> float: ...
+
+class GramTable:
+    def __init__(self, orders: tuple[int, ...], weights: dict[str, float], bias: float) -> None: ...
+    def logit(self, text: str, /) -> float: ...
+
+class TermTable:
+    def __init__(self, terms: Iterable[str], match: Callable[[int, int, str], Any]) -> None: ...
+    def find_all(self, text: str, /) -> list[Any]: ...
