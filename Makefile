@@ -65,7 +65,7 @@ test: install browser-deps promtool-deps ## Run every test (unit, real-broker in
 test-unit: install ## Run only the tests that need no broker
 	$(BIN)/pytest tests/unit
 
-reliability: install ## Trials of ../shared/test-plan.md (R1 worker kill -9, R3 broker kill -9, R4 one of two workers killed, R5 actions while the worker is down, H4 schemathesis with >= 1,000 cases); prints the trials table; not part of `make test`
+reliability: install ## Trials of ../shared/test-plan.md (R1 worker kill -9, R3 broker kill -9, R4 one of two workers killed, R5 actions while the worker is down, R7 the exactly-once experiment (report only), H4 schemathesis with >= 1,000 cases); prints the trials table; not part of `make test`
 	$(BIN)/pytest -m reliability -s
 	KESU_FUZZ_EXAMPLES=40 $(BIN)/pytest -s tests/integration/test_api_fuzz.py
 

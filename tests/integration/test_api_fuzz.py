@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from tests.conftest import ApiServer, SettingsFactory
 from tests.integration.support import eventually
+from tests.integration.trials import TrialRow, report
 
 #: Cases per operation: a smoke pass in `make test`, ≥ 1,000 in all for `make reliability`.
 EXAMPLES = int(os.environ.get("KESU_FUZZ_EXAMPLES", "4"))
@@ -76,6 +77,11 @@ def test_no_operation_fails_with_an_admin_key(fuzzed_api: ApiServer) -> None:
     )
     print(f"H4 authenticated: {ran} cases, 0 answers >= 500")
     assert ran >= 10
+    report(
+        TrialRow(
+            "H4 schemathesis, admin key", ran, ran, ran, 0, 0, note=f"{ran} cases, 0 answers >= 500"
+        )
+    )
 
 
 def test_no_operation_fails_without_a_key(fuzzed_api: ApiServer) -> None:
@@ -94,3 +100,8 @@ def test_no_operation_fails_without_a_key(fuzzed_api: ApiServer) -> None:
     ran = _fuzz(fuzzed_api, call)
     print(f"H4 unauthenticated: {ran} cases, 0 answers >= 500")
     assert ran >= 10
+    report(
+        TrialRow(
+            "H4 schemathesis, no key", ran, ran, ran, 0, 0, note=f"{ran} cases, 0 >= 500, /v1 401"
+        )
+    )

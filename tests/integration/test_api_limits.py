@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ApiServer, SettingsFactory
+from tests.integration.trials import TrialRow, report
 
 SMALL_LIMIT = 64 * 1024
 
@@ -110,6 +111,17 @@ class TestBodies:
                 assert response.status_code == 413, (method, path, response.status_code)
                 checked += 1
         assert checked >= 5
+        report(
+            TrialRow(
+                "S3 bodies over the limit",
+                checked,
+                0,
+                0,
+                0,
+                0,
+                note=f"{checked} routes with a body: 413 each, none 5xx",
+            )
+        )
 
     def test_an_unauthenticated_caller_gets_no_validation_details(self, roomy: ApiServer) -> None:
         """Malformed JSON without a key is a 401, not a 422 that describes the body."""
@@ -138,6 +150,18 @@ class TestRates:
         assert int(limited.headers["retry-after"]) >= 1
         other = httpx.get(f"{api.url}/v1/whoami", headers=api.headers("operator"), timeout=30)
         assert other.status_code == 200
+        report(
+            TrialRow(
+                "S3 a key over its rate",
+                5,
+                4,
+                4,
+                0,
+                0,
+                note=f"4th of a burst: 429, Retry-After {limited.headers['retry-after']} s; "
+                "another key: 200",
+            )
+        )
 
     def test_guessing_keys_is_rate_limited_per_address(self, api: ApiServer) -> None:
         """Wrong keys count against the caller's address: 401, 401, then 429."""
