@@ -12,7 +12,8 @@ nothing waits in a group), then reads the topics and the robots' logs.
 
 Per subscription it prints: messages sent (requests that reached the robot), accepted, refused
 for rate, dead-lettered (kesu.push.dlq), the most requests in any 60 s, the tier-1/2 alerts
-reachable from an accepted message (named in it, or listed behind its "查看全部" link: the
+reachable from an accepted message (named in it, held back by a parent it names — the parent
+lists its members —, or listed behind its "查看全部" link: the
 delivery log says which alerts that message carried), and the delay from a tier-1 alert's
 lifecycle record (Kafka timestamp) to the first accepted message reaching it. And per feed:
 contacts (texts a customer wrote or said), alerts opened, alerts opened per 100 contacts, and
@@ -238,12 +239,15 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
             feed.tier1_at.setdefault(alert_id, at)
     carried: dict[str, set[str]] = {}
     held: dict[str, set[str]] = defaultdict(set)
+    parents: dict[str, set[str]] = defaultdict(set)  # parent alert -> members it held back
     for record in _read(broker, DELIVERIES.name(ns)):
         entry = json.loads(record.value)
         if entry["outcome"] == "delivered":
             carried[entry["delivery_id"]] = set(entry.get("alert_ids") or [entry["alert_id"]])
         if entry.get("filtered_by") in ("INHIBITED", "SILENCED"):
             held[entry["filtered_by"]].add(entry["alert_id"])
+        if entry.get("filtered_by") == "INHIBITED" and entry.get("suppressed_by"):
+            parents[entry["suppressed_by"]].add(entry["alert_id"])
     feed.held = Counter({reason: len(ids) for reason, ids in held.items()})
     dead = Counter(json.loads(r.value)["subscription_id"] for r in _read(broker, PUSH_DLQ.name(ns)))
     wanted = {a for a, tier in feed.tier.items() if tier <= 2 and a in feed.opened}
@@ -256,6 +260,8 @@ def _measure(feed: Feed, broker: str, settings: Settings, robots: RobotServer) -
             reached = set(message.alert_ids())
             for digest in message.digest_ids():
                 reached |= carried.get(digest, set())
+            for parent in reached & set(parents):  # its members are listed behind it
+                reached |= parents[parent]
             for alert_id in reached:
                 first_seen.setdefault(alert_id, message.wall)
         for alert_id in wanted - set(first_seen):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from complaints.calendar import Always, Business, calendar_named
 from complaints.rules import load_rules
+from tests.properties import PROPERTY_EXAMPLES
 
 BJ = ZoneInfo("Asia/Shanghai")
 BUSINESS = calendar_named(load_rules(), "business")
@@ -67,7 +68,7 @@ _moments = st.datetimes(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(start=_moments, minutes=st.integers(min_value=1, max_value=60 * 60))
 def test_between_measures_what_add_added(start: datetime, minutes: int) -> None:
     """Adding N minutes of service time and measuring back gives N minutes, from any moment."""

@@ -27,6 +27,7 @@ from streams.records import (
     Transition,
 )
 from tests.factories import T0, make_action, make_assessed, make_signal, make_tick
+from tests.properties import PROPERTY_EXAMPLES
 
 RULES = load_rules()
 H = timedelta(hours=1)
@@ -334,7 +335,7 @@ _contact_kinds = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     steps=st.lists(
         st.tuples(

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaints.masking import Masked, PiiKind, mask_personal_data
+from tests.properties import PROPERTY_EXAMPLES
 
 # --- independent helpers: the spec written again, not imported from the module -----------------
 
@@ -324,7 +325,7 @@ GLUED = st.lists(
 TEXTS = st.one_of(ANY_TEXT, GLUED)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(TEXTS)
 def test_never_raises_and_is_idempotent(text: str) -> None:
     """Any str masks without error, and masking a masked text changes nothing."""
@@ -333,21 +334,21 @@ def test_never_raises_and_is_idempotent(text: str) -> None:
     assert once.count >= len(once.found)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(TEXTS)
 def test_output_holds_no_mobile_id_or_card(text: str) -> None:
     """No mobile, valid ID or Luhn-valid card run survives masking."""
     assert _pii_runs(mask_personal_data(text).text) == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(st.text(st.characters(exclude_characters="0123456789０１２３４５６７８９@＠")))
 def test_text_without_digits_or_at_is_unchanged(text: str) -> None:
     """Without a digit or an '@' nothing can be personal data, so the text is returned as is."""
     assert mask_personal_data(text) == Masked(text, (), 0)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(st.lists(st.tuples(_NOISE, _PII), min_size=1, max_size=5), _NOISE)
 def test_inserted_personal_data_disappears(pieces: list[tuple[str, str]], tail: str) -> None:
     """Mobiles, IDs, cards and e-mails set in Chinese text never appear in the masked output."""

@@ -23,6 +23,7 @@ from snownlp import sentiment as snow_sentiment
 import complaints.polarity as polarity
 from complaints.polarity import _backends
 from complaints.polarity._modelfiles import read_stopwords
+from tests.properties import PROPERTY_EXAMPLES
 
 REPO = Path(__file__).resolve().parents[3]
 EVAL_DIR = REPO / ".." / "shared" / "eval"
@@ -139,7 +140,7 @@ class TestIdentity:
             assert 0.0 <= value <= 1.0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(st.text(st.characters(), max_size=60))
 def test_any_text_matches(text: str) -> None:
     """Any str (surrogates and control characters included) scores as snownlp, never raising."""
@@ -148,7 +149,7 @@ def test_any_text_matches(text: str) -> None:
         assert _backends.scorer(kind)(text) == want
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     st.text(
         st.one_of(

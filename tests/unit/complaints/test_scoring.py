@@ -15,6 +15,7 @@ from complaints.lexicon import default_lexicon
 from complaints.masking import mask_personal_data
 from complaints.scoring import SCORER_VERSION, score_text
 from streams.records import Assessment, Category, Emotion, Source
+from tests.properties import PROPERTY_EXAMPLES
 
 FEED = Path(__file__).resolve().parents[3] / "kesu" / "data" / "sample_feed.jsonl"
 NEGATIVE_TYPES = {
@@ -316,7 +317,7 @@ TEXTS = st.text(
 
 
 class TestProperties:
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
     @given(text=TEXTS, channel=st.sampled_from(list(Source)), rate=st.none() | st.floats(0.1, 30))
     def test_any_text(self, text: str, channel: Source, rate: float | None) -> None:
         """Never raises (surrogates and control characters included); intensity in 0..100;

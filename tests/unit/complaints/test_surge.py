@@ -30,6 +30,7 @@ from complaints.surge_sample import SurgeSample, add_to_sample, summarize_surge,
 from complaints.surge_stats import tail_probability
 from streams.records import Category, ShipmentStatus, Source
 from tests.factories import T0, make_assessed
+from tests.properties import PROPERTY_EXAMPLES
 
 POLICY = load_rules().surge
 W = timedelta(minutes=15)
@@ -383,7 +384,7 @@ class TestRules:
                 load_rules(path)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     counts=st.lists(st.integers(min_value=-3, max_value=10_000), min_size=1, max_size=40),
     gaps=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=40),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from notify.budget import UNLIMITED, Budget
 from notify.policy import PLATFORM_LIMITS, BudgetSpec, Policy, RateLimit
+from tests.properties import PROPERTY_EXAMPLES
 from tests.unit.notify.samples import T0
 
 
@@ -67,7 +68,7 @@ class TestPlatformBudgets:
         assert (limit.per_minute, limit.burst, limit.block) == (10, 2, timedelta(minutes=10))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     wants=st.lists(st.floats(min_value=0, max_value=600), min_size=1, max_size=150),
     fmt=st.sampled_from(["wecom", "dingtalk", "feishu"]),
@@ -83,7 +84,7 @@ def test_never_more_than_the_platform_allows_in_any_window(wants: list[float], f
         assert _most_in(sent, timedelta(seconds=1)) <= limit.per_second
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     latencies=st.lists(
         st.tuples(st.floats(min_value=0, max_value=3), st.floats(min_value=0, max_value=1)),

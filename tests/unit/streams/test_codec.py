@@ -22,6 +22,7 @@ from streams.codec import (
 from streams.records import RECORD_FOR_SOURCE, KafkaOrigin, RejectReason, Source, UpstreamEvent
 from tests import hostile
 from tests.factories import make_event, now_utc, to_bytes
+from tests.properties import PROPERTY_EXAMPLES
 
 LIMITS = Limits()
 
@@ -160,7 +161,7 @@ _moment = st.datetimes(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     event_id=_ident,
     call_id=_ident,
@@ -189,7 +190,7 @@ def test_parse_of_serialize_is_identity(
     assert again == record
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(st.binary(max_size=2048))
 def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
     """Any byte string is either an event or a rejection; the codec itself never fails."""
@@ -197,7 +198,7 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
     assert isinstance(result, Rejection | UpstreamEvent)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(),
