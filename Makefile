@@ -65,10 +65,11 @@ test: install browser-deps promtool-deps ## Run every test (unit, real-broker in
 test-unit: install ## Run only the tests that need no broker
 	$(BIN)/pytest tests/unit
 
-reliability: install ## Trials of ../shared/test-plan.md (R1 worker kill -9, R3 broker kill -9, R4 one of two workers killed, R5 actions while the worker is down, R7 the exactly-once experiment (report only), H4 schemathesis with >= 1,000 cases, H3 properties with 2,000 examples each); prints the trials table; not part of `make test`
+reliability: install ## Trials of ../shared/test-plan.md (R1 worker kill -9, R3 broker kill -9, R4 one of two workers killed, R5 actions while the worker is down, R7 the exactly-once experiment (report only), H4 schemathesis with >= 1,000 cases, H3 properties with 2,000 examples each; and again the trials make test runs: R6 poison pills, H1/H2 hostile input, S1 auth matrix, S2 personal data, S3 limits); prints the trials table; not part of `make test`
 	$(BIN)/pytest -m reliability -s
 	KESU_FUZZ_EXAMPLES=40 $(BIN)/pytest -s tests/integration/test_api_fuzz.py
 	KESU_PROPERTY_EXAMPLES=2000 $(BIN)/pytest -q $$(grep -rl PROPERTY_EXAMPLES tests/unit)
+	$(BIN)/pytest -s tests/integration/test_validate.py tests/integration/test_poison.py tests/integration/test_ingest_http.py tests/integration/test_api_alerts.py tests/integration/test_personal_data.py tests/integration/test_api_limits.py
 
 reliability-loop: install ## R1, R4 and the never-committed reproduction RUNS times in a row (default 50) on one broker; prints the trials table
 	KESU_TRIAL_RUNS=$(or $(RUNS),50) $(BIN)/pytest -m reliability -s tests/integration/test_crash_recovery.py -k "killed_mid_stream or never_committed"
