@@ -10,7 +10,7 @@ no baseline, so its `expected`, `ratio` and `window_minutes` are null.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -82,11 +82,22 @@ def active_surges(alerts: list[Alert]) -> list[Alert]:
     return sorted(chosen, key=rank)
 
 
+def _alert_fields(alert: Alert) -> dict[str, Any]:
+    """What every item says about its alert: which, how urgent, where it stands."""
+    return {
+        "alert_id": alert.alert_id,
+        "tier": alert.tier,
+        "tier_label": TIER_LABELS[alert.tier],
+        "status": alert.status.value,
+        "opened_at": alert.opened_at,
+        "updated_at": alert.updated_at,
+    }
+
+
 def _issue_item(alert: Alert, group: GroupDetail) -> SurgeItem:
     keywords = [mask_personal_data(t).text for t in group.keywords]  # from masked texts; again
     terms = " ".join(keywords[:4]) or alert.alert_id
     return SurgeItem(
-        alert_id=alert.alert_id,
         kind="emerging_issue",
         key=f"issue:{terms}",
         dimension="issue",
@@ -99,18 +110,13 @@ def _issue_item(alert: Alert, group: GroupDetail) -> SurgeItem:
         new_key=True,
         keywords=keywords,
         examples=[mask_personal_data(t).text for t in group.examples],
-        tier=alert.tier,
-        tier_label=TIER_LABELS[alert.tier],
-        status=alert.status.value,
-        opened_at=alert.opened_at,
-        updated_at=alert.updated_at,
+        **_alert_fields(alert),
     )
 
 
 def _item(alert: Alert, surge: SurgeDetail) -> SurgeItem:
     label = DIMENSION_LABELS.get(surge.dimension, surge.dimension)
     return SurgeItem(
-        alert_id=alert.alert_id,
         kind="key",
         key=f"{surge.dimension}:{surge.value}",
         dimension=surge.dimension,
@@ -123,11 +129,7 @@ def _item(alert: Alert, surge: SurgeDetail) -> SurgeItem:
         new_key=surge.new_key,
         keywords=list(surge.keywords),
         examples=[mask_personal_data(t).text for t in surge.examples],
-        tier=alert.tier,
-        tier_label=TIER_LABELS[alert.tier],
-        status=alert.status.value,
-        opened_at=alert.opened_at,
-        updated_at=alert.updated_at,
+        **_alert_fields(alert),
     )
 
 
