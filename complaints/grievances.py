@@ -23,26 +23,10 @@ class Grievances(NamedTuple):
     emotions: dict[Emotion, float]
 
 
-def find_grievances(text: str, cues: GrievanceCues) -> Grievances:
-    """The grievances said in `text` (a normalised text)."""
-    groups: list[str] = []
-    found: list[Cue] = []
-    emotions: dict[Emotion, float] = {}
-    for name, group in cues.groups.items():
-        said = next((m.group() for p in group.patterns if (m := p.search(text))), None)
-        if said is None:
-            continue
-        groups.append(name)
-        found.append(cue(kind="grievance", term=said, label=name, weight=1.0))
-        for emotion, weight in group.emotions.items():
-            emotions[emotion] = emotions.get(emotion, 0.0) + weight
-    return Grievances(tuple(groups), tuple(found), emotions)
-
-
 class GrievanceFinder:
-    """grievances.yaml, compiled once: the same answers as `find_grievances`, with each group's
-    patterns searched only in a text where its gate (complaints.matching.gate: the plain strings
-    one of which every match contains) finds something — most texts have no grievance."""
+    """grievances.yaml, compiled once; each group's patterns are searched only in a text where
+    its gate (complaints.matching.gate: the plain strings one of which every match contains)
+    finds something — most texts have no grievance."""
 
     def __init__(self, cues: GrievanceCues) -> None:
         self._groups = [
@@ -66,3 +50,9 @@ class GrievanceFinder:
             for emotion, weight in group.emotions.items():
                 emotions[emotion] = emotions.get(emotion, 0.0) + weight
         return Grievances(tuple(groups), tuple(found), emotions)
+
+
+def find_grievances(text: str, cues: GrievanceCues) -> Grievances:
+    """The grievances said in `text` (a normalised text); compiles `cues` each call (tests,
+    one-off use: the scorer keeps a GrievanceFinder)."""
+    return GrievanceFinder(cues).find(text)
