@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from math import exp
 
+from complaints.cuecache import per_model
 from complaints.lexicon import IntensityModel
 
 
@@ -22,17 +23,7 @@ def intensity_of(negativity: float, counts: Mapping[str, float], model: Intensit
     return max(0, min(100, round(100 * (1 - exp(-s)))))
 
 
-_CUES: dict[int, tuple[IntensityModel, tuple[tuple[str, float, float], ...]]] = {}
-
-
+@per_model
 def _cues(model: IntensityModel) -> tuple[tuple[str, float, float], ...]:
     """(signal, weight, cap) of the model, in its order (read once per model, not per text)."""
-    entry = _CUES.get(id(model))
-    if entry is None or entry[0] is not model:
-        if len(_CUES) >= 8:
-            _CUES.clear()
-        entry = _CUES[id(model)] = (
-            model,
-            tuple((name, w.weight, w.cap) for name, w in model.cues.items()),
-        )
-    return entry[1]
+    return tuple((name, w.weight, w.cap) for name, w in model.cues.items())

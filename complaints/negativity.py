@@ -16,6 +16,7 @@ from __future__ import annotations
 from math import exp, log
 from typing import NamedTuple
 
+from complaints.cuecache import per_model
 from complaints.lexicon import NegativityModel
 from complaints.signals import Signals
 
@@ -90,17 +91,7 @@ def log1p_(x: float) -> float:
     return log(1.0 + max(0.0, x))
 
 
-_WEIGHTS: dict[int, tuple[NegativityModel, tuple[float, ...]]] = {}
-
-
+@per_model
 def _weights(model: NegativityModel) -> tuple[float, ...]:
     """The model's weights in the order of Features (read once per model, not per text)."""
-    entry = _WEIGHTS.get(id(model))
-    if entry is None or entry[0] is not model:
-        if len(_WEIGHTS) >= 8:
-            _WEIGHTS.clear()
-        entry = _WEIGHTS[id(model)] = (
-            model,
-            tuple(getattr(model.weights, name) for name in Features._fields),
-        )
-    return entry[1]
+    return tuple(getattr(model.weights, name) for name in Features._fields)
