@@ -51,6 +51,8 @@ PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeEr
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
 _DELETE = object()
+#: Items of one folded record (agents/ingest: surge contacts of one key, ~300 bytes each).
+MAX_FOLDED = 200
 
 
 @dataclass
@@ -84,6 +86,14 @@ class Batch:
     #: For the handler's own parsed state (e.g. a case's model), so that several events of one
     #: key in a batch parse and encode it once.
     memo: dict[Any, Any] = field(default_factory=dict)
+    #: (topic, key, input partition) -> items staged by `send_folded`, with their events
+    folds: dict[tuple[str, bytes, Any], list[tuple[Any, faust.types.EventT]]] = field(
+        default_factory=dict
+    )
+    #: (topic, key, input partition) -> how a fold's items become one record's value
+    fold_encoders: dict[tuple[str, bytes, Any], Callable[[list[Any]], bytes]] = field(
+        default_factory=dict
+    )
     current: faust.types.EventT | None = None
 
     def send(
@@ -97,6 +107,30 @@ class Batch:
         """Stage an output of the current event (sent with the batch)."""
         pairs = list(headers.items()) if headers else None
         self.outputs.append(_Output(topic, key, value, pairs, self.current))
+
+    def send_folded(
+        self, topic: str, *, key: bytes, item: Any, encode: Callable[[list[Any]], bytes]
+    ) -> None:
+        """Stage `item` for one record per topic, key and input partition of this batch:
+        `encode` turns the items, in the order staged, into that record's value (at most
+        `MAX_FOLDED` items a record). One record where there were as many as items: each
+        costs a produce, a fetch and an acknowledgement whatever its size (issue #17)."""
+        if self.current is None:
+            raise RuntimeError("a folded output belongs to an event")
+        group = (topic, key, self.current.message.tp)
+        self.folds.setdefault(group, []).append((item, self.current))
+        self.fold_encoders[group] = encode
+
+    def seal(self) -> None:
+        """Turn the staged folds into outputs (after the batch's other outputs)."""
+        for group, items in self.folds.items():
+            topic, key, _ = group
+            encode = self.fold_encoders[group]
+            for start in range(0, len(items), MAX_FOLDED):
+                chunk = items[start : start + MAX_FOLDED]
+                value = encode([item for item, _ in chunk])
+                self.outputs.append(_Output(topic, key, value, None, chunk[-1][1]))
+        self.folds.clear()
 
     def get(self, table: Any, key: str) -> Any:
         """The table's value for `key` as this batch left it (None when absent or deleted)."""
@@ -169,6 +203,7 @@ async def consume_in_batches(
             except Exception as exc:  # a poison pill must not stop the partition
                 log_failure(name, event.message, exc)
                 batch.dead_letter(event, processing_failed(exc))
+        batch.seal()
         await deliver(app, batch, name)
         crashpoints.reached("after-produce", name)
         for write in batch.writes.values():

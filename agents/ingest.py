@@ -12,7 +12,8 @@ does what four hops did before (validate, dedupe, assess, and the logistics/chur
    event id to `kesu.valid.events` (same partition count) and handled there;
 3. for a first delivery: the clean record (`kesu.clean.<source>`, the contract other teams
    read); a customer's contact scored and keyed by its case (`kesu.assessments`), and, when
-   negative, once per surge key it counts toward (`kesu.surge.contacts`) and once, as a masked
+   negative, once per surge key it counts toward (`kesu.surge.contacts`, compact and folded:
+   one record per key and input partition of a batch) and once, as a masked
    voice, to the grouping stage for emerging issues (`kesu.grouping.reports`); a shipment
    change keyed by its order (`kesu.logistics.changes`); an activity keyed by its customer
    (`kesu.churn.activity`). The id is marked seen once those are acknowledged (agents/batches),
@@ -40,12 +41,20 @@ from complaints.emerging_incidents import voice_for
 from complaints.identifiers import without_personal_identifiers
 from complaints.rules import RuleBook
 from complaints.scoring import score_text
-from complaints.surge import surge_keys
+from complaints.surge_track import counted_contact
 from kesu.local_keys import pseudonym_key
 from kesu.metrics import CONTACTS_ASSESSED, EVENTS_IN, SCORING_SECONDS, SURGE_CONTACTS_COUNTED
 from kesu.settings import Settings
 from streams.codec import Limits, Rejection, decode_event, decode_valid, encode_record
-from streams.records import CustomerActivity, LogisticsChange, RejectReason, Source, UpstreamEvent
+from streams.records import (
+    CustomerActivity,
+    LogisticsChange,
+    RejectReason,
+    Source,
+    SurgeContact,
+    SurgeContacts,
+    UpstreamEvent,
+)
 from streams.topics import (
     ASSESSMENTS,
     CHURN_ACTIVITY,
@@ -118,9 +127,12 @@ def register(
             if contact is not None:
                 contact_body = encode_record(contact)
                 batch.send(assessments, key=contact.case_key.encode(), value=contact_body)
-                for surge_key in surge_keys(contact, rules.surge):
-                    batch.send(surge_contacts, key=surge_key.text.encode(), value=contact_body)
-                    SURGE_CONTACTS_COUNTED.labels(surge_key.dimension).inc()
+                counted = counted_contact(contact, rules.surge)
+                for surge_key in counted.keys if counted is not None else ():
+                    batch.send_folded(
+                        surge_contacts, key=surge_key.encode(), item=counted, encode=_surge_record
+                    )
+                    SURGE_CONTACTS_COUNTED.labels(surge_key.partition(":")[0]).inc()
                 voice = voice_for(contact, rules) if emerging else None
                 if voice is not None:  # emerging issues (agents/grouping.py)
                     batch.send(group_reports, key=GROUPS_KEY, value=encode_record(voice))
@@ -238,6 +250,10 @@ def seen_changelog_config(settings: Settings) -> dict[str, str]:
     this when it creates the topic; an existing one is altered by hand (README).
     """
     return expiring_changelog(settings.max_event_age + settings.max_future_skew + timedelta(days=1))
+
+
+def _surge_record(contacts: list[SurgeContact]) -> bytes:
+    return encode_record(SurgeContacts(contacts=tuple(contacts)))
 
 
 def _origin_text(message: faust.types.Message) -> str:

@@ -2,7 +2,8 @@
 
 Thin, two parts around complaints.surge_track (the ingest agent publishes each negative
 contact once per surge key it counts toward — "batch:B2511-07", "region:华东-上海", … — so a
-key's counts and baseline live in one partition of the `surge-keys` table):
+key's counts and baseline live in one partition of the `surge-keys` table; the contacts of one
+ingest batch and input partition travel to a key as one compact `SurgeContacts` record):
 - `surge` counts, judges and reports to the grouping stage (agents/grouping.py, one partition)
   when the key's surge opens, grows, gains a contact or closes; that stage merges the keys of
   one burst into one incident and sends the engine its parent signal;
@@ -12,7 +13,8 @@ key's counts and baseline live in one partition of the `surge-keys` table):
 
 Outputs are acknowledged by Kafka before the table is written (agents/batches): a replayed
 input yields the same report id, which the grouping stage drops. Several contacts of one key
-in a batch fold into its entry in memory: parsed once, written once.
+in a batch fold into its entry in memory: parsed once, written once. A record's contacts are
+judged in full before anything is staged, so one that fails part-way is a dead letter whole.
 
 Why a plain table holding each key's current window, not a Faust windowed table: the baseline
 must fold every closed window exactly once, in order, inside the stream. A windowed table hands
@@ -35,11 +37,20 @@ from agents.due_index import DueIndex, register_due_timer
 from agents.grouping import GROUPS_KEY
 from agents.kafka_io import bytes_topic
 from complaints.rules import RuleBook, SurgePolicy
-from complaints.surge_track import SurgeEntry, next_tick_at, on_contact, on_tick, parse_key
+from complaints.surge import SurgeKey
+from complaints.surge_track import (
+    Step,
+    SurgeEntry,
+    counted_contact,
+    next_tick_at,
+    on_contact,
+    on_tick,
+    parse_key,
+)
 from kesu.metrics import SURGE_SIGNALS
 from kesu.settings import Settings
 from streams.codec import encode_record
-from streams.records import AssessedEvent, Tick
+from streams.records import AssessedEvent, SurgeContact, SurgeContacts, Tick
 from streams.topics import DLQ, GROUP_REPORTS, SURGE_CONTACTS, SURGE_TICKS
 
 log = logging.getLogger(__name__)
@@ -83,21 +94,23 @@ def register(
         message = event.message
         text = (message.key or b"").decode("utf-8")
         key = parse_key(text)
-        entry = entry_of(batch, text)
         if message.topic == contacts_topic:
-            contact = AssessedEvent.model_validate_json(message.value or b"")
-            step = on_contact(entry, key, contact, policy, max_members)
+            contacts = contacts_of(message.value or b"", policy)
+            steps = _fold(entry_of(batch, text), key, contacts, policy, max_members)
         else:
             tick = Tick.model_validate_json(message.value or b"")
-            step = on_tick(entry, key, tick.at, policy)
-        if step.report is not None:
-            report = step.report
-            batch.send(reports, key=GROUPS_KEY, value=encode_record(report))
+            steps = [on_tick(entry_of(batch, text), key, tick.at, policy)]
+        # decided in full before anything is staged: a record that fails part-way is a dead
+        # letter as a whole, with no half of its contacts counted
+        said = [(s.report, encode_record(s.report)) for s in steps if s.report is not None]
+        for report, body in said:
+            batch.send(reports, key=GROUPS_KEY, value=body)
             SURGE_SIGNALS.labels(key.dimension, report.change.value).inc()
-        if step.entry != entry:
-            batch.memo[text] = step.entry
-            batch.put(entries, text, step.entry, encode=SurgeEntry.to_json)
-        index.schedule(text, _tick_at(step.entry, policy))
+        entry, last = entry_of(batch, text), steps[-1].entry
+        if last != entry:
+            batch.memo[text] = last
+            batch.put(entries, text, last, encode=SurgeEntry.to_json)
+        index.schedule(text, _tick_at(last, policy))
 
     def due_of(_key: str, stored: str, _now: float) -> float | None:
         return _tick_at(SurgeEntry.from_json(stored), policy)
@@ -124,6 +137,33 @@ def register(
         topic=ticks_topic,
         clock=clock,
     )
+
+
+def contacts_of(value: bytes, policy: SurgePolicy) -> tuple[SurgeContact, ...]:
+    """The contacts of a surge-contacts record: a SurgeContacts, or (written by a worker of
+    an earlier version, still on the topic after an upgrade) one whole AssessedEvent."""
+    if value.startswith(b'{"contacts"'):
+        return SurgeContacts.model_validate_json(value).contacts
+    counted = counted_contact(AssessedEvent.model_validate_json(value), policy)
+    if counted is None:
+        raise ValueError("a contact that counts toward no surge key")
+    return (counted,)
+
+
+def _fold(
+    entry: SurgeEntry,
+    key: SurgeKey,
+    contacts: tuple[SurgeContact, ...],
+    policy: SurgePolicy,
+    max_members: int,
+) -> list[Step]:
+    """Each contact's step in turn, each from the entry the previous one left."""
+    steps = []
+    for contact in contacts:
+        step = on_contact(entry, key, contact, policy, max_members)
+        steps.append(step)
+        entry = step.entry
+    return steps
 
 
 def _tick_at(entry: SurgeEntry, policy: SurgePolicy) -> float | None:

@@ -22,6 +22,7 @@ from streams.records import (
     Category,
     GroupMember,
     Source,
+    SurgeContact,
 )
 
 #: (case key, event id, epoch seconds, intensity, its surge keys) of one contact in a window.
@@ -90,39 +91,58 @@ def member_of(member: Member) -> GroupMember:
     )
 
 
-def member_from(event: AssessedEvent, keys: tuple[str, ...] = ()) -> Member:
-    intensity = event.assessment.intensity if event.assessment is not None else 0
-    return (event.case_key, event.event_id, int(event.occurred_at.timestamp()), intensity, keys)
+def surge_contact_of(
+    event: AssessedEvent, keys: tuple[str, ...], policy: SurgePolicy
+) -> SurgeContact:
+    """What surge counting keeps of a negative contact counted toward `keys`."""
+    score = event.assessment
+    return SurgeContact(
+        case_key=event.case_key,
+        event_id=event.event_id,
+        occurred_at=event.occurred_at,
+        intensity=score.intensity if score is not None else 0,
+        scored=score is not None,
+        keywords=tuple(dict.fromkeys(score.keywords)) if score is not None else (),
+        example=score.masked_text[: policy.example_chars] if score is not None else "",
+        shipment_status=event.shipment_status,
+        keys=keys,
+    )
+
+
+def member_from(contact: SurgeContact) -> Member:
+    return (
+        contact.case_key,
+        contact.event_id,
+        int(contact.occurred_at.timestamp()),
+        contact.intensity,
+        contact.keys,
+    )
 
 
 def add_to_sample(
-    sample: SurgeSample,
-    event: AssessedEvent,
-    policy: SurgePolicy,
-    max_members: int = 20,
-    keys: tuple[str, ...] = (),
+    sample: SurgeSample, contact: SurgeContact, policy: SurgePolicy, max_members: int = 20
 ) -> SurgeSample:
     """Count one negative contact into its window's sample (the caller checked `surge_keys`).
 
-    The window's first `max_members` contacts are kept (with `keys`, every surge key each
-    counts toward) to list them when the key opens; later ones are reported one by one.
+    The window's first `max_members` contacts are kept (with every surge key each counts
+    toward) to list them when the key opens; later ones are reported one by one.
     """
     keywords = sample.keywords
     examples = sample.examples
     members = sample.members
     if len(members) < max_members:
-        members = (*members, member_from(event, keys))
-    if event.assessment is not None:
-        for word in dict.fromkeys(event.assessment.keywords):
+        members = (*members, member_from(contact))
+    if contact.scored:
+        for word in contact.keywords:
             keywords = _count_keyword(keywords, word, policy.keyword_slots)
-        text = event.assessment.masked_text[: policy.example_chars]
+        text = contact.example[: policy.example_chars]
         if policy.examples and text and all(text != t for _, t in examples):
             ranked = sorted(
-                (*examples, (event.assessment.intensity, text)), key=lambda e: -e[0]
+                (*examples, (contact.intensity, text)), key=lambda e: -e[0]
             )  # stable: among equals, the earlier contact stays
             examples = tuple(ranked[: policy.examples])
-    elif event.shipment_status is not None:
-        keywords = _count_keyword(keywords, event.shipment_status.value, policy.keyword_slots)
+    elif contact.shipment_status is not None:
+        keywords = _count_keyword(keywords, contact.shipment_status.value, policy.keyword_slots)
     return SurgeSample(sample.count + 1, keywords, examples, members)
 
 

@@ -35,8 +35,16 @@ from complaints.surge_sample import (
     member_from,
     member_of,
     summarize_surge,
+    surge_contact_of,
 )
-from streams.records import AssessedEvent, GroupMember, SurgeChange, SurgeDetail, SurgeReport
+from streams.records import (
+    AssessedEvent,
+    GroupMember,
+    SurgeChange,
+    SurgeContact,
+    SurgeDetail,
+    SurgeReport,
+)
 
 #: Case keys of surges: a surge is about a key, not a customer.
 CASE_PREFIX = "surge:"
@@ -116,7 +124,7 @@ def _advance(entry: SurgeEntry, index: int, policy: SurgePolicy) -> SurgeEntry:
 def on_contact(
     entry: SurgeEntry,
     key: SurgeKey,
-    event: AssessedEvent,
+    contact: SurgeContact,
     policy: SurgePolicy,
     max_members: int = 20,
 ) -> Step:
@@ -126,13 +134,18 @@ def on_contact(
     folded already): it changes nothing, and the caller counts it as late. While the key
     surges, every contact is reported (the incident lists it as a member).
     """
-    index = window_index(event.occurred_at, policy)
+    index = window_index(contact.occurred_at, policy)
     if entry.window is not None and index < entry.window:
         return Step(entry, None, None)
     entry = _advance(entry, index, policy)
+    sample = add_to_sample(entry.sample, contact, policy, max_members)
+    return _judge(replace(entry, sample=sample), key, index, policy, member_from(contact))
+
+
+def counted_contact(event: AssessedEvent, policy: SurgePolicy) -> SurgeContact | None:
+    """The contact as the surge keys count it, or None when it counts toward none."""
     keys = tuple(k.text for k in surge_keys(event, policy))
-    sample = add_to_sample(entry.sample, event, policy, max_members, keys)
-    return _judge(replace(entry, sample=sample), key, index, policy, member_from(event, keys))
+    return surge_contact_of(event, keys, policy) if keys else None
 
 
 def on_tick(entry: SurgeEntry, key: SurgeKey, now: datetime, policy: SurgePolicy) -> Step:

@@ -521,6 +521,34 @@ class AssessedEvent(Frozen):
     assessment: Assessment | None = Field(default=None, description="None for events without text.")
 
 
+class SurgeContact(Frozen):
+    """One negative contact as surge counting needs it (complaints/surge_track): when it
+    happened, who it is about, what a surge lists of it, and every key it counts toward.
+
+    A few hundred bytes where the whole AssessedEvent is kilobytes: ingest sends it once per
+    surge key (issue #17: the fan-out was 1.3 full contact bodies per raw event).
+    """
+
+    case_key: str = Field(min_length=1, max_length=200)
+    event_id: Identifier
+    occurred_at: Timestamp
+    intensity: int = Field(default=0, ge=0, le=100)
+    scored: bool = Field(description="It had text (keywords and an example); else a shipment.")
+    keywords: tuple[str, ...] = ()
+    example: str = Field(default="", description="The start of the masked text.")
+    shipment_status: Lax[ShipmentStatus] | None = None
+    keys: tuple[str, ...] = Field(
+        default=(), description='Every surge key it counts toward ("batch:B2511-07", …).'
+    )
+
+
+class SurgeContacts(Frozen):
+    """The negative contacts one ingest batch counted toward one surge key, in the order
+    ingest handled them (one record per key and input partition instead of one per contact)."""
+
+    contacts: tuple[SurgeContact, ...] = Field(min_length=1)
+
+
 # ---------------------------------------------------------------------------------------
 # The response engine: alerts, their lifecycle, and what people do about them
 # ---------------------------------------------------------------------------------------

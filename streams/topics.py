@@ -23,6 +23,7 @@ from streams.records import (
     Signal,
     Silence,
     Source,
+    SurgeContacts,
     SurgeReport,
     Tick,
 )
@@ -168,7 +169,10 @@ SURGE_CONTACTS = TopicSpec(
     partitions=PIPELINE,
     retention=timedelta(days=1),
     key="surge key, dimension:value",
-    value=f"{AssessedEvent.__name__}: one negative contact counted toward the key",
+    value=(
+        f"{SurgeContacts.__name__}: the negative contacts of one ingest batch counted toward "
+        f"the key (older records: one {AssessedEvent.__name__})"
+    ),
 )
 SURGE_TICKS = TopicSpec(
     stage="surge",

@@ -18,6 +18,12 @@ from streams.records import DeadLetter, RejectReason
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class FakeTp:
+    topic: str
+    partition: int
+
+
 @dataclass
 class FakeMessage:
     topic: str = "t.raw.call"
@@ -26,6 +32,10 @@ class FakeMessage:
     key: bytes | None = b"k"
     value: bytes | None = b'{"event_id":"e-1"}'
     timestamp: float | None = None
+
+    @property
+    def tp(self) -> FakeTp:
+        return FakeTp(self.topic, self.partition)
 
 
 @dataclass
@@ -79,6 +89,58 @@ class TestStaging:
         """A table write outside an event has no partition: refused."""
         with pytest.raises(RuntimeError, match="belongs to an event"):
             _batch(Producer()).put({}, "a", "x")
+
+
+class TestFolding:
+    """One record per topic, key and input partition of a batch (issue #17: the surge fan-out)."""
+
+    @staticmethod
+    def _joined(items: list[Any]) -> bytes:
+        return ",".join(items).encode()
+
+    def test_items_of_one_key_and_partition_become_one_record_in_order(self) -> None:
+        batch = _batch(Producer())
+        first, second, other = (
+            FakeEvent(),
+            FakeEvent(FakeMessage(offset=8)),
+            FakeEvent(FakeMessage(partition=1)),
+        )
+        for event, key, item in [
+            (first, "region:华东".encode(), "a"),
+            (first, b"batch:B1", "b"),
+            (second, "region:华东".encode(), "c"),
+            (other, "region:华东".encode(), "d"),
+        ]:
+            batch.current = event  # type: ignore[assignment]
+            batch.send_folded("t.surge", key=key, item=item, encode=self._joined)
+        batch.current = second  # type: ignore[assignment]
+        batch.send("t.assessments", key=b"c1", value=b"x")
+        batch.seal()
+        assert [(o.topic, o.key, o.value) for o in batch.outputs] == [
+            ("t.assessments", b"c1", b"x"),
+            ("t.surge", "region:华东".encode(), b"a,c"),
+            ("t.surge", b"batch:B1", b"b"),
+            ("t.surge", "region:华东".encode(), b"d"),  # another input partition: its own record
+        ]
+        assert [o.origin for o in batch.outputs[1:]] == [second, first, other]  # type: ignore[comparison-overlap]
+        assert batch.folds == {}, "sealed once"
+
+    def test_a_long_fold_is_cut_into_records_of_at_most_max_folded_items(self) -> None:
+        batch = _batch(Producer())
+        batch.current = FakeEvent()  # type: ignore[assignment]
+        total = batches.MAX_FOLDED * 2 + 1
+        for number in range(total):
+            batch.send_folded("t.surge", key=b"k", item=str(number), encode=self._joined)
+        batch.seal()
+        sizes = [len((o.value or b"").split(b",")) for o in batch.outputs]
+        assert sizes == [batches.MAX_FOLDED, batches.MAX_FOLDED, 1]
+        assert b",".join(o.value or b"" for o in batch.outputs).split(b",") == [
+            str(n).encode() for n in range(total)
+        ]
+
+    def test_a_folded_output_needs_an_event(self) -> None:
+        with pytest.raises(RuntimeError, match="belongs to an event"):
+            _batch(Producer()).send_folded("t", key=b"k", item="a", encode=self._joined)
 
 
 class TestDeliver:
@@ -137,11 +199,6 @@ class TestTransactions:
         def group_for_topic(self, topic: str) -> int:
             return {"t.raw.call": 0, "t.assessments": 1}[topic]
 
-    @dataclass
-    class _Tp:
-        topic: str
-        partition: int
-
     def _app(self, in_transaction: bool) -> Any:
         app = FakeApp(Producer(), in_transaction=in_transaction)
         app.conf = self._Conf()  # type: ignore[attr-defined]
@@ -149,9 +206,7 @@ class TestTransactions:
         return app
 
     def _event(self, topic: str, partition: int) -> Any:
-        message = FakeMessage(topic=topic, partition=partition)
-        message.tp = self._Tp(topic, partition)  # type: ignore[attr-defined]
-        return FakeEvent(message)
+        return FakeEvent(FakeMessage(topic=topic, partition=partition))
 
     def test_the_input_partition_names_the_transaction(self) -> None:
         app = self._app(in_transaction=True)

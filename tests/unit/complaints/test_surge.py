@@ -28,13 +28,21 @@ from complaints.surge_baseline import daily_profile_from, level_at, window_index
 from complaints.surge_profile import hour_of
 from complaints.surge_sample import SurgeSample, add_to_sample, summarize_surge, top_keywords
 from complaints.surge_stats import tail_probability
-from streams.records import Category, ShipmentStatus, Source
+from complaints.surge_track import counted_contact
+from streams.records import AssessedEvent, Category, ShipmentStatus, Source, SurgeContact
 from tests.factories import T0, make_assessed
 from tests.properties import PROPERTY_EXAMPLES
 
 POLICY = load_rules().surge
 W = timedelta(minutes=15)
 BAD = Path(__file__).resolve().parents[2] / "rules" / "bad"
+
+
+def _counted(event: AssessedEvent, policy: SurgePolicy = POLICY) -> SurgeContact:
+    """The contact as a surge key counts it (the ingest agent's fold)."""
+    contact = counted_contact(event, policy)
+    assert contact is not None, "a negative contact with keys"
+    return contact
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -339,14 +347,14 @@ class TestSample:
             event = make_assessed(
                 keywords=("发热", f"词{number}"), intensity=number, masked_text=f"手机发热 {number}"
             )
-            sample = add_to_sample(sample, event, small)
+            sample = add_to_sample(sample, _counted(event, small), small)
         assert sample.count == 20 and len(sample.keywords) == 3 and len(sample.examples) == 2
         assert top_keywords(sample, small)[0] == "发热"
         assert [i for i, _ in sample.examples] == [19, 18]
         assert SurgeSample.from_json(sample.to_json()) == sample
 
     def test_the_summary_names_the_ratio_keywords_and_examples(self) -> None:
-        sample = add_to_sample(SurgeSample(), make_assessed(keywords=("黑屏",)), POLICY)
+        sample = add_to_sample(SurgeSample(), _counted(make_assessed(keywords=("黑屏",))), POLICY)
         v = verdict(initialize(), 8, T0, POLICY)
         summary = summarize_surge(SurgeKey("batch", "B2511-07"), v, sample, T0, POLICY)
         assert summary.keywords == ("黑屏",) and summary.examples == ("快递太慢了",)

@@ -383,7 +383,7 @@ def test_a_burst_seen_by_the_real_key_stage_in_any_partition_order_is_one_incide
     import random
 
     from complaints.surge import surge_keys
-    from complaints.surge_track import SurgeEntry, on_contact
+    from complaints.surge_track import SurgeEntry, counted_contact, on_contact
     from streams.records import Category, Source
     from tests.factories import make_assessed
 
@@ -408,7 +408,9 @@ def test_a_burst_seen_by_the_real_key_stage_in_any_partition_order_is_one_incide
             for key in surge_keys(contact, rules.surge):  # type: ignore[arg-type]
                 if only is not None and key != only:
                     continue
-                step = on_contact(entries.get(key, SurgeEntry()), key, contact, rules.surge)  # type: ignore[arg-type]
+                counted = counted_contact(contact, rules.surge)  # type: ignore[arg-type]
+                assert counted is not None
+                step = on_contact(entries.get(key, SurgeEntry()), key, counted, rules.surge)
                 entries[key] = step.entry
                 out += [step.report] if step.report else []
         return out

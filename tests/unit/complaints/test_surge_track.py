@@ -12,12 +12,13 @@ from complaints.surge_track import (
     Step,
     SurgeEntry,
     case_key_of,
+    counted_contact,
     next_tick_at,
     on_contact,
     on_tick,
     parse_key,
 )
-from streams.records import Source, SurgeChange, SurgeReport
+from streams.records import AssessedEvent, Source, SurgeChange, SurgeContact, SurgeReport
 from tests.factories import T0, make_assessed
 
 POLICY = load_rules().surge
@@ -25,7 +26,13 @@ W = timedelta(minutes=15)
 BATCH = SurgeKey("batch", "B2511-07")
 
 
-def _complaint(minute: float, number: int) -> object:
+def _complaint(minute: float, number: int) -> SurgeContact:
+    contact = counted_contact(_assessed(minute, number), POLICY)
+    assert contact is not None
+    return contact
+
+
+def _assessed(minute: float, number: int) -> AssessedEvent:
     return make_assessed(
         customer=f"c{number}",
         at=T0 + timedelta(minutes=minute),
@@ -37,10 +44,10 @@ def _complaint(minute: float, number: int) -> object:
     )
 
 
-def _feed(entry: SurgeEntry, contacts: list[object]) -> tuple[SurgeEntry, list[SurgeReport]]:
+def _feed(entry: SurgeEntry, contacts: list[SurgeContact]) -> tuple[SurgeEntry, list[SurgeReport]]:
     reports: list[SurgeReport] = []
     for contact in contacts:
-        step = on_contact(entry, BATCH, contact, POLICY)  # type: ignore[arg-type]
+        step = on_contact(entry, BATCH, contact, POLICY)
         entry = step.entry
         if step.report:
             reports.append(step.report)
@@ -67,11 +74,11 @@ def test_a_burst_on_a_new_key_reports_its_opening_with_the_windows_members() -> 
 def test_a_replayed_contact_yields_the_same_report_id() -> None:
     contacts = [_complaint(1 + i * 0.5, i) for i in range(6)]
     before, _ = _feed(SurgeEntry(), contacts[:4])
-    first = on_contact(before, BATCH, contacts[4], POLICY)  # type: ignore[arg-type]
-    again = on_contact(before, BATCH, contacts[4], POLICY)  # type: ignore[arg-type]
+    first = on_contact(before, BATCH, contacts[4], POLICY)
+    again = on_contact(before, BATCH, contacts[4], POLICY)
     assert first.report is not None and again.report is not None
     assert first.report.report_id == again.report.report_id
-    later = on_contact(first.entry, BATCH, contacts[5], POLICY)  # type: ignore[arg-type]
+    later = on_contact(first.entry, BATCH, contacts[5], POLICY)
     assert later.report is not None and later.report.report_id != first.report.report_id
 
 
@@ -111,13 +118,13 @@ def test_a_key_with_history_reports_its_first_window_and_is_not_new() -> None:
 def test_members_per_window_are_bounded() -> None:
     entry = SurgeEntry()
     for i in range(8):
-        entry = on_contact(entry, BATCH, _complaint(1 + i * 0.2, i), POLICY, max_members=3).entry  # type: ignore[arg-type]
+        entry = on_contact(entry, BATCH, _complaint(1 + i * 0.2, i), POLICY, max_members=3).entry
     assert len(entry.sample.members) == 3 and entry.sample.count == 8
 
 
 def test_a_contact_for_a_window_already_folded_changes_nothing() -> None:
     entry, _ = _feed(SurgeEntry(), [_complaint(1, 1), _complaint(16, 2)])
-    late = on_contact(entry, BATCH, _complaint(2, 3), POLICY)  # type: ignore[arg-type]
+    late = on_contact(entry, BATCH, _complaint(2, 3), POLICY)
     assert late.entry == entry and late.report is None and late.verdict is None
 
 
