@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 
 from agents.ingest import _surge_record
-from agents.surge import contacts_of
+from agents.surge import _fold, contacts_of
 from complaints.rules import load_rules
-from complaints.surge_track import counted_contact
+from complaints.surge import SurgeKey
+from complaints.surge_track import SurgeEntry, counted_contact
 from streams.codec import encode_record
 from streams.records import AssessedEvent
 from tests.factories import T0, make_assessed
@@ -57,3 +58,20 @@ def test_a_contact_that_counts_toward_no_key_is_refused() -> None:
     calm = encode_record(make_assessed(negative=False, batch="B1"))
     with pytest.raises(ValueError, match="no surge key"):
         contacts_of(calm, POLICY)
+
+
+def test_a_burst_sent_folded_reports_what_it_reported_one_contact_a_record() -> None:
+    """Through Kafka's bytes and back, folded or one a record: the same reports, same ids."""
+    key = SurgeKey("batch", "B2511-07")
+    burst = [_contact(n) for n in range(12)]
+    entry, singles = SurgeEntry(), []
+    for event in burst:
+        (step,) = _fold(entry, key, contacts_of(encode_record(event), POLICY), POLICY, 20)
+        singles.append(step)
+        entry = step.entry
+    counted = [c for e in burst if (c := counted_contact(e, POLICY)) is not None]
+    folded = _fold(SurgeEntry(), key, contacts_of(_surge_record(counted), POLICY), POLICY, 20)
+    reports = [s.report for s in folded if s.report is not None]
+    assert reports, "the burst opens the key"
+    assert reports == [s.report for s in singles if s.report is not None]
+    assert folded[-1].entry == singles[-1].entry
