@@ -49,6 +49,10 @@ from streams.records import (
 #: Case keys of surges: a surge is about a key, not a customer.
 CASE_PREFIX = "surge:"
 
+#: Contacts a key remembers to know a replay: ingest re-sends the contacts whose de-duplication
+#: mark did not reach Kafka before a crash (a batch or two), and a key counts each once.
+REMEMBERED_CONTACTS = 200
+
 
 @dataclass(frozen=True, slots=True)
 class SurgeEntry:
@@ -57,6 +61,8 @@ class SurgeEntry:
     state: SurgeState = field(default_factory=SurgeState)
     window: int | None = None  # index of the window `sample` counts
     sample: SurgeSample = field(default_factory=SurgeSample)
+    #: digests of the last REMEMBERED_CONTACTS contacts counted (a replay is not counted again)
+    recent: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -64,6 +70,7 @@ class SurgeEntry:
                 "state": json.loads(self.state.to_json()),
                 "window": self.window,
                 "sample": json.loads(self.sample.to_json()),
+                "recent": list(self.recent),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -78,6 +85,7 @@ class SurgeEntry:
         return cls(
             state=SurgeState.from_json(json.dumps(data["state"])),
             window=window,
+            recent=tuple(str(d) for d in data.get("recent", ())),  # none before 2026-12
             sample=SurgeSample.from_json(json.dumps(data["sample"], ensure_ascii=False)),
         )
 
@@ -118,7 +126,7 @@ def _advance(entry: SurgeEntry, index: int, policy: SurgePolicy) -> SurgeEntry:
     if index <= entry.window:
         return entry
     state = update(entry.state, entry.sample.count, window_start_at(entry.window, policy), policy)
-    return SurgeEntry(state=state, window=index, sample=SurgeSample())
+    return SurgeEntry(state=state, window=index, sample=SurgeSample(), recent=entry.recent)
 
 
 def on_contact(
@@ -131,15 +139,27 @@ def on_contact(
     """Count one negative contact (at its event time) and judge its window.
 
     A contact older than the window being counted is too late to count (its window was
-    folded already): it changes nothing, and the caller counts it as late. While the key
-    surges, every contact is reported (the incident lists it as a member).
+    folded already), and one the key counted already (a replay) is not counted again: both
+    change nothing. While the key surges, every contact is reported (the incident lists it as
+    a member).
     """
     index = window_index(contact.occurred_at, policy)
     if entry.window is not None and index < entry.window:
         return Step(entry, None, None)
+    digest = contact_digest(contact.event_id)
+    if digest in entry.recent:  # a replay after a crash: counted already
+        return Step(entry, None, None)
     entry = _advance(entry, index, policy)
     sample = add_to_sample(entry.sample, contact, policy, max_members)
-    return _judge(replace(entry, sample=sample), key, index, policy, member_from(contact))
+    recent = (*entry.recent, digest)[-REMEMBERED_CONTACTS:]
+    counted = replace(entry, sample=sample, recent=recent)
+    return _judge(counted, key, index, policy, member_from(contact))
+
+
+def contact_digest(event_id: str) -> str:
+    """A short stable name of a contact for `SurgeEntry.recent` (64 bits: ids are up to 128
+    characters, and a key remembers hundreds)."""
+    return hashlib.blake2b(event_id.encode(), digest_size=8).hexdigest()
 
 
 def counted_contact(event: AssessedEvent, policy: SurgePolicy) -> SurgeContact | None:

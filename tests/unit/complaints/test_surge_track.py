@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from complaints.rules import load_rules
 from complaints.surge import SurgeKey
 from complaints.surge_track import (
+    REMEMBERED_CONTACTS,
     Step,
     SurgeEntry,
     case_key_of,
@@ -132,6 +134,7 @@ def test_a_quiet_key_folds_its_window_once_when_the_next_one_starts() -> None:
     entry, _ = _feed(SurgeEntry(), [_complaint(1, 1), _complaint(2, 2)])
     assert entry.sample.count == 2 and entry.state.windows == 0
     first_window = entry.window
+    assert first_window is not None
     entry, _ = _feed(entry, [_complaint(40, 3)])  # two windows later
     assert entry.state.last == first_window and entry.state.recent == (2,)
     assert entry.window == first_window + 2 and entry.sample.count == 1  # (the empty window
@@ -160,3 +163,25 @@ def test_keys_read_in_chinese() -> None:
     assert key_label("category", "logistics") == "类别 物流"
     assert key_label("channel", "social") == "渠道 社交媒体"
     assert key_label("batch", "B2511-07") == "批次 B2511-07"
+
+
+def test_a_contact_replayed_after_a_crash_is_not_counted_again() -> None:
+    """Ingest re-sends the contacts whose de-duplication mark was lost in a crash (and the surge
+    agent re-reads records whose table write it had made): each counts once, reports nothing new."""
+    contacts = [_complaint(1 + i * 0.5, i) for i in range(6)]
+    entry, reports = _feed(SurgeEntry(), contacts)
+    assert [r.change for r in reports] == [SurgeChange.OPENED, SurgeChange.JOINED]
+    again, replayed = _feed(entry, contacts)
+    assert replayed == [] and again == entry
+    assert entry.sample.count == 6
+    later, _ = _feed(entry, [_complaint(30, 99)])  # the next window: the replay still known
+    assert _feed(later, contacts[-1:])[0] == later
+
+
+def test_the_remembered_contacts_are_bounded_and_survive_the_table() -> None:
+    entry, _ = _feed(SurgeEntry(), [_complaint(1 + i * 0.01, i) for i in range(250)])
+    assert entry.sample.count == 250 and len(entry.recent) == REMEMBERED_CONTACTS
+    assert SurgeEntry.from_json(entry.to_json()) == entry
+    written_before = json.loads(entry.to_json())
+    del written_before["recent"]  # an entry a worker of an earlier version wrote
+    assert SurgeEntry.from_json(json.dumps(written_before)).recent == ()
