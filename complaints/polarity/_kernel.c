@@ -471,6 +471,10 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
                 /* bi depends on the predecessor only through its current tag */
                 double bis[TAG_BOS + 1];
                 int have_bi[TAG_BOS + 1] = {0, 0, 0, 0, 0};
+                /* log(uni + bi + 0.0) is log(uni + bi): shared by every predecessor with the
+                 * same current tag whose trigram is unseen (most of them), one log() each */
+                double logs0[TAG_BOS + 1];
+                int have_log0[TAG_BOS + 1] = {0, 0, 0, 0, 0};
                 for (int j = 0; j < n_now; j++) {
                     const int cur = now_cur[j];
                     if (!have_bi[cur]) {
@@ -478,7 +482,18 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
                         have_bi[cur] = 1;
                     }
                     const double tri = tri_term(m, tok1[j], tok2[j], c12[j], tok3);
-                    const double p = now_p[j] + log_of_terms(uni, bis[cur], tri);
+                    double lp;
+                    if (tri == 0.0) {
+                        if (!have_log0[cur]) {
+                            logs0[cur] = log_of_terms(uni, bis[cur], 0.0);
+                            have_log0[cur] = 1;
+                        }
+                        lp = logs0[cur];
+                    }
+                    else {
+                        lp = log_of_terms(uni, bis[cur], tri);
+                    }
+                    const double p = now_p[j] + lp;
                     int k = index[cur][s];
                     if (k < 0) {
                         k = n_st++;
