@@ -147,6 +147,7 @@ typedef struct {
     double l1, l2, l3, uni_total;
     uint32_t *uni; /* N_TOKENS counts, indexed by token id */
     CountTable bi, tri;
+    CountTable tri_chars; /* the character triples (tok >> 2 each) of the keys of tri */
     PyObject *lexicon; /* dict: word -> tuple of per-class log terms, or None for a stop word */
     int n_classes;
     int pos_class; /* index of the 'pos' label, -1 if absent */
@@ -177,6 +178,14 @@ tri_term(const Model *m, uint32_t tok1, uint32_t tok2, uint32_t c12, uint32_t to
 {
     return c12 == 0 ? 0.0
                     : (m->l3 * (double)table_get(&m->tri, key3(tok1, tok2, tok3))) / (double)c12;
+}
+
+/* tri_term where the caller knows that no key of tri has the characters of (tok1, tok2, tok3):
+ * the count is tri's `none`, without a look-up in the (large, cache-missing) table */
+static inline double
+tri_term_unseen(const Model *m, uint32_t c12)
+{
+    return c12 == 0 ? 0.0 : (m->l3 * (double)m->tri.none) / (double)c12;
 }
 
 /* log(uni + bi + tri), summed left to right; -inf for a zero sum */
@@ -250,8 +259,9 @@ parse_count(PyObject *obj, uint32_t *out)
 }
 
 /* Fills a table from a dict whose keys are tuples of `arity` tokens. */
+/* `chars` (arity 3 only, may be NULL): also marks each key's character triple there. */
 static int
-fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none)
+fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none, CountTable *chars)
 {
     if (table_alloc(t, PyDict_GET_SIZE(dict), none) < 0) {
         return -1;
@@ -275,6 +285,9 @@ fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none)
             return -1;
         }
         table_put(t, arity == 2 ? key2(toks[0], toks[1]) : key3(toks[0], toks[1], toks[2]), count);
+        if (chars != NULL && arity == 3) {
+            table_put(chars, key3(toks[0] >> 2, toks[1] >> 2, toks[2] >> 2), 1);
+        }
     }
     return 0;
 }
@@ -303,6 +316,7 @@ Model_dealloc(Model *self)
     PyMem_Free(self->uni);
     table_free(&self->bi);
     table_free(&self->tri);
+    table_free(&self->tri_chars);
     Py_XDECREF(self->lexicon);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -370,7 +384,9 @@ Model_init(Model *self, PyObject *args, PyObject *kwds)
         }
         self->uni[tok] = count;
     }
-    if (fill_table(&self->bi, bi, 2, bi_none) < 0 || fill_table(&self->tri, tri, 3, tri_none) < 0) {
+    if (fill_table(&self->bi, bi, 2, bi_none, NULL) < 0 ||
+        table_alloc(&self->tri_chars, PyDict_GET_SIZE(tri), 0) < 0 ||
+        fill_table(&self->tri, tri, 3, tri_none, &self->tri_chars) < 0) {
         return -1;
     }
 
@@ -459,11 +475,20 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
         }
         else {
             uint32_t tok1[MAX_STATES], tok2[MAX_STATES], c2[MAX_STATES], c12[MAX_STATES];
+            int seen[MAX_STATES]; /* some key of tri has these three characters */
+            uint64_t last_chars = UINT64_MAX;
+            int last_seen = 0;
             for (int j = 0; j < n_now; j++) {
                 tok1[j] = now_prev[j] == TAG_BOS ? TOK_BOS : b1 + now_prev[j];
                 tok2[j] = now_cur[j] == TAG_BOS ? TOK_BOS : b2 + now_cur[j];
                 c2[j] = m->uni[tok2[j]];
                 c12[j] = table_get(&m->bi, key2(tok1[j], tok2[j]));
+                const uint64_t chars = key3(tok1[j] >> 2, tok2[j] >> 2, b3 >> 2);
+                if (chars != last_chars) { /* the same for every j once past the start */
+                    last_chars = chars;
+                    last_seen = table_get(&m->tri_chars, chars) != 0;
+                }
+                seen[j] = last_seen;
             }
             for (int s = 0; s < N_TAGS; s++) {
                 const uint32_t tok3 = b3 + (uint32_t)s;
@@ -481,7 +506,8 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
                         bis[cur] = bi_term(m, tok2[j], c2[j], tok3);
                         have_bi[cur] = 1;
                     }
-                    const double tri = tri_term(m, tok1[j], tok2[j], c12[j], tok3);
+                    const double tri = seen[j] ? tri_term(m, tok1[j], tok2[j], c12[j], tok3)
+                                               : tri_term_unseen(m, c12[j]);
                     double lp;
                     if (tri == 0.0) {
                         if (!have_log0[cur]) {
