@@ -89,7 +89,9 @@ def find_signals(
         said = next((r.group() for p in searched if (r := p.search(text))), None)
         if said is not None:
             found.add(signal, signal, said)
-    if "你" in text:  # other-directed speech: anger blames someone, sadness speaks of oneself
+    # other-directed speech: anger blames someone, sadness speaks of oneself; a greeting (你好)
+    # addresses, it does not blame ("你好，蓝牙耳机左耳突然没声了" is no anger: round 6)
+    if "你" in text and ("你好" not in text or "你" in text.replace("你好", "")):
         found.count("second_person")
     if channel in distancing_channels and "您" not in text:  # 你们 where 您 is usual (seed 003)
         for term in cues.distancing:
