@@ -148,6 +148,7 @@ typedef struct {
     uint32_t *uni; /* N_TOKENS counts, indexed by token id */
     CountTable bi, tri;
     CountTable tri_chars; /* the character triples (tok >> 2 each) of the keys of tri */
+    CountTable bi_chars;  /* the character pairs of the keys of bi */
     PyObject *lexicon; /* dict: word -> tuple of per-class log terms, or None for a stop word */
     int n_classes;
     int pos_class; /* index of the 'pos' label, -1 if absent */
@@ -178,6 +179,13 @@ tri_term(const Model *m, uint32_t tok1, uint32_t tok2, uint32_t c12, uint32_t to
 {
     return c12 == 0 ? 0.0
                     : (m->l3 * (double)table_get(&m->tri, key3(tok1, tok2, tok3))) / (double)c12;
+}
+
+/* bi_term where the caller knows that no key of bi has the characters of (tok2, tok3) */
+static inline double
+bi_term_unseen(const Model *m, uint32_t c2)
+{
+    return c2 == 0 ? 0.0 : (m->l2 * (double)m->bi.none) / (double)c2;
 }
 
 /* tri_term where the caller knows that no key of tri has the characters of (tok1, tok2, tok3):
@@ -259,7 +267,7 @@ parse_count(PyObject *obj, uint32_t *out)
 }
 
 /* Fills a table from a dict whose keys are tuples of `arity` tokens. */
-/* `chars` (arity 3 only, may be NULL): also marks each key's character triple there. */
+/* `chars` (may be NULL): also marks each key's characters (a pair or a triple) there. */
 static int
 fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none, CountTable *chars)
 {
@@ -285,8 +293,11 @@ fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none, CountTable *
             return -1;
         }
         table_put(t, arity == 2 ? key2(toks[0], toks[1]) : key3(toks[0], toks[1], toks[2]), count);
-        if (chars != NULL && arity == 3) {
-            table_put(chars, key3(toks[0] >> 2, toks[1] >> 2, toks[2] >> 2), 1);
+        if (chars != NULL) {
+            table_put(chars,
+                      arity == 2 ? key2(toks[0] >> 2, toks[1] >> 2)
+                                 : key3(toks[0] >> 2, toks[1] >> 2, toks[2] >> 2),
+                      1);
         }
     }
     return 0;
@@ -317,6 +328,7 @@ Model_dealloc(Model *self)
     table_free(&self->bi);
     table_free(&self->tri);
     table_free(&self->tri_chars);
+    table_free(&self->bi_chars);
     Py_XDECREF(self->lexicon);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -384,7 +396,8 @@ Model_init(Model *self, PyObject *args, PyObject *kwds)
         }
         self->uni[tok] = count;
     }
-    if (fill_table(&self->bi, bi, 2, bi_none, NULL) < 0 ||
+    if (table_alloc(&self->bi_chars, PyDict_GET_SIZE(bi), 0) < 0 ||
+        fill_table(&self->bi, bi, 2, bi_none, &self->bi_chars) < 0 ||
         table_alloc(&self->tri_chars, PyDict_GET_SIZE(tri), 0) < 0 ||
         fill_table(&self->tri, tri, 3, tri_none, &self->tri_chars) < 0) {
         return -1;
@@ -475,20 +488,37 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
         }
         else {
             uint32_t tok1[MAX_STATES], tok2[MAX_STATES], c2[MAX_STATES], c12[MAX_STATES];
-            int seen[MAX_STATES]; /* some key of tri has these three characters */
+            int seen[MAX_STATES];      /* some key of tri has these three characters */
+            int pair_seen[MAX_STATES]; /* some key of bi has the characters of (tok2, next) */
+            uint64_t last_pair = UINT64_MAX;
+            int last_pair_seen = 0;
+            uint64_t last_prev_pair = UINT64_MAX;
+            int last_prev_seen = 0;
             uint64_t last_chars = UINT64_MAX;
             int last_seen = 0;
             for (int j = 0; j < n_now; j++) {
                 tok1[j] = now_prev[j] == TAG_BOS ? TOK_BOS : b1 + now_prev[j];
                 tok2[j] = now_cur[j] == TAG_BOS ? TOK_BOS : b2 + now_cur[j];
                 c2[j] = m->uni[tok2[j]];
-                c12[j] = table_get(&m->bi, key2(tok1[j], tok2[j]));
+                const uint64_t prev_pair = key2(tok1[j] >> 2, tok2[j] >> 2);
+                if (prev_pair != last_prev_pair) { /* the same for every j once past the start */
+                    last_prev_pair = prev_pair;
+                    last_prev_seen = table_get(&m->bi_chars, prev_pair) != 0;
+                }
+                /* no key of bi has these two characters: its `none` without the look-up */
+                c12[j] = last_prev_seen ? table_get(&m->bi, key2(tok1[j], tok2[j])) : m->bi.none;
                 const uint64_t chars = key3(tok1[j] >> 2, tok2[j] >> 2, b3 >> 2);
                 if (chars != last_chars) { /* the same for every j once past the start */
                     last_chars = chars;
                     last_seen = table_get(&m->tri_chars, chars) != 0;
                 }
                 seen[j] = last_seen;
+                const uint64_t pair = key2(tok2[j] >> 2, b3 >> 2);
+                if (pair != last_pair) {
+                    last_pair = pair;
+                    last_pair_seen = table_get(&m->bi_chars, pair) != 0;
+                }
+                pair_seen[j] = last_pair_seen;
             }
             for (int s = 0; s < N_TAGS; s++) {
                 const uint32_t tok3 = b3 + (uint32_t)s;
@@ -503,7 +533,8 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
                 for (int j = 0; j < n_now; j++) {
                     const int cur = now_cur[j];
                     if (!have_bi[cur]) {
-                        bis[cur] = bi_term(m, tok2[j], c2[j], tok3);
+                        bis[cur] = pair_seen[j] ? bi_term(m, tok2[j], c2[j], tok3)
+                                                : bi_term_unseen(m, c2[j]);
                         have_bi[cur] = 1;
                     }
                     const double tri = seen[j] ? tri_term(m, tok1[j], tok2[j], c12[j], tok3)
