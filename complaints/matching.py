@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import cache
 from collections.abc import Collection, Iterable
+from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
 

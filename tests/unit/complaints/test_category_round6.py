@@ -18,7 +18,10 @@ def social(text: str) -> tuple[Intent | None, Category]:
 def test_request_for_the_paperwork_of_a_fee_is_a_process() -> None:
     """开发票 for a fee is 服务流程: the request's fee noun counts only part of its weight."""
     assert default_lexicon().domains.request_fee_factor < 1.0
-    assert social("请帮我开一下学费的发票，抬头是个人。") == (Intent.REQUEST, Category.SERVICE_PROCESS)
+    assert social("请帮我开一下学费的发票，抬头是个人。") == (
+        Intent.REQUEST,
+        Category.SERVICE_PROCESS,
+    )
 
 
 def test_the_same_fee_in_a_complaint_stays_price() -> None:
