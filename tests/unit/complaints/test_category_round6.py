@@ -18,7 +18,7 @@ def social(text: str) -> tuple[Intent | None, Category]:
 def test_request_for_the_paperwork_of_a_fee_is_a_process() -> None:
     """开发票 for a fee is 服务流程: the request's fee noun counts only part of its weight."""
     assert default_lexicon().domains.request_fee_factor < 1.0
-    assert social("请帮我开一下学费的发票，抬头是个人。") == (
+    assert social("帮我开一下这个月电费的发票。") == (
         Intent.REQUEST,
         Category.SERVICE_PROCESS,
     )
