@@ -103,7 +103,7 @@ class Context:
         rules: PolarityTerms,
         negation: re.Pattern[str],
         degree: re.Pattern[str],
-        any_turn: re.Pattern[str] | None = None,
+        any_turn: re.Pattern[str] | Gated | None = None,
     ) -> None:
         """`any_turn`: `any_turn_pattern(rules)`, compiled once by the caller (optional): a text
         without any turn or concession marker skips the per-sentence search for one."""
