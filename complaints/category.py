@@ -57,8 +57,9 @@ def decide_category(
                 per_domain[domain] = per_domain.get(domain, 0) + 1
             for kind in sorted(set(named.values())):
                 if complaint or kind != "product":
+                    scale = 1.0 if complaint else domains.request_fee_factor
                     for category, weight in domains.kinds.get(kind, {}).items():
-                        weights[category] = max(weights.get(category, 0.0), weight)
+                        weights[category] = max(weights.get(category, 0.0), weight * scale)
         for category, weight in weights.items():
             scores[category] += weight * factor
             words[category].append((m.term, weight * factor))

@@ -61,8 +61,9 @@ def weigh_emotions(
                     weight=round(weight * factor, 3),
                 )
             )
+    counts = signals.counts
     for signal, per_emotion in model.bonus.items():
-        if signals.has(signal):
+        if counts.get(signal, 0.0) > 0:  # signals.has, without a call per bonus
             for emotion, bonus in per_emotion.items():
                 scores[emotion] += bonus
     return EmotionEvidence(scores, tuple(cues))

@@ -18,7 +18,10 @@ from complaints.lexicon import IntensityModel
 
 def intensity_of(negativity: float, counts: Mapping[str, float], model: IntensityModel) -> int:
     """Intensity 0-100 from negativity (0-1) and signal counts (name -> how many)."""
-    cues = sum(min(weight * counts.get(name, 0.0), cap) for name, weight, cap in _cues(model))
+    # signals the text does not have add 0.0, which changes no sum: only those it has are added
+    cues = sum(
+        [min(weight * counts[name], cap) for name, weight, cap in _cues(model) if name in counts]
+    )
     s = model.base * negativity + negativity * cues
     return max(0, min(100, round(100 * (1 - exp(-s)))))
 

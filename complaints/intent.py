@@ -110,9 +110,14 @@ class AskFinder:
         closing or a notice (intent.yaml `ack`), else None."""
         if self._ack is None:
             return None
-        clauses = [c.group().strip() for c in _CLAUSE.finditer(text)]
-        clauses = [c for c in clauses if c]
-        if not clauses or not all(self._ack.fullmatch(c) for c in clauses):
+        clauses: list[str] = []
+        for found in _CLAUSE.finditer(text):  # the first clause that is none ends the search
+            clause = found.group().strip()
+            if clause:
+                if not self._ack.fullmatch(clause):
+                    return None
+                clauses.append(clause)
+        if not clauses:
             return None
         return make_cue(
             kind="ack", term="，".join(clauses)[:16], label=Intent.OTHER.value, weight=1.0

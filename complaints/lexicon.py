@@ -209,6 +209,9 @@ class Domain(Frozen):
 
 class DomainNouns(_File):
     kinds: dict[NounKind, dict[Category, Weight]]
+    #: a request's fee nouns count this share of their weight (请帮我开一下学费的发票: the
+    #: paperwork, not the fee, is what it is about)
+    request_fee_factor: float = Field(default=1.0, ge=0, le=1)
     domains: dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")], Domain] = Field(
         min_length=1
     )

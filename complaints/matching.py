@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Collection, Iterable
+from functools import cache
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -102,7 +103,7 @@ class Context:
         rules: PolarityTerms,
         negation: re.Pattern[str],
         degree: re.Pattern[str],
-        any_turn: re.Pattern[str] | None = None,
+        any_turn: re.Pattern[str] | Gated | None = None,
     ) -> None:
         """`any_turn`: `any_turn_pattern(rules)`, compiled once by the caller (optional): a text
         without any turn or concession marker skips the per-sentence search for one."""
@@ -110,12 +111,12 @@ class Context:
         self._rules = rules
         self._negation = negation
         self._degree = degree
-        self._clause_starts = [0, *(m.end() for m in _CLAUSE_END.finditer(text))]
+        self._clause_starts: list[int] | None = None  # on the first modifiers asked for
         self._segments: list[tuple[int, int, float]] = []
         self.turns: list[str] = []
         if any_turn is None or any_turn.search(text):
             self._segments, self.turns = _contrast_segments(text, rules)
-        self._quotes = {pair[0]: pair[1] for pair in rules.sarcasm_quotes}
+        self._quotes = _quote_pairs(rules.sarcasm_quotes)
         self._modifiers: dict[tuple[int, int], Modifiers] = {}
 
     def modifiers(self, m: Match) -> Modifiers:
@@ -130,7 +131,10 @@ class Context:
 
     def _modifiers_of(self, m: Match) -> Modifiers:
         text = self.text
-        lo = self._clause_starts[bisect_right(self._clause_starts, m.start) - 1]
+        starts = self._clause_starts
+        if starts is None:
+            starts = self._clause_starts = [0, *(c.end() for c in _CLAUSE_END.finditer(text))]
+        lo = starts[bisect_right(starts, m.start) - 1]
         degree = self._degree.search(text, max(lo, m.start - 3), m.start)
         head = degree.start() if degree else m.start
         negator = self._negation.search(text, max(lo, head - 4), head)
@@ -152,6 +156,12 @@ class Context:
             if start <= pos < end:
                 return factor
         return 1.0
+
+
+@cache
+def _quote_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    """Opening quote -> its closing one (built once per rule set, not per text)."""
+    return {pair[0]: pair[1] for pair in pairs}
 
 
 def _contrast_segments(

@@ -90,7 +90,7 @@ class Scorer:
             "inquiry": frozenset(c.inquiry),
             "service_speech": frozenset(c.service_speech),
         }
-        self._any_turn = any_turn_pattern(p)
+        self._any_turn = Gated.of(any_turn_pattern(p))  # most texts have no marker's needle
         self._signal_patterns = {
             name: found
             for name, patterns in (("repeat_contact", c.repeat_contact), ("waiting", c.waiting))
@@ -99,6 +99,9 @@ class Scorer:
         self._signal_gated = {
             "repeat_contact": tuple(Gated.of(p) for p in c.repeat_contact),
             "waiting": tuple(Gated.of(p) for p in c.waiting),
+            "exclamation_run": (Gated.of(c.exclamation_run),),
+            "question_run": (Gated.of(c.question_run),),
+            "ellipsis_run": (Gated.of(c.ellipsis_run),),
         }
         e = c.emoji
         symbols = (*e.anger, *e.sadness, *e.fear, *e.sarcasm, *e.positive)

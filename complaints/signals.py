@@ -89,13 +89,15 @@ def find_signals(
         said = next((r.group() for p in searched if (r := p.search(text))), None)
         if said is not None:
             found.add(signal, signal, said)
-    if "你" in text:  # other-directed speech: anger blames someone, sadness speaks of oneself
+    # other-directed speech: anger blames someone, sadness speaks of oneself; a greeting (你好)
+    # addresses, it does not blame ("你好，蓝牙耳机左耳突然没声了" is no anger: round 6)
+    if "你" in text and ("你好" not in text or "你" in text.replace("你好", "")):
         found.count("second_person")
     if channel in distancing_channels and "您" not in text:  # 你们 where 您 is usual (seed 003)
         for term in cues.distancing:
             if n := text.count(term):
                 found.add("distancing", "distancing", term, float(n))
-    _punctuation(text, cues, found)
+    _punctuation(text, cues, found, gated)
     emoji_gate = any_of.get("emoji") if any_of else None
     if emoji_gate is None or emoji_gate.search(text):
         _emoji(text, cues, found)
@@ -105,7 +107,9 @@ def find_signals(
     return Signals(tuple(threats), tuple(found.cues), found.counts)
 
 
-def _punctuation(text: str, cues: Cues, found: _Found) -> None:
+def _punctuation(
+    text: str, cues: Cues, found: _Found, gated: dict[str, tuple[Gated, ...]] | None = None
+) -> None:
     if n := min(text.count("！") + text.count("!"), 10):
         found.count("exclamation", float(n))
     if "？" in text or "?" in text:
@@ -115,7 +119,9 @@ def _punctuation(text: str, cues: Cues, found: _Found) -> None:
         ("question_run", cues.question_run),
         ("ellipsis_run", cues.ellipsis_run),
     ):
-        if m := pattern.search(text):
+        # behind its gate when the caller built one (most texts have no run's characters)
+        searched = gated[signal][0] if gated and signal in gated else pattern
+        if m := searched.search(text):
             found.add(signal, "punctuation", m.group())
 
 

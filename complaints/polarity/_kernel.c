@@ -128,6 +128,73 @@ table_put(CountTable *t, uint64_t key, uint32_t val)
     t->vals[i] = val;
 }
 
+/* Per key (packed characters), a bit set of the tag combinations some key of a count table
+ * has with those characters: open addressing as above, 64-bit values, 0 for a missing key. */
+typedef struct {
+    uint64_t *keys;
+    uint64_t *vals;
+    uint64_t mask;
+    int shift;
+} MaskTable;
+
+static inline uint64_t
+mask_get(const MaskTable *t, uint64_t key)
+{
+    uint64_t stored = key + 1;
+    uint64_t i = (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
+    for (;;) {
+        uint64_t k = t->keys[i];
+        if (k == stored) {
+            return t->vals[i];
+        }
+        if (k == 0) {
+            return 0;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+static int
+mask_alloc(MaskTable *t, Py_ssize_t n_entries)
+{
+    uint64_t cap = 16;
+    int bits = 4;
+    while (cap < (uint64_t)n_entries * 2 + 1) {
+        cap <<= 1;
+        bits++;
+    }
+    t->keys = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+    t->vals = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+    if (t->keys == NULL || t->vals == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->mask = cap - 1;
+    t->shift = 64 - bits;
+    return 0;
+}
+
+static void
+mask_free(MaskTable *t)
+{
+    PyMem_Free(t->keys);
+    PyMem_Free(t->vals);
+    t->keys = NULL;
+    t->vals = NULL;
+}
+
+static void
+mask_or(MaskTable *t, uint64_t key, uint64_t bits)
+{
+    uint64_t stored = key + 1;
+    uint64_t i = (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
+    while (t->keys[i] != 0 && t->keys[i] != stored) {
+        i = (i + 1) & t->mask;
+    }
+    t->keys[i] = stored;
+    t->vals[i] |= bits;
+}
+
 static inline uint64_t
 key2(uint32_t a, uint32_t b)
 {
@@ -147,6 +214,12 @@ typedef struct {
     double l1, l2, l3, uni_total;
     uint32_t *uni; /* N_TOKENS counts, indexed by token id */
     CountTable bi, tri;
+    /* per character triple (tok >> 2 each) of the keys of tri, the bit set of their tag
+     * combinations (bit (tok1 & 3) * 16 + (tok2 & 3) * 4 + (tok3 & 3)); per character pair
+     * of the keys of bi, the same with bit (tok1 & 3) * 4 + (tok2 & 3). A token is its
+     * character (0 for the sentence start) times 4 plus its tag (0 for the start). */
+    MaskTable tri_chars;
+    MaskTable bi_chars;
     PyObject *lexicon; /* dict: word -> tuple of per-class log terms, or None for a stop word */
     int n_classes;
     int pos_class; /* index of the 'pos' label, -1 if absent */
@@ -177,6 +250,21 @@ tri_term(const Model *m, uint32_t tok1, uint32_t tok2, uint32_t c12, uint32_t to
 {
     return c12 == 0 ? 0.0
                     : (m->l3 * (double)table_get(&m->tri, key3(tok1, tok2, tok3))) / (double)c12;
+}
+
+/* bi_term where the caller knows that no key of bi has the characters of (tok2, tok3) */
+static inline double
+bi_term_unseen(const Model *m, uint32_t c2)
+{
+    return c2 == 0 ? 0.0 : (m->l2 * (double)m->bi.none) / (double)c2;
+}
+
+/* tri_term where the caller knows that no key of tri has the characters of (tok1, tok2, tok3):
+ * the count is tri's `none`, without a look-up in the (large, cache-missing) table */
+static inline double
+tri_term_unseen(const Model *m, uint32_t c12)
+{
+    return c12 == 0 ? 0.0 : (m->l3 * (double)m->tri.none) / (double)c12;
 }
 
 /* log(uni + bi + tri), summed left to right; -inf for a zero sum */
@@ -250,8 +338,9 @@ parse_count(PyObject *obj, uint32_t *out)
 }
 
 /* Fills a table from a dict whose keys are tuples of `arity` tokens. */
+/* `chars` (may be NULL): also marks each key's tag combination under its characters there. */
 static int
-fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none)
+fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none, MaskTable *chars)
 {
     if (table_alloc(t, PyDict_GET_SIZE(dict), none) < 0) {
         return -1;
@@ -275,6 +364,16 @@ fill_table(CountTable *t, PyObject *dict, int arity, uint32_t none)
             return -1;
         }
         table_put(t, arity == 2 ? key2(toks[0], toks[1]) : key3(toks[0], toks[1], toks[2]), count);
+        if (chars != NULL) {
+            if (arity == 2) {
+                mask_or(chars, key2(toks[0] >> 2, toks[1] >> 2),
+                        1ULL << ((toks[0] & 3) * 4 + (toks[1] & 3)));
+            }
+            else {
+                mask_or(chars, key3(toks[0] >> 2, toks[1] >> 2, toks[2] >> 2),
+                        1ULL << ((toks[0] & 3) * 16 + (toks[1] & 3) * 4 + (toks[2] & 3)));
+            }
+        }
     }
     return 0;
 }
@@ -303,6 +402,8 @@ Model_dealloc(Model *self)
     PyMem_Free(self->uni);
     table_free(&self->bi);
     table_free(&self->tri);
+    mask_free(&self->tri_chars);
+    mask_free(&self->bi_chars);
     Py_XDECREF(self->lexicon);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -370,7 +471,10 @@ Model_init(Model *self, PyObject *args, PyObject *kwds)
         }
         self->uni[tok] = count;
     }
-    if (fill_table(&self->bi, bi, 2, bi_none) < 0 || fill_table(&self->tri, tri, 3, tri_none) < 0) {
+    if (mask_alloc(&self->bi_chars, PyDict_GET_SIZE(bi)) < 0 ||
+        fill_table(&self->bi, bi, 2, bi_none, &self->bi_chars) < 0 ||
+        mask_alloc(&self->tri_chars, PyDict_GET_SIZE(tri)) < 0 ||
+        fill_table(&self->tri, tri, 3, tri_none, &self->tri_chars) < 0) {
         return -1;
     }
 
@@ -459,11 +563,37 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
         }
         else {
             uint32_t tok1[MAX_STATES], tok2[MAX_STATES], c2[MAX_STATES], c12[MAX_STATES];
+            /* the tag combinations tri has for (tok1, tok2, next char), bi for (tok2, next
+             * char), each shifted to the combinations of this predecessor: bit s is tag s */
+            uint64_t seen[MAX_STATES], pair_seen[MAX_STATES];
+            uint64_t last_pair = UINT64_MAX, last_pair_bits = 0;
+            uint64_t last_prev_pair = UINT64_MAX, last_prev_bits = 0;
+            uint64_t last_chars = UINT64_MAX, last_bits = 0;
             for (int j = 0; j < n_now; j++) {
                 tok1[j] = now_prev[j] == TAG_BOS ? TOK_BOS : b1 + now_prev[j];
                 tok2[j] = now_cur[j] == TAG_BOS ? TOK_BOS : b2 + now_cur[j];
                 c2[j] = m->uni[tok2[j]];
-                c12[j] = table_get(&m->bi, key2(tok1[j], tok2[j]));
+                const uint64_t prev_pair = key2(tok1[j] >> 2, tok2[j] >> 2);
+                if (prev_pair != last_prev_pair) { /* the same for every j once past the start */
+                    last_prev_pair = prev_pair;
+                    last_prev_bits = mask_get(&m->bi_chars, prev_pair);
+                }
+                /* a key bi does not have counts its `none`: no look-up in the large table */
+                c12[j] = (last_prev_bits >> ((tok1[j] & 3) * 4 + (tok2[j] & 3))) & 1
+                             ? table_get(&m->bi, key2(tok1[j], tok2[j]))
+                             : m->bi.none;
+                const uint64_t chars = key3(tok1[j] >> 2, tok2[j] >> 2, b3 >> 2);
+                if (chars != last_chars) { /* the same for every j once past the start */
+                    last_chars = chars;
+                    last_bits = mask_get(&m->tri_chars, chars);
+                }
+                seen[j] = (last_bits >> ((tok1[j] & 3) * 16 + (tok2[j] & 3) * 4)) & 0xF;
+                const uint64_t pair = key2(tok2[j] >> 2, b3 >> 2);
+                if (pair != last_pair) {
+                    last_pair = pair;
+                    last_pair_bits = mask_get(&m->bi_chars, pair);
+                }
+                pair_seen[j] = (last_pair_bits >> ((tok2[j] & 3) * 4)) & 0xF;
             }
             for (int s = 0; s < N_TAGS; s++) {
                 const uint32_t tok3 = b3 + (uint32_t)s;
@@ -471,14 +601,32 @@ viterbi(const Model *m, const uint32_t *base, Py_ssize_t n, uint8_t *hist_tag,
                 /* bi depends on the predecessor only through its current tag */
                 double bis[TAG_BOS + 1];
                 int have_bi[TAG_BOS + 1] = {0, 0, 0, 0, 0};
+                /* log(uni + bi + 0.0) is log(uni + bi): shared by every predecessor with the
+                 * same current tag whose trigram is unseen (most of them), one log() each */
+                double logs0[TAG_BOS + 1];
+                int have_log0[TAG_BOS + 1] = {0, 0, 0, 0, 0};
                 for (int j = 0; j < n_now; j++) {
                     const int cur = now_cur[j];
                     if (!have_bi[cur]) {
-                        bis[cur] = bi_term(m, tok2[j], c2[j], tok3);
+                        bis[cur] = (pair_seen[j] >> s) & 1 ? bi_term(m, tok2[j], c2[j], tok3)
+                                                           : bi_term_unseen(m, c2[j]);
                         have_bi[cur] = 1;
                     }
-                    const double tri = tri_term(m, tok1[j], tok2[j], c12[j], tok3);
-                    const double p = now_p[j] + log_of_terms(uni, bis[cur], tri);
+                    const double tri = (seen[j] >> s) & 1
+                                           ? tri_term(m, tok1[j], tok2[j], c12[j], tok3)
+                                           : tri_term_unseen(m, c12[j]);
+                    double lp;
+                    if (tri == 0.0) {
+                        if (!have_log0[cur]) {
+                            logs0[cur] = log_of_terms(uni, bis[cur], 0.0);
+                            have_log0[cur] = 1;
+                        }
+                        lp = logs0[cur];
+                    }
+                    else {
+                        lp = log_of_terms(uni, bis[cur], tri);
+                    }
+                    const double p = now_p[j] + lp;
                     int k = index[cur][s];
                     if (k < 0) {
                         k = n_st++;
