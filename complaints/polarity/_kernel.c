@@ -63,38 +63,44 @@ typedef struct {
     uint32_t none; /* snownlp's NormalProb.none: the count of a missing key */
 } CountTable;
 
+/* The slot of `key` in an open-addressed key array: where it is stored, or the empty slot
+ * where it would go (both table kinds below). */
 static inline uint64_t
-slot_of(const CountTable *t, uint64_t key)
+probe(const uint64_t *keys, uint64_t mask, int shift, uint64_t key)
 {
-    return (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
+    uint64_t stored = key + 1;
+    uint64_t i = (key * 0x9E3779B97F4A7C15ULL) >> shift;
+    while (keys[i] != 0 && keys[i] != stored) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* Slots for `n_entries` (a power of two, at most half full); `*bits` is its log2. */
+static uint64_t
+capacity_for(Py_ssize_t n_entries, int *bits)
+{
+    uint64_t cap = 16;
+    *bits = 4;
+    while (cap < (uint64_t)n_entries * 2 + 1) {
+        cap <<= 1;
+        (*bits)++;
+    }
+    return cap;
 }
 
 static inline uint32_t
 table_get(const CountTable *t, uint64_t key)
 {
-    uint64_t stored = key + 1;
-    uint64_t i = slot_of(t, key);
-    for (;;) {
-        uint64_t k = t->keys[i];
-        if (k == stored) {
-            return t->vals[i];
-        }
-        if (k == 0) {
-            return t->none;
-        }
-        i = (i + 1) & t->mask;
-    }
+    uint64_t i = probe(t->keys, t->mask, t->shift, key);
+    return t->keys[i] != 0 ? t->vals[i] : t->none;
 }
 
 static int
 table_alloc(CountTable *t, Py_ssize_t n_entries, uint32_t none)
 {
-    uint64_t cap = 16;
-    int bits = 4;
-    while (cap < (uint64_t)n_entries * 2 + 1) {
-        cap <<= 1;
-        bits++;
-    }
+    int bits;
+    uint64_t cap = capacity_for(n_entries, &bits);
     t->keys = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
     t->vals = PyMem_Calloc((size_t)cap, sizeof(uint32_t));
     if (t->keys == NULL || t->vals == NULL) {
@@ -119,12 +125,8 @@ table_free(CountTable *t)
 static void
 table_put(CountTable *t, uint64_t key, uint32_t val)
 {
-    uint64_t stored = key + 1;
-    uint64_t i = slot_of(t, key);
-    while (t->keys[i] != 0 && t->keys[i] != stored) {
-        i = (i + 1) & t->mask;
-    }
-    t->keys[i] = stored;
+    uint64_t i = probe(t->keys, t->mask, t->shift, key);
+    t->keys[i] = key + 1;
     t->vals[i] = val;
 }
 
@@ -140,29 +142,15 @@ typedef struct {
 static inline uint64_t
 mask_get(const MaskTable *t, uint64_t key)
 {
-    uint64_t stored = key + 1;
-    uint64_t i = (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
-    for (;;) {
-        uint64_t k = t->keys[i];
-        if (k == stored) {
-            return t->vals[i];
-        }
-        if (k == 0) {
-            return 0;
-        }
-        i = (i + 1) & t->mask;
-    }
+    uint64_t i = probe(t->keys, t->mask, t->shift, key);
+    return t->keys[i] != 0 ? t->vals[i] : 0;
 }
 
 static int
 mask_alloc(MaskTable *t, Py_ssize_t n_entries)
 {
-    uint64_t cap = 16;
-    int bits = 4;
-    while (cap < (uint64_t)n_entries * 2 + 1) {
-        cap <<= 1;
-        bits++;
-    }
+    int bits;
+    uint64_t cap = capacity_for(n_entries, &bits);
     t->keys = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
     t->vals = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
     if (t->keys == NULL || t->vals == NULL) {
@@ -186,12 +174,8 @@ mask_free(MaskTable *t)
 static void
 mask_or(MaskTable *t, uint64_t key, uint64_t bits)
 {
-    uint64_t stored = key + 1;
-    uint64_t i = (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
-    while (t->keys[i] != 0 && t->keys[i] != stored) {
-        i = (i + 1) & t->mask;
-    }
-    t->keys[i] = stored;
+    uint64_t i = probe(t->keys, t->mask, t->shift, key);
+    t->keys[i] = key + 1;
     t->vals[i] |= bits;
 }
 
