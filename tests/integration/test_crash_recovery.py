@@ -201,14 +201,17 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_shows_no_change_twice(
             finished = time.monotonic() - resumed
     finally:
         progress.close()
-    _wait_settled(
-        kafka_broker.bootstrap,
-        ns,
-        [
-            [raw, VALID.name(ns)],
-            [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)],
-        ],
-    )
+    # a commit stall (every event assessed, offsets not committed: 2 of ~160 R1 runs, cause not
+    # known) dumps each live worker's tasks and commit bookkeeping into the failure too
+    with _task_stacks_on_timeout(others):
+        _wait_settled(
+            kafka_broker.bootstrap,
+            ns,
+            [
+                [raw, VALID.name(ns)],
+                [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)],
+            ],
+        )
     figures = _check_nothing_lost_nothing_twice(kafka_broker, ns, good_ids, bad, contacts)
     print(
         f"{after_kill}: killed after {killed_at}/{len(good_ids)} assessed; from the "
@@ -295,11 +298,12 @@ def test_r2_a_worker_dying_at_a_crash_point_loses_nothing_and_shows_no_change_tw
                 what=f"all {len(good_ids)} events assessed",
             )
         finished = time.monotonic() - restarted
-        _wait_settled(
-            kafka_broker.bootstrap,
-            ns,
-            [[raw, VALID.name(ns)], [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)]],
-        )
+        with _task_stacks_on_timeout([w for w in (victim, other) if w.process is not None]):
+            _wait_settled(
+                kafka_broker.bootstrap,
+                ns,
+                [[raw, VALID.name(ns)], [ASSESSMENTS.name(ns), SURGE_CONTACTS.name(ns)]],
+            )
     finally:
         progress.close()
         victim.stop()
