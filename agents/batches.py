@@ -6,7 +6,8 @@ Per batch (Faust's `noack_take`: up to `max_events`, or whatever came within `wi
    state through the batch (`Batch.get`, which sees this batch's earlier writes), stages
    outputs (`Batch.send`) and table writes (`Batch.put`); an exception dead-letters that event
    only;
-2. every output is sent without waiting for each, and the batch waits once for Kafka to have
+2. every output is sent without waiting for each (items staged with `send_folded` first become
+   one record per topic, key and input partition), and the batch waits once for Kafka to have
    them all (acks=all), re-sending the lot after a failure until it has (at-least-once: a
    consumer de-duplicates on ids; re-sending everything keeps the order of each key's records);
 3. the table writes are applied — after the outputs, as before: a crash in between replays
@@ -65,6 +66,12 @@ class _Output:
 
 
 @dataclass
+class _Fold:
+    encode: Callable[[list[Any]], bytes]
+    items: list[tuple[Any, faust.types.EventT]] = field(default_factory=list)
+
+
+@dataclass
 class _Write:
     event: faust.types.EventT
     table: Any
@@ -86,14 +93,8 @@ class Batch:
     #: For the handler's own parsed state (e.g. a case's model), so that several events of one
     #: key in a batch parse and encode it once.
     memo: dict[Any, Any] = field(default_factory=dict)
-    #: (topic, key, input partition) -> items staged by `send_folded`, with their events
-    folds: dict[tuple[str, bytes, Any], list[tuple[Any, faust.types.EventT]]] = field(
-        default_factory=dict
-    )
-    #: (topic, key, input partition) -> how a fold's items become one record's value
-    fold_encoders: dict[tuple[str, bytes, Any], Callable[[list[Any]], bytes]] = field(
-        default_factory=dict
-    )
+    #: (topic, key, input partition) -> the items `send_folded` staged for one record
+    folds: dict[tuple[str, bytes, Any], _Fold] = field(default_factory=dict)
     current: faust.types.EventT | None = None
 
     def send(
@@ -118,17 +119,15 @@ class Batch:
         if self.current is None:
             raise RuntimeError("a folded output belongs to an event")
         group = (topic, key, self.current.message.tp)
-        self.folds.setdefault(group, []).append((item, self.current))
-        self.fold_encoders[group] = encode
+        fold = self.folds.setdefault(group, _Fold(encode))
+        fold.items.append((item, self.current))
 
     def seal(self) -> None:
         """Turn the staged folds into outputs (after the batch's other outputs)."""
-        for group, items in self.folds.items():
-            topic, key, _ = group
-            encode = self.fold_encoders[group]
-            for start in range(0, len(items), MAX_FOLDED):
-                chunk = items[start : start + MAX_FOLDED]
-                value = encode([item for item, _ in chunk])
+        for (topic, key, _), fold in self.folds.items():
+            for start in range(0, len(fold.items), MAX_FOLDED):
+                chunk = fold.items[start : start + MAX_FOLDED]
+                value = fold.encode([item for item, _ in chunk])
                 self.outputs.append(_Output(topic, key, value, None, chunk[-1][1]))
         self.folds.clear()
 

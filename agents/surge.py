@@ -37,13 +37,11 @@ from agents.due_index import DueIndex, register_due_timer
 from agents.grouping import GROUPS_KEY
 from agents.kafka_io import bytes_topic
 from complaints.rules import RuleBook, SurgePolicy
-from complaints.surge import SurgeKey
 from complaints.surge_track import (
-    Step,
     SurgeEntry,
     counted_contact,
     next_tick_at,
-    on_contact,
+    on_contacts,
     on_tick,
     parse_key,
 )
@@ -94,19 +92,20 @@ def register(
         message = event.message
         text = (message.key or b"").decode("utf-8")
         key = parse_key(text)
+        entry = entry_of(batch, text)
         if message.topic == contacts_topic:
             contacts = contacts_of(message.value or b"", policy)
-            steps = _fold(entry_of(batch, text), key, contacts, policy, max_members)
+            steps = on_contacts(entry, key, contacts, policy, max_members)
         else:
             tick = Tick.model_validate_json(message.value or b"")
-            steps = [on_tick(entry_of(batch, text), key, tick.at, policy)]
+            steps = [on_tick(entry, key, tick.at, policy)]
         # decided in full before anything is staged: a record that fails part-way is a dead
         # letter as a whole, with no half of its contacts counted
         said = [(s.report, encode_record(s.report)) for s in steps if s.report is not None]
         for report, body in said:
             batch.send(reports, key=GROUPS_KEY, value=body)
             SURGE_SIGNALS.labels(key.dimension, report.change.value).inc()
-        entry, last = entry_of(batch, text), steps[-1].entry
+        last = steps[-1].entry
         if last != entry:
             batch.memo[text] = last
             batch.put(entries, text, last, encode=SurgeEntry.to_json)
@@ -148,22 +147,6 @@ def contacts_of(value: bytes, policy: SurgePolicy) -> tuple[SurgeContact, ...]:
     if counted is None:
         raise ValueError("a contact that counts toward no surge key")
     return (counted,)
-
-
-def _fold(
-    entry: SurgeEntry,
-    key: SurgeKey,
-    contacts: tuple[SurgeContact, ...],
-    policy: SurgePolicy,
-    max_members: int,
-) -> list[Step]:
-    """Each contact's step in turn, each from the entry the previous one left."""
-    steps = []
-    for contact in contacts:
-        step = on_contact(entry, key, contact, policy, max_members)
-        steps.append(step)
-        entry = step.entry
-    return steps
 
 
 def _tick_at(entry: SurgeEntry, policy: SurgePolicy) -> float | None:

@@ -162,6 +162,23 @@ def contact_digest(event_id: str) -> str:
     return hashlib.blake2b(event_id.encode(), digest_size=8).hexdigest()
 
 
+def on_contacts(
+    entry: SurgeEntry,
+    key: SurgeKey,
+    contacts: tuple[SurgeContact, ...],
+    policy: SurgePolicy,
+    max_members: int = 20,
+) -> list[Step]:
+    """`on_contact` for each contact in turn, each from the entry the previous one left (the
+    contacts of one surge-contacts record)."""
+    steps = []
+    for contact in contacts:
+        step = on_contact(entry, key, contact, policy, max_members)
+        steps.append(step)
+        entry = step.entry
+    return steps
+
+
 def counted_contact(event: AssessedEvent, policy: SurgePolicy) -> SurgeContact | None:
     """The contact as the surge keys count it, or None when it counts toward none."""
     keys = tuple(k.text for k in surge_keys(event, policy))

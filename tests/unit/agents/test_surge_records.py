@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from agents.ingest import _surge_record
-from agents.surge import _fold, contacts_of
+from agents.surge import contacts_of
 from complaints.rules import load_rules
 from complaints.surge import SurgeKey
-from complaints.surge_track import SurgeEntry, counted_contact
+from complaints.surge_track import SurgeEntry, counted_contact, on_contacts
 from streams.codec import encode_record
 from streams.records import AssessedEvent
 from tests.factories import T0, make_assessed
@@ -66,11 +66,11 @@ def test_a_burst_sent_folded_reports_what_it_reported_one_contact_a_record() -> 
     burst = [_contact(n) for n in range(12)]
     entry, singles = SurgeEntry(), []
     for event in burst:
-        (step,) = _fold(entry, key, contacts_of(encode_record(event), POLICY), POLICY, 20)
+        (step,) = on_contacts(entry, key, contacts_of(encode_record(event), POLICY), POLICY, 20)
         singles.append(step)
         entry = step.entry
     counted = [c for e in burst if (c := counted_contact(e, POLICY)) is not None]
-    folded = _fold(SurgeEntry(), key, contacts_of(_surge_record(counted), POLICY), POLICY, 20)
+    folded = on_contacts(SurgeEntry(), key, contacts_of(_surge_record(counted), POLICY), POLICY, 20)
     reports = [s.report for s in folded if s.report is not None]
     assert reports, "the burst opens the key"
     assert reports == [s.report for s in singles if s.report is not None]
