@@ -33,6 +33,7 @@ from faust.types.transports import TransportT
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
+from agents.commit_ledger import RefusedCommits
 from agents.seek_fence import FencedReadOffsets, InFlight, SeekFence, fenced
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,17 @@ class RewindingConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
             return None
         return super().verify_event_path(now, tp)
 
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """aiokafka's commit, refused whole when a partition left the assignment since the
+        consumer checked it: Faust's driver would commit the rest, report success, and the
+        consumer would believe the left-out partitions committed (agents/commit_ledger.py)."""
+        assigned = self.assignment()
+        gone = [tp for tp in offsets if tp not in assigned]
+        if gone:
+            log.info("commit not sent: %d partition(s) left the assignment meanwhile", len(gone))
+            return False
+        return bool(await super()._commit(offsets))
+
 
 #: How long a record may go unacknowledged after it went to a stream before the consumer reads
 #: again from the committed offsets (a safety valve: the commit cap must not stall for good).
@@ -91,6 +103,8 @@ class RewindingConsumer(aiokafka_driver.Consumer):
         self._in_flight = InFlight()
         self._clears_seen = 0
         self._stall_checked_at = 0.0
+        self._refused = RefusedCommits()
+        self._belief_at_refusal: dict[TP, int | None] | None = None
 
     def _new_consumer_thread(self) -> RewindingConsumerThread:
         return RewindingConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -105,10 +119,54 @@ class RewindingConsumer(aiokafka_driver.Consumer):
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
         changelogs = self.app.tables.changelog_topics
-        self._fence.aimed(
-            {tp: offset or 0 for tp, offset in committed.items() if tp.topic not in changelogs}
-        )
+        sought = {tp: offset or 0 for tp, offset in committed.items() if tp.topic not in changelogs}
+        self._fence.aimed(sought)
+        # the broker's word is the belief now: Faust's perform_seek keeps a stale belief for a
+        # partition the group never committed (agents/commit_ledger.py)
+        for tp in sought:
+            if not committed[tp]:
+                self._committed_offset[tp] = None
+        self._refused.forget(sought)
         return committed
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        did_commit: bool = await super()._commit(offsets)
+        if not did_commit:  # Faust records `offsets` as committed right after this returns
+            self._belief_at_refusal = {tp: self._committed_offset.get(tp) for tp in offsets}
+        return did_commit
+
+    async def _commit_offsets(
+        self, offsets: Mapping[TP, int], start_new_transaction: bool = True
+    ) -> bool:
+        """Faust's commit, except that a commit the broker refused is not believed done: the
+        offsets it named are tried again by the next commit (agents/commit_ledger.py)."""
+        self._belief_at_refusal = None
+        did_commit: bool = await super()._commit_offsets(
+            offsets, start_new_transaction=start_new_transaction
+        )
+        refused, self._belief_at_refusal = self._belief_at_refusal, None
+        if refused is not None:
+            assigned = self.assignment()
+            for tp, belief in refused.items():
+                if tp in assigned:
+                    self._committed_offset[tp] = belief
+                else:  # revoked meanwhile: Faust had forgotten it, the update wrote it back
+                    self._committed_offset.pop(tp, None)
+            retry = {tp: offsets[tp] for tp in refused if tp in assigned}
+            self._refused.refused(retry)
+            log.warning("the broker refused a commit of %d partition(s): trying again", len(retry))
+        elif did_commit:
+            self._refused.committed(offsets)
+        return did_commit
+
+    def _filter_committable_offsets(self, tps: Any) -> dict[TP, int]:
+        tps = list(tps)
+        offsets: dict[TP, int] = super()._filter_committable_offsets(tps)
+        if not self._refused:
+            return offsets
+        return self._refused.merged_into(
+            offsets, assigned=set(tps) & self.assignment(), worth_committing=self._should_commit
+        )
 
     def _delivered(self, tp: TP, offset: int) -> None:
         """A record went into a stream's queue: its offset is in flight until acknowledged."""
@@ -194,7 +252,8 @@ class RewindingConsumer(aiokafka_driver.Consumer):
                 f"{tp.topic}:{tp.partition} committed={self._committed_offset.get(tp)} "
                 f"read={self._read_offset.get(tp)} acked={len(acked)}{acked[:5]} gaps={gaps[:5]} "
                 f"in_flight={self._in_flight.describe(tp)} fence_target={self._fence.target(tp)} "
-                f"reseek={tp in self._to_reseek} position={self._thread_position(tp)}"
+                f"reseek={tp in self._to_reseek} position={self._thread_position(tp)} "
+                f"refused={self._refused.describe(tp)}"
             )
         return lines
 
@@ -212,6 +271,7 @@ class RewindingConsumer(aiokafka_driver.Consumer):
         self._fence.forget(revoked)
         self._to_reseek.difference_update(revoked)
         self._in_flight.forget(revoked)
+        self._refused.forget(revoked)
         await super().on_partitions_revoked(revoked)
 
 
