@@ -13,6 +13,7 @@ from prometheus_client import start_http_server
 
 from agents.app import create_app, table_changelogs
 from agents.ingest import preload_scorer
+from kesu.heap import limit_arenas, release_free_heap
 from kesu.logs import install_filter
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_named_topics, ensure_topics
@@ -62,11 +63,13 @@ def _exit_after_deadline() -> None:
 
 def run_worker(settings: Settings) -> None:
     """Create the topics and table changelogs if needed, then run the worker in the foreground."""
+    limit_arenas()  # before any thread starts (kesu/heap.py)
     ensure_topics(settings)
     settings.worker_state_dir.mkdir(parents=True, exist_ok=True)
     app: faust.App = create_app(settings)
     ensure_named_topics(settings, table_changelogs(app))
     log.info("scorer loaded in %.1f s", preload_scorer(settings))
+    release_free_heap()  # the scorer's load is a transient of ~250 MB
     if settings.worker_metrics_port:
         try:
             start_http_server(settings.worker_metrics_port, addr=settings.api_host)

@@ -111,10 +111,16 @@ def workers(
     partitions: int | None = None,
     bench_scores: Path | None = None,
     quiet_timers: bool = True,
+    **values: object,
 ) -> Candidate:
-    """`count` real `kesu worker` processes in one group (the namespace)."""
+    """`count` real `kesu worker` processes in one group (the namespace); `values` are settings."""
     settings = worker_settings(
-        cluster, namespace, data_dir, quiet_timers=quiet_timers, bench_scores=bench_scores
+        cluster,
+        namespace,
+        data_dir,
+        quiet_timers=quiet_timers,
+        bench_scores=bench_scores,
+        **values,
     )
     if partitions is not None:
         settings = settings.model_copy(update={"pipeline_partitions": partitions})
