@@ -141,11 +141,11 @@ BAD = [
         "categories.yaml: categories.weather",
     ),
     ("traditional term", "categories", "    售后: 3\n", "    售後服務: 3\n", "simplified"),
-    ("version mismatch", "cues", 'version: "2026.12.5"', 'version: "2026.01.4"', "version differs"),
+    ("version mismatch", "cues", 'version: "2026.12.6"', 'version: "2026.01.4"', "version differs"),
     (
         "bad version",
         "scoring",
-        'version: "2026.12.5"',
+        'version: "2026.12.6"',
         'version: "latest"',
         "scoring.yaml: version",
     ),
