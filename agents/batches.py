@@ -68,6 +68,7 @@ class _Output:
 @dataclass
 class _Fold:
     encode: Callable[[list[Any]], bytes]
+    max_items: int
     items: list[tuple[Any, faust.types.EventT]] = field(default_factory=list)
 
 
@@ -110,23 +111,30 @@ class Batch:
         self.outputs.append(_Output(topic, key, value, pairs, self.current))
 
     def send_folded(
-        self, topic: str, *, key: bytes, item: Any, encode: Callable[[list[Any]], bytes]
+        self,
+        topic: str,
+        *,
+        key: bytes,
+        item: Any,
+        encode: Callable[[list[Any]], bytes],
+        max_items: int = MAX_FOLDED,
     ) -> None:
         """Stage `item` for one record per topic, key and input partition of this batch:
         `encode` turns the items, in the order staged, into that record's value (at most
-        `MAX_FOLDED` items a record). One record where there were as many as items: each
-        costs a produce, a fetch and an acknowledgement whatever its size (issue #17)."""
+        `max_items` items a record: their largest size times it must fit the topic's 1 MB).
+        One record where there were as many as items: each costs a produce, a fetch and an
+        acknowledgement whatever its size (issue #17)."""
         if self.current is None:
             raise RuntimeError("a folded output belongs to an event")
         group = (topic, key, self.current.message.tp)
-        fold = self.folds.setdefault(group, _Fold(encode))
+        fold = self.folds.setdefault(group, _Fold(encode, max_items))
         fold.items.append((item, self.current))
 
     def seal(self) -> None:
         """Turn the staged folds into outputs (after the batch's other outputs)."""
         for (topic, key, _), fold in self.folds.items():
-            for start in range(0, len(fold.items), MAX_FOLDED):
-                chunk = fold.items[start : start + MAX_FOLDED]
+            for start in range(0, len(fold.items), fold.max_items):
+                chunk = fold.items[start : start + fold.max_items]
                 value = fold.encode([item for item, _ in chunk])
                 self.outputs.append(_Output(topic, key, value, None, chunk[-1][1]))
         self.folds.clear()

@@ -8,7 +8,8 @@ entry plus one entry per incident, held key and route, so an input rewrites only
 changed), calls complaints.group_stage.advance, sends the parent signals to the engine (keyed
 by the parent's case) and stores the changed entries. Reports are rare next to contacts (a
 surging key reports each contact while it surges; an order a few times per delay); voices (one
-per negative text, for emerging issues, complaints/emerging_incidents.py) are not, so the book
+per negative text, for emerging issues, complaints/emerging_incidents.py; ingest folds the
+voices of one batch and input partition into one `IssueVoices` record) are not, so the book
 is kept in memory between batches (rebuilt only when the table moved on without it: another
 worker had the partition, or a batch did not finish) and the grouper's groups are entries of
 their own, written only when changed (`GroupStep.writes`).
@@ -36,7 +37,7 @@ from complaints.rules import RuleBook
 from kesu.metrics import GROUPING_STEPS
 from kesu.settings import Settings
 from streams.codec import encode_record
-from streams.records import Tick
+from streams.records import IssueVoices, Tick
 from streams.topics import DLQ, GROUP_REPORTS, SIGNALS
 
 #: The one key of the reports topic and of the book's table entry.
@@ -49,6 +50,14 @@ GENERATION_ENTRY = "generation"
 _INPUT: TypeAdapter[GroupInput] = TypeAdapter(
     Annotated[GroupInput, Field(union_mode="left_to_right")]
 )
+
+
+def inputs_of(value: bytes) -> tuple[GroupInput, ...]:
+    """The inputs of one reports record: the voices of one ingest batch (`IssueVoices`), or
+    one surge report, delay signal, tick or (written by an earlier version) voice."""
+    if value.startswith(b'{"voices"'):
+        return IssueVoices.model_validate_json(value).voices
+    return (_INPUT.validate_json(value),)
 
 
 def register(
@@ -95,8 +104,17 @@ def register(
         )
 
     def handle(event: faust.types.EventT, batch: Batch) -> None:
-        message = event.message
-        item: GroupInput = _INPUT.validate_json(message.value or b"")
+        items = inputs_of(event.message.value or b"")
+        failed: Exception | None = None
+        for item in items:
+            try:
+                step_one(item, batch)
+            except Exception as exc:  # the record's other voices still count
+                failed = failed or exc
+        if failed is not None:  # the record is a dead letter whole (its voices replay as seen)
+            raise failed
+
+    def step_one(item: GroupInput, batch: Batch) -> None:
         book = batch.memo.get("book")
         if book is None:
             book = load(batch)

@@ -14,7 +14,8 @@ does what four hops did before (validate, dedupe, assess, and the logistics/chur
    read); a customer's contact scored and keyed by its case (`kesu.assessments`), and, when
    negative, once per surge key it counts toward (`kesu.surge.contacts`, compact and folded:
    one record per key and input partition of a batch) and once, as a masked
-   voice, to the grouping stage for emerging issues (`kesu.grouping.reports`); a shipment
+   voice, to the grouping stage for emerging issues (`kesu.grouping.reports`, folded the same
+   way: one `IssueVoices` record per input partition of a batch); a shipment
    change keyed by its order (`kesu.logistics.changes`); an activity keyed by its customer
    (`kesu.churn.activity`). The id is marked seen once those are acknowledged (agents/batches),
    so a crash in between re-sends (at-least-once), it never loses.
@@ -48,6 +49,8 @@ from kesu.settings import Settings
 from streams.codec import Limits, Rejection, decode_event, decode_valid, encode_record
 from streams.records import (
     CustomerActivity,
+    IssueVoice,
+    IssueVoices,
     LogisticsChange,
     RejectReason,
     Source,
@@ -135,7 +138,13 @@ def register(
                     SURGE_CONTACTS_COUNTED.labels(surge_key.partition(":")[0]).inc()
                 voice = voice_for(contact, rules) if emerging else None
                 if voice is not None:  # emerging issues (agents/grouping.py)
-                    batch.send(group_reports, key=GROUPS_KEY, value=encode_record(voice))
+                    batch.send_folded(
+                        group_reports,
+                        key=GROUPS_KEY,
+                        item=voice,
+                        encode=_voices_record,
+                        max_items=VOICES_PER_RECORD,
+                    )
                 score = contact.assessment
                 CONTACTS_ASSESSED.labels(
                     contact.source.value,
@@ -254,6 +263,14 @@ def seen_changelog_config(settings: Settings) -> dict[str, str]:
 
 def _surge_record(contacts: list[SurgeContact]) -> bytes:
     return encode_record(SurgeContacts(contacts=tuple(contacts)))
+
+
+#: A voice is at most ~6.5 KB (2,000 masked characters): 64 stay well inside a 1 MB record.
+VOICES_PER_RECORD = 64
+
+
+def _voices_record(voices: list[IssueVoice]) -> bytes:
+    return encode_record(IssueVoices(voices=tuple(voices)))
 
 
 def _origin_text(message: faust.types.Message) -> str:

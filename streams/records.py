@@ -993,6 +993,13 @@ class IssueVoice(Frozen):
     )
 
 
+class IssueVoices(Frozen):
+    """The voices of one ingest batch and input partition, in the order ingest handled them:
+    one grouping-stage record where there were as many as negative texts (issue #17)."""
+
+    voices: tuple[IssueVoice, ...] = Field(min_length=1)
+
+
 class GroupNotice(Frozen):
     """A parent incident ended: what becomes of its members in one member case.
 

@@ -19,6 +19,7 @@ from streams.records import (
     DelayMapEntry,
     GroupNotice,
     IssueVoice,
+    IssueVoices,
     LogisticsChange,
     Signal,
     Silence,
@@ -193,7 +194,8 @@ GROUP_REPORTS = TopicSpec(
     retention=timedelta(days=7),
     key="the constant 'groups'",
     value=f"{SurgeReport.__name__} from a surge key, a logistics_delay {Signal.__name__} of one order, "
-    f"or an {IssueVoice.__name__} (a negative text, masked) for emerging issues",
+    f"or {IssueVoices.__name__} (the negative texts of one ingest batch, masked; older records: "
+    f"one {IssueVoice.__name__}) for emerging issues",
 )
 LIFECYCLE = TopicSpec(
     stage="alerts",

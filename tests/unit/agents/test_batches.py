@@ -138,6 +138,14 @@ class TestFolding:
             str(n).encode() for n in range(total)
         ]
 
+    def test_a_fold_may_set_its_own_cap(self) -> None:
+        batch = _batch(Producer())
+        batch.current = FakeEvent()  # type: ignore[assignment]
+        for number in range(7):
+            batch.send_folded("t.v", key=b"k", item=str(number), encode=self._joined, max_items=3)
+        batch.seal()
+        assert [o.value for o in batch.outputs] == [b"0,1,2", b"3,4,5", b"6"]
+
     def test_a_folded_output_needs_an_event(self) -> None:
         with pytest.raises(RuntimeError, match="belongs to an event"):
             _batch(Producer()).send_folded("t", key=b"k", item="a", encode=self._joined)
