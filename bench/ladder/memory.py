@@ -12,7 +12,8 @@ id replaced in key and value), so every clone is a real record of the current co
 A worker is then started on the namespace with its timers every few seconds; once it is ready
 (recovery complete), every timer has built its in-memory due index from its table (as a real
 worker does after each rebalance) and it has idled a few seconds, its VmRSS (/proc/<pid>/status)
-is read five times and the median kept. The baseline is the same worker on an empty namespace.
+is read five times and the median kept. The baseline is the same worker on an empty namespace,
+started before and after each dimension; the deltas are taken from those runs' median.
 (Until 2026-12-07 the timers stayed off here, as in the drains, so the due indexes — ~20 MB per
 100k open clocks — and the rebuild's transient were left out of the figures.)
 """
@@ -174,13 +175,23 @@ def measure_memory(
 ) -> dict[str, Any]:
     """RSS of an empty worker and of workers holding `sizes` of each dimension."""
     templates = harvest(cluster, warmup, logs=logs, work=work)
-    empty, ready, _ = _rss_of_worker(
-        cluster, fresh_namespace("m0"), logs=logs, work=work, fill=lambda: 0, idle=idle
-    )
-    progress(f"  empty worker: {empty / 1e6:.1f} MB RSS (ready in {ready:.1f} s)")
-    result: dict[str, Any] = {"empty_rss_mb": round(empty / 1e6, 1), "dimensions": {}}
+    empties: list[float] = []
+    rows_ready: dict[tuple[str, int], tuple[float, int]] = {}
+
+    def measure_empty() -> None:
+        rss, ready, _ = _rss_of_worker(
+            cluster, fresh_namespace("m0"), logs=logs, work=work, fill=lambda: 0, idle=idle
+        )
+        empties.append(rss)
+        progress(f"  empty worker: {rss / 1e6:.1f} MB RSS (ready in {ready:.1f} s)")
+
+    # An empty worker's own RSS moves by up to ~20 MB from one start to the next (the scorer's
+    # load, glibc's arenas): one is measured before and one after each dimension, and every
+    # delta is taken from their median, so one unusual start does not become the figure.
+    measure_empty()
+    measured: dict[str, list[float]] = {}
     for dimension in dimensions:
-        rows = []
+        measured[dimension] = []
         for size in sizes:
             namespace = fresh_namespace(f"m{dimension[:2]}")
 
@@ -194,6 +205,27 @@ def measure_memory(
             rss, ready, records = _rss_of_worker(
                 cluster, namespace, logs=logs, work=work, fill=fill, idle=idle
             )
+            measured[dimension].append(rss)
+            rows_ready[(dimension, size)] = (ready, records)
+            progress(
+                f"  {size:>7,} {dimension}: {rss / 1e6:.1f} MB RSS (recovered and ready in "
+                f"{ready:.1f} s)"
+            )
+        measure_empty()
+    empty = statistics.median(empties)
+    progress(
+        f"  empty worker, median of {len(empties)}: {empty / 1e6:.1f} MB RSS "
+        f"({min(empties) / 1e6:.1f}–{max(empties) / 1e6:.1f})"
+    )
+    result: dict[str, Any] = {
+        "empty_rss_mb": round(empty / 1e6, 1),
+        "empty_rss_mb_runs": [round(e / 1e6, 1) for e in empties],
+        "dimensions": {},
+    }
+    for dimension in dimensions:
+        rows = []
+        for size, rss in zip(sizes, measured[dimension], strict=True):
+            ready, records = rows_ready[(dimension, size)]
             per_100k = (rss - empty) / 1e6 * 100_000 / size
             rows.append(
                 {
@@ -207,8 +239,8 @@ def measure_memory(
                 }
             )
             progress(
-                f"  {size:>7,} {dimension}: {rss / 1e6:.1f} MB RSS, +{(rss - empty) / 1e6:.1f} MB "
-                f"= {per_100k:.1f} MB per 100k (recovered and ready in {ready:.1f} s)"
+                f"  {size:>7,} {dimension}: +{(rss - empty) / 1e6:.1f} MB "
+                f"= {per_100k:.1f} MB per 100k"
             )
         result["dimensions"][dimension] = rows
     result["templates"] = {d: len(t) for d, t in templates.items()}
