@@ -146,4 +146,4 @@ def _due(state: CaseState | None) -> float | None:
 
 
 def _as_json(state: Any) -> str:
-    return str(state.model_dump_json())
+    return str(state.stored())

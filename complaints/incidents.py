@@ -32,6 +32,11 @@ class CaseState(BaseModel):
     recent_inputs: tuple[str, ...] = ()
     next_due_at: datetime | None = None
 
+    def stored(self) -> str:
+        """The table entry: fields at their defaults left out, read back as the same state
+        (a quarter less JSON to write, recover, hold and parse per case: issue #17)."""
+        return self.model_dump_json(exclude_defaults=True)
+
     def alert(self, alert_id: str) -> Alert | None:
         return next((a for a in self.alerts if a.alert_id == alert_id), None)
 
