@@ -26,12 +26,15 @@ new one.
 
 from __future__ import annotations
 
+import json
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from hashlib import blake2b
+from itertools import chain
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from complaints.lexicon import GroupingRules, Lexicon
@@ -45,6 +48,7 @@ __all__ = [
     "Step",
     "Voice",
     "group_from_json",
+    "group_json",
     "group_to_json",
 ]
 
@@ -56,8 +60,10 @@ _KEEP = re.compile(r"[\u4e00-\u9fffa-z]+")
 _BANDS = 8  # SimHash bands of 8 bits: two fingerprints within 7 bits share at least one band
 _MAX_FINGERPRINTS = 16
 _K = TypeVar("_K")
+_WORD = (1 << 64) - 1  # n mod 2**64-1 sums the 64-bit words of n (see _majority_bits)
 _SYMPTOM = "s:"  # a symptom class (grouping.yaml `symptoms`)
 _THING = "n:"  # a thing named (grouping.yaml `things`, domains.yaml nouns); bigrams carry no prefix
+_TERMS = (_SYMPTOM, _THING)
 
 
 class Voice(NamedTuple):
@@ -118,6 +124,12 @@ class _Group:
     _profile_of: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _terms: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _weight_total: float = field(default=0.0, repr=False, compare=False)
+    # Pieces of its JSON text (`group_json`, not stored; issue #17: a group was re-encoded
+    # whole at every voice it took): each customer's pair, kept in the order of `customers`
+    # by `Grouper._update` (their only writer), and (texts, features, examples) as they were
+    # when `texts` had that value (they change only when a text joins and `texts` grows).
+    _customers_json: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _texts_json: tuple[int, str, str] | None = field(default=None, repr=False, compare=False)
 
     def profile(self, term_weight: float) -> tuple[frozenset[str], float]:
         """The typical features' terms and their total weight (terms weigh `term_weight`)."""
@@ -174,6 +186,38 @@ def group_to_json(group: _Group) -> dict[str, Any]:
         "announced": group.announced,
         "examples": group.examples,
     }
+
+
+def group_json(group: _Group) -> str:
+    """`group_to_json(group)` as compact JSON text, exactly as ``json.dumps(data,
+    ensure_ascii=False, separators=(",", ":"))`` writes it, from pieces kept on the group."""
+    cached = group._texts_json
+    if cached is None or cached[0] != group.texts:
+        features = {
+            "counts": group.counts,
+            "typical": sorted(group.typical),
+            "fingerprints": group.fingerprints,
+        }
+        cached = (group.texts, _compact(features)[1:-1], _compact(group.examples))
+        group._texts_json = cached
+    pairs = group._customers_json
+    customers = group.customers
+    if len(pairs) != len(customers) or (
+        pairs and next(reversed(pairs)) != next(reversed(customers))
+    ):
+        pairs = {who: _compact([who, at.isoformat()]) for who, at in customers.items()}
+        group._customers_json = pairs
+    return (
+        f'{{"id":{_compact(group.id)},"first_seen":"{group.first_seen.isoformat()}",'
+        f'"last_seen":"{group.last_seen.isoformat()}","texts":{group.texts:d},'
+        f'"voices":{group.voices:d},"copies":{group.copies:d},{cached[1]},'
+        f'"customers":[{",".join(pairs.values())}],"announced":{group.announced:d},'
+        f'"examples":{cached[2]}}}'
+    )
+
+
+#: json.dumps(…, ensure_ascii=False, separators=(",", ":")), without a new encoder per call.
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def group_from_json(data: dict[str, Any]) -> _Group:
@@ -245,30 +289,24 @@ class Grouper:
         for m in self._terms.finditer(core):
             for feature in self._named[m.group()]:
                 out[feature] = self.rules.term_weight
-        for i in range(len(core) - 1):
-            gram = core[i : i + 2]
-            if gram not in self._stop:
-                out.setdefault(gram, 1.0)
+        stop = self._stop  # bigrams carry no prefix: none is a term already in `out`
+        grams = [core[i : i + 2] for i in range(len(core) - 1)]
+        out.update(dict.fromkeys([gram for gram in grams if gram not in stop], 1.0))
         return out
 
     def fingerprint(self, core: str) -> int:
-        """64-bit SimHash of the character shingles of `core` (0 for an empty text)."""
+        """64-bit SimHash of the character shingles of `core` (0 for an empty text).
+
+        A bit is set where more shingles' 8-byte blake2b digests have it set than not. Counted
+        without a loop over bits (issue #17: a 64-character string per shingle and a count per
+        bit column was a sixth of the grouping stage): see `_majority_bits`.
+        """
         k = self.rules.shingle
         shingles = {core[i : i + k] for i in range(max(1, len(core) - k + 1))} if core else set()
         if not shingles:
             return 0
-        # A bit is set where more shingles' hashes have it set than not: counted per bit
-        # column of the hashes' binary digits (bit 63 first), not per shingle and bit.
-        digits = [
-            format(int.from_bytes(blake2b(s.encode(), digest_size=8).digest(), "big"), "064b")
-            for s in shingles
-        ]
-        half = len(digits)
-        fp = 0
-        for position, column in enumerate(zip(*digits, strict=True)):
-            if 2 * column.count("1") > half:
-                fp |= 1 << (63 - position)
-        return fp
+        digests = b"".join([blake2b(s.encode(), digest_size=8).digest() for s in shingles])
+        return _majority_bits(int.from_bytes(digests, "big"), len(shingles))
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -324,45 +362,82 @@ class Grouper:
                 _unindex(state.by_band, band, group.id)
 
     def _copy_of(self, state: GroupingState, fp: int) -> str | None:
+        """The group holding a fingerprint within `duplicate_bits` of `fp` (the least id)."""
         if fp == 0:
             return None
         limit = self.rules.duplicate_bits
-        candidates = sorted({g for band in _bands(fp) for g in state.by_band.get(band, ())})
+        indexed = [ids for band in _bands(fp) if (ids := state.by_band.get(band))]
+        if _BANDS - limit >= 2:  # at most `limit` bands differ: a copy's group is in two sets
+            candidates: set[str] = set()
+            for i, ids in enumerate(indexed):
+                for more in indexed[i + 1 :]:
+                    candidates |= ids & more
+        else:
+            candidates = set().union(*indexed)
+        found = None
+        groups = state.groups
         for gid in candidates:
-            if any((fp ^ other).bit_count() <= limit for other in state.groups[gid].fingerprints):
-                return gid
-        return None
+            if found is not None and gid >= found:
+                continue
+            for known in groups[gid].fingerprints:
+                if (fp ^ known).bit_count() <= limit:
+                    found = gid
+                    break
+        return found
 
     def _best(
         self, state: GroupingState, feats: dict[str, float]
     ) -> tuple[str | None, float, tuple[str, ...]]:
-        """The group whose typical features `feats` share most, if similar enough."""
+        """The group whose typical features `feats` share most, if similar enough.
+
+        The 32 groups sharing most features are judged, most first (then by id). Per group only
+        numbers are needed: how many features it shares (`hits`: the index holds the typical
+        ones), which of them are terms (few), and its typical weight (cached per group). A
+        feature weighs `term_weight` or 1, so the shared weight is counted, not summed over a
+        set (equal: exact binary fractions such as 3.0 sum exactly in any order).
+        """
         rules = self.rules
-        hits: dict[str, int] = {}
-        for feature in feats:
-            for gid in state.by_feature.get(feature, ()):
-                hits[gid] = hits.get(gid, 0) + 1
-        best: tuple[str | None, float, tuple[str, ...]] = (None, 0.0, ())
-        mine = {f for f in feats if _is_term(f)}
+        by_feature = state.by_feature
+        hits = Counter(chain.from_iterable([ids for f in feats if (ids := by_feature.get(f))]))
+        if not hits:
+            return None, 0.0, ()
+        if len(hits) > 32:
+            floor = sorted(hits.values(), reverse=True)[31]
+            ranked = sorted([(-n, gid) for gid, n in hits.items() if n >= floor])[:32]
+        else:
+            ranked = sorted([(-n, gid) for gid, n in hits.items()])
+        weight = rules.term_weight
+        min_terms, term_similarity = rules.min_shared_terms, rules.term_similarity
+        join_similarity = rules.join_similarity
+        mine = frozenset(f for f in feats if f[:2] in _TERMS)
+        symptoms = frozenset(f for f in mine if f.startswith(_SYMPTOM))
         own = sum(feats.values())
-        for gid in sorted(hits, key=lambda g: (-hits[g], g))[:32]:
-            group = state.groups[gid]
-            typical = group.typical
-            shared = typical & feats.keys()
-            theirs, total = group.profile(rules.term_weight)
+        groups = state.groups
+        best_id: str | None = None
+        best_score = 0.0
+        for negative, gid in ranked:
+            group = groups[gid]
+            if group._profile_of is group.typical:  # as group.profile(weight), inlined
+                theirs, total = group._terms, group._weight_total
+            else:
+                theirs, total = group.profile(weight)
             both = mine & theirs
-            common = len(both) if any(f.startswith(_SYMPTOM) for f in both) else 0
-            terms = common / min(len(mine), len(theirs)) if common else 0.0
-            inter = sum(feats[f] for f in shared)
-            union = own + total - sum(self._weight(f) for f in shared)
+            shared_terms = len(both)
+            if shared_terms and not symptoms.isdisjoint(both):
+                terms = shared_terms / min(len(mine), len(theirs))
+                by_terms = shared_terms >= min_terms and terms >= term_similarity
+            else:  # no symptom in common: no issue in common
+                terms = 0.0
+                by_terms = min_terms <= 0 and terms >= term_similarity
+            inter = weight * shared_terms + (-negative - shared_terms)
+            union = own + total - inter
             words = inter / union if union else 0.0
-            similar = (common >= rules.min_shared_terms and terms >= rules.term_similarity) or (
-                words >= rules.join_similarity
-            )
-            score = max(terms, words)
-            if similar and score > best[1]:
-                best = (gid, score, _shown(shared))
-        return best
+            score = terms if terms > words else words
+            if (by_terms or words >= join_similarity) and score > best_score:
+                best_id, best_score = gid, score
+        if best_id is None:
+            return None, 0.0, ()
+        return best_id, best_score, _shown(groups[best_id].typical & feats.keys())
 
     def _weight(self, feature: str) -> float:
         return self.rules.term_weight if _is_term(feature) else 1.0
@@ -381,10 +456,18 @@ class Grouper:
         group.last_seen = now
         state.groups.move_to_end(group.id)
         group.voices += 1
+        pairs = group._customers_json
+        if len(pairs) != len(group.customers):  # not kept alongside: group_json rebuilds it
+            pairs.clear()
         group.customers.pop(voice.customer, None)
         group.customers[voice.customer] = now
+        if pairs or len(group.customers) == 1:
+            pairs.pop(voice.customer, None)
+            pairs[voice.customer] = _compact([voice.customer, now.isoformat()])
         while len(group.customers) > rules.max_voices:
             group.customers.popitem(last=False)
+            if pairs:
+                del pairs[next(iter(pairs))]
         if copy:
             group.copies += 1
             return
@@ -403,11 +486,10 @@ class Grouper:
             ]
             group.counts = dict(kept)
         floor = max(1.0, rules.typical_share * group.texts)
-        ranked = sorted(
-            (f for f, n in group.counts.items() if n >= floor),
-            key=lambda f: (-group.counts[f], not _is_term(f), f),
-        )
-        typical = frozenset(ranked[: rules.max_typical])
+        ranked = sorted((-n, f[:2] not in _TERMS, f) for f, n in group.counts.items() if n >= floor)
+        typical = frozenset(f for _, _, f in ranked[: rules.max_typical])
+        if typical == group.typical:  # the same object stays: its profile stays cached
+            return
         for feature in group.typical - typical:
             _unindex(state.by_feature, feature, group.id)
         for feature in typical - group.typical:
@@ -439,6 +521,31 @@ class Grouper:
         )
 
 
+def _majority_bits(digests: int, n: int) -> int:
+    """The bits set in more than half of the `n` 64-bit words of `digests`.
+
+    For n < 255: the words masked to one bit of every byte (bit p of each) and summed, as
+    ``digests mod 2**64-1`` sums the words of a number, give per byte the count of words with
+    that bit (at most 254: no carry into the next byte); one table turns a count into 1 or 0.
+    """
+    if n >= 255:  # longer texts: one masked popcount per bit
+        every = int.from_bytes((b"\x00" * 7 + b"\x01") * n, "big")
+        return sum(1 << p for p in range(64) if 2 * (digests & (every << p)).bit_count() > n)
+    lows = int.from_bytes(b"\x01" * (8 * n), "big")
+    over = _majority_table(n)
+    fp = 0
+    for p in range(8):
+        counts = ((digests >> p & lows) % _WORD).to_bytes(8, "little")
+        fp |= int.from_bytes(counts.translate(over), "little") << p
+    return fp
+
+
+@lru_cache(maxsize=256)
+def _majority_table(n: int) -> bytes:
+    """Byte value c -> 1 when c is more than half of `n`, else 0 (a bytes.translate table)."""
+    return bytes(1 if 2 * c > n else 0 for c in range(256))
+
+
 def _group_id(voice: Voice, now: datetime) -> str:
     digest = blake2b(f"{voice.event_id}|{now.isoformat()}".encode(), digest_size=8).hexdigest()
     return f"issue:{digest}"
@@ -463,4 +570,4 @@ def _shown(features: frozenset[str] | set[str], order: list[str] | None = None) 
 
 
 def _is_term(feature: str) -> bool:
-    return feature[:2] in (_SYMPTOM, _THING)
+    return feature[:2] in _TERMS
