@@ -174,8 +174,17 @@ def _with_member(
 
 
 def _taken(book: GroupBook, but: str | None = None) -> frozenset[str]:
-    """Cases that are members of an open incident (other than `but`)."""
-    return frozenset().union(*(i.cases for i in book.incidents if i.incident_id != but))
+    """Cases that are members of an open incident (other than `but`).
+
+    Remembered for the book's incidents (a tuple of frozen incidents: the same tuple, the same
+    cases): most voices change no incident, and the union was rebuilt per voice (issue #17).
+    """
+    memo = book.issues.taken_memo
+    if memo is not None and memo[0] is book.incidents and memo[1] == but:
+        return memo[2]
+    taken = frozenset().union(*(i.cases for i in book.incidents if i.incident_id != but))
+    book.issues.taken_memo = (book.incidents, but, taken)
+    return taken
 
 
 def _open(

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from complaints.similar import GroupingState, group_from_json, group_json
 from streams.records import GroupMember
@@ -48,6 +49,10 @@ class IssueState:
     _recent_ids: set[str] = field(default_factory=set, repr=False)
     _recent_sizes: deque[int] = field(default_factory=deque, repr=False)
     _recent_text: str = field(default="", repr=False)
+    #: (the book's incidents, but, the cases they hold): emerging_incidents._taken's last answer
+    taken_memo: tuple[tuple[Any, ...], str | None, frozenset[str]] | None = field(
+        default=None, repr=False
+    )
     #: group id -> (the tail last written, id of each of its members -> the member's JSON)
     _tail_json: dict[str, tuple[tuple[GroupMember, ...], dict[int, str]]] = field(
         default_factory=dict, repr=False

@@ -125,11 +125,17 @@ class _Group:
     _terms: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _weight_total: float = field(default=0.0, repr=False, compare=False)
     # Pieces of its JSON text (`group_json`, not stored; issue #17: a group was re-encoded
-    # whole at every voice it took): each customer's pair, kept in the order of `customers`
-    # by `Grouper._update` (their only writer), and (texts, features, examples) as they were
-    # when `texts` had that value (they change only when a text joins and `texts` grows).
+    # whole at every voice it took). Each customer's pair and each count's `"feature":n`, kept
+    # in the order of `customers` and of `counts` by `Grouper._update` (their only writer; a
+    # `counts` replaced by another dict is re-encoded); `typical` as JSON for that frozenset;
+    # `fingerprints` and `examples` (appended to only) as JSON for their lengths.
     _customers_json: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    _texts_json: tuple[int, str, str] | None = field(default=None, repr=False, compare=False)
+    _counts_json: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _counts_of: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _typical_json: tuple[frozenset[str], str] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _lists_json: tuple[int, int, str, str] | None = field(default=None, repr=False, compare=False)
 
     def profile(self, term_weight: float) -> tuple[frozenset[str], float]:
         """The typical features' terms and their total weight (terms weigh `term_weight`)."""
@@ -191,15 +197,24 @@ def group_to_json(group: _Group) -> dict[str, Any]:
 def group_json(group: _Group) -> str:
     """`group_to_json(group)` as compact JSON text, exactly as ``json.dumps(data,
     ensure_ascii=False, separators=(",", ":"))`` writes it, from pieces kept on the group."""
-    cached = group._texts_json
-    if cached is None or cached[0] != group.texts:
-        features = {
-            "counts": group.counts,
-            "typical": sorted(group.typical),
-            "fingerprints": group.fingerprints,
-        }
-        cached = (group.texts, _compact(features)[1:-1], _compact(group.examples))
-        group._texts_json = cached
+    pieces = group._counts_json
+    if group._counts_of is group.counts and len(pieces) == len(group.counts):
+        counts = f"{{{','.join(pieces.values())}}}"
+    elif group.texts < 3:  # a new group (most are): one encoding, no pieces
+        counts = _compact(group.counts)
+    else:  # a group that grows: its counts kept as pieces from now on
+        pieces = {f: f"{_compact(f)}:{n:d}" for f, n in group.counts.items()}
+        group._counts_json, group._counts_of = pieces, group.counts
+        counts = f"{{{','.join(pieces.values())}}}"
+    typical = group._typical_json
+    if typical is None or typical[0] is not group.typical:
+        typical = (group.typical, _compact(sorted(group.typical)))
+        group._typical_json = typical
+    lists = group._lists_json
+    if lists is None or lists[:2] != (len(group.fingerprints), len(group.examples)):
+        fingerprints, examples = group.fingerprints, group.examples
+        lists = (len(fingerprints), len(examples), _compact(fingerprints), _compact(examples))
+        group._lists_json = lists
     pairs = group._customers_json
     customers = group.customers
     if len(pairs) != len(customers) or (
@@ -210,9 +225,10 @@ def group_json(group: _Group) -> str:
     return (
         f'{{"id":{_compact(group.id)},"first_seen":"{group.first_seen.isoformat()}",'
         f'"last_seen":"{group.last_seen.isoformat()}","texts":{group.texts:d},'
-        f'"voices":{group.voices:d},"copies":{group.copies:d},{cached[1]},'
+        f'"voices":{group.voices:d},"copies":{group.copies:d},'
+        f'"counts":{counts},"typical":{typical[1]},"fingerprints":{lists[2]},'
         f'"customers":[{",".join(pairs.values())}],"announced":{group.announced:d},'
-        f'"examples":{cached[2]}}}'
+        f'"examples":{lists[3]}}}'
     )
 
 
@@ -478,16 +494,27 @@ class Grouper:
             group.fingerprints.append(fp)
             for band in _bands(fp):
                 state.by_band.setdefault(band, set()).add(group.id)
-        for feature in feats:
-            group.counts[feature] = group.counts.get(feature, 0) + 1
+        counts = group.counts
+        pieces = group._counts_json  # kept alongside when it is `counts`' (see group_json)
+        if group._counts_of is counts and len(pieces) == len(counts):
+            for feature in feats:
+                n = counts[feature] = counts.get(feature, 0) + 1
+                pieces[feature] = f"{_compact(feature)}:{n:d}"
+        else:
+            for feature in feats:
+                counts[feature] = counts.get(feature, 0) + 1
         if len(group.counts) > 4 * rules.max_typical:  # bounded: keep the most shared features
             kept = sorted(group.counts.items(), key=lambda kv: (-kv[1], kv[0]))[
                 : 2 * rules.max_typical
             ]
             group.counts = dict(kept)
         floor = max(1.0, rules.typical_share * group.texts)
-        ranked = sorted((-n, f[:2] not in _TERMS, f) for f, n in group.counts.items() if n >= floor)
-        typical = frozenset(f for _, _, f in ranked[: rules.max_typical])
+        shared = [f for f, n in group.counts.items() if n >= floor]
+        if len(shared) > rules.max_typical:  # the most shared, terms first, then by name
+            counts = group.counts
+            ranked = sorted([(-counts[f], f[:2] not in _TERMS, f) for f in shared])
+            shared = [f for _, _, f in ranked[: rules.max_typical]]
+        typical = frozenset(shared)
         if typical == group.typical:  # the same object stays: its profile stays cached
             return
         for feature in group.typical - typical:
