@@ -117,14 +117,16 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
         intensity=voice.intensity,
         keys=voice.keys,
     )
-    incident = next((i for i in book.incidents if i.incident_id == group_id), None)
+    held = issues.held
+    held.update(book.incidents)
+    incident = held.by_name.get(group_id)
     if incident is not None:
         book, signals, why = _grow(book, incident, member, now, rules)
         return _done(book, (*closed, *signals), why if signals or not closed else reason)
     tail = _with_member(issues.tails.get(group_id, ()), member, policy.member_tail)
     issues.tails[group_id] = tail
-    taken = _taken(book)
-    fresh = tuple(m for m in tail if m.at >= now - policy.window and m.case_key not in taken)
+    holders = held.holders  # cases members of an open incident
+    fresh = tuple(m for m in tail if m.at >= now - policy.window and m.case_key not in holders)
     if len(fresh) < policy.open_customers:
         issues.qualified.pop(group_id, None)
         recent = sum(1 for m in tail if m.at >= now - policy.window)
@@ -173,20 +175,6 @@ def _with_member(
     return (*kept, member)[-bound:]
 
 
-def _taken(book: GroupBook, but: str | None = None) -> frozenset[str]:
-    """Cases that are members of an open incident (other than `but`).
-
-    Remembered for the book's incidents (a tuple of frozen incidents: the same tuple, the same
-    cases): most voices change no incident, and the union was rebuilt per voice (issue #17).
-    """
-    memo = book.issues.taken_memo
-    if memo is not None and memo[0] is book.incidents and memo[1] == but:
-        return memo[2]
-    taken = frozenset().union(*(i.cases for i in book.incidents if i.incident_id != but))
-    book.issues.taken_memo = (book.incidents, but, taken)
-    return taken
-
-
 def _open(
     book: GroupBook,
     group_id: str,
@@ -215,7 +203,10 @@ def _grow(
     book: GroupBook, incident: Incident, member: GroupMember, now: datetime, rules: RuleBook
 ) -> tuple[GroupBook, tuple[Signal, ...], Grouped]:
     """A voice of an open issue: a new case joins (unless another incident holds it)."""
-    if member.case_key in incident.cases or member.case_key in _taken(book, incident.incident_id):
+    held = book.issues.held
+    held.update(book.incidents)
+    # In this incident, or held by another (a case not in this one counts others only).
+    if member.case_key in held.cases_of(incident) or member.case_key in held.holders:
         return book, (), Grouped.ABSORBED
     members = (*incident.members, *stripped((member,)))[: rules.grouping.max_members]
     incident = incident.model_copy(

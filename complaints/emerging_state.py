@@ -32,6 +32,49 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(eq=False)
+class HeldCases:
+    """The cases the book's open incidents hold, kept in step with `incidents` (derived).
+
+    Issue #17: per voice, the union of every open incident's cases was rebuilt (and each
+    incident's case set with it); with a hundred open parents that was a third of the stage.
+    Incidents are frozen, so one seen before (the same object) holds the same cases: when the
+    book's tuple changes, only the incidents that came or went are counted in or out.
+    """
+
+    incidents: tuple[Any, ...] = ()
+    #: id(incident) -> (the incident, its cases); the reference keeps the id unique
+    cases: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
+    holders: dict[str, int] = field(default_factory=dict)  # case -> incidents holding it
+    by_name: dict[str, Any] = field(default_factory=dict)  # incident id -> incident
+
+    def update(self, incidents: tuple[Any, ...]) -> None:
+        """Follow the book's incidents (`Incident`s: `.incident_id`, `.cases`)."""
+        if incidents is self.incidents:
+            return
+        now = {id(i): i for i in incidents}
+        for key in [k for k in self.cases if k not in now]:
+            _, cases = self.cases.pop(key)
+            for case in cases:
+                left = self.holders[case] - 1
+                if left:
+                    self.holders[case] = left
+                else:
+                    del self.holders[case]
+        for key, incident in now.items():
+            if key not in self.cases:
+                cases = incident.cases
+                self.cases[key] = (incident, cases)
+                for case in cases:
+                    self.holders[case] = self.holders.get(case, 0) + 1
+        self.by_name = {i.incident_id: i for i in incidents}
+        self.incidents = incidents
+
+    def cases_of(self, incident: Any) -> frozenset[str]:
+        """`incident.cases` (an incident of the tuple last followed)."""
+        return self.cases[id(incident)][1]
+
+
+@dataclass(eq=False)
 class IssueState:
     """The grouper's state plus, per group not yet an issue, its latest contacts (a tail)."""
 
@@ -49,10 +92,8 @@ class IssueState:
     _recent_ids: set[str] = field(default_factory=set, repr=False)
     _recent_sizes: deque[int] = field(default_factory=deque, repr=False)
     _recent_text: str = field(default="", repr=False)
-    #: (the book's incidents, but, the cases they hold): emerging_incidents._taken's last answer
-    taken_memo: tuple[tuple[Any, ...], str | None, frozenset[str]] | None = field(
-        default=None, repr=False
-    )
+    #: the book's open incidents as emerging_incidents reads them (derived, see `HeldCases`)
+    held: HeldCases = field(default_factory=lambda: HeldCases(), repr=False)
     #: group id -> (the tail last written, id of each of its members -> the member's JSON)
     _tail_json: dict[str, tuple[tuple[GroupMember, ...], dict[int, str]]] = field(
         default_factory=dict, repr=False

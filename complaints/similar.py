@@ -35,6 +35,7 @@ from datetime import datetime
 from functools import lru_cache
 from hashlib import blake2b
 from itertools import chain
+from json.encoder import encode_basestring
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from complaints.lexicon import GroupingRules, Lexicon
@@ -59,6 +60,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _KEEP = re.compile(r"[\u4e00-\u9fffa-z]+")
 _BANDS = 8  # SimHash bands of 8 bits: two fingerprints within 7 bits share at least one band
 _MAX_FINGERPRINTS = 16
+_DIGESTS_KEPT = 1 << 14  # shingle digests remembered (about 3 MB at most)
 _K = TypeVar("_K")
 _WORD = (1 << 64) - 1  # n mod 2**64-1 sums the 64-bit words of n (see _majority_bits)
 _SYMPTOM = "s:"  # a symptom class (grouping.yaml `symptoms`)
@@ -203,7 +205,7 @@ def group_json(group: _Group) -> str:
     elif group.texts < 3:  # a new group (most are): one encoding, no pieces
         counts = _compact(group.counts)
     else:  # a group that grows: its counts kept as pieces from now on
-        pieces = {f: f"{_compact(f)}:{n:d}" for f, n in group.counts.items()}
+        pieces = {f: f"{_quoted(f)}:{n:d}" for f, n in group.counts.items()}
         group._counts_json, group._counts_of = pieces, group.counts
         counts = f"{{{','.join(pieces.values())}}}"
     typical = group._typical_json
@@ -220,7 +222,7 @@ def group_json(group: _Group) -> str:
     if len(pairs) != len(customers) or (
         pairs and next(reversed(pairs)) != next(reversed(customers))
     ):
-        pairs = {who: _compact([who, at.isoformat()]) for who, at in customers.items()}
+        pairs = {who: f'[{_quoted(who)},"{at.isoformat()}"]' for who, at in customers.items()}
         group._customers_json = pairs
     return (
         f'{{"id":{_compact(group.id)},"first_seen":"{group.first_seen.isoformat()}",'
@@ -234,6 +236,8 @@ def group_json(group: _Group) -> str:
 
 #: json.dumps(…, ensure_ascii=False, separators=(",", ":")), without a new encoder per call.
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: A string as that encoder writes it (a key or a value): the encoder's own function.
+_quoted = encode_basestring
 
 
 def group_from_json(data: dict[str, Any]) -> _Group:
@@ -285,6 +289,8 @@ class Grouper:
             "|".join(re.escape(w) for w in sorted(named, key=len, reverse=True))
         )
         self._stop = frozenset(self.rules.stop_bigrams)
+        #: shingle -> its blake2b digest (issue #17: the same shingles recur across voices)
+        self._digests: dict[str, bytes] = {}
 
     # -- reading a text ----------------------------------------------------------------------
 
@@ -321,8 +327,16 @@ class Grouper:
         shingles = {core[i : i + k] for i in range(max(1, len(core) - k + 1))} if core else set()
         if not shingles:
             return 0
-        digests = b"".join([blake2b(s.encode(), digest_size=8).digest() for s in shingles])
-        return _majority_bits(int.from_bytes(digests, "big"), len(shingles))
+        known = self._digests
+        if len(known) > _DIGESTS_KEPT:  # bounded memory; the digests are the same either way
+            known.clear()
+        digests = []
+        for shingle in shingles:
+            digest = known.get(shingle)
+            if digest is None:
+                digest = known[shingle] = blake2b(shingle.encode(), digest_size=8).digest()
+            digests.append(digest)
+        return _majority_bits(int.from_bytes(b"".join(digests), "big"), len(shingles))
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -479,7 +493,7 @@ class Grouper:
         group.customers[voice.customer] = now
         if pairs or len(group.customers) == 1:
             pairs.pop(voice.customer, None)
-            pairs[voice.customer] = _compact([voice.customer, now.isoformat()])
+            pairs[voice.customer] = f'[{_quoted(voice.customer)},"{now.isoformat()}"]'
         while len(group.customers) > rules.max_voices:
             group.customers.popitem(last=False)
             if pairs:
@@ -499,7 +513,7 @@ class Grouper:
         if group._counts_of is counts and len(pieces) == len(counts):
             for feature in feats:
                 n = counts[feature] = counts.get(feature, 0) + 1
-                pieces[feature] = f"{_compact(feature)}:{n:d}"
+                pieces[feature] = f"{_quoted(feature)}:{n:d}"
         else:
             for feature in feats:
                 counts[feature] = counts.get(feature, 0) + 1
