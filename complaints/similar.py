@@ -606,8 +606,11 @@ def _unindex(index: dict[_K, set[str]], key: _K, gid: str) -> None:
 
 def _shown(features: frozenset[str] | set[str], order: list[str] | None = None) -> tuple[str, ...]:
     """Features as a person reads them: terms first (without their prefix), then bigrams."""
-    ranked = order if order is not None else sorted(features, key=lambda f: (not _is_term(f), f))
-    return tuple(dict.fromkeys(f[2:] if _is_term(f) else f for f in ranked if f in features))
+    if order is None:  # terms (things, then symptoms) by name, then bigrams by name
+        terms = [f[2:] for f in sorted([f for f in features if f[:2] in _TERMS])]
+        bigrams = sorted([f for f in features if f[:2] not in _TERMS])
+        return tuple(dict.fromkeys(terms + bigrams))
+    return tuple(dict.fromkeys(f[2:] if _is_term(f) else f for f in order if f in features))
 
 
 def _is_term(feature: str) -> bool:
