@@ -89,6 +89,20 @@ def grouper_for(policy: EmergingPolicy, lexicon: Lexicon | None = None) -> Group
     return Grouper(lexicon.model_copy(update={"grouping": decided}))
 
 
+_GROUPERS: dict[int, tuple[EmergingPolicy, Grouper]] = {}
+
+
+def _grouper(policy: EmergingPolicy) -> Grouper:
+    """`grouper_for(policy)`, found by the policy object itself (hashing the policy, as the
+    cache of grouper_for does, cost more per voice than several steps of the stage)."""
+    known = _GROUPERS.get(id(policy))
+    if known is None or known[0] is not policy:
+        if len(_GROUPERS) >= 8:
+            _GROUPERS.clear()
+        known = _GROUPERS[id(policy)] = (policy, grouper_for(policy))
+    return known[1]
+
+
 def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
     """Fold one voice into the book; the parent signals it calls for."""
     policy = rules.emerging
@@ -98,7 +112,7 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
     if issues.seen(voice.voice_id):
         return GroupStep(book, (), Grouped.DUPLICATE)
     now = max(voice.occurred_at, issues.watermark or voice.occurred_at)
-    grouper = grouper_for(policy)
+    grouper = _grouper(policy)
     step = grouper.add(issues.groups, Voice(voice.masked_text, voice.customer, voice.event_id), now)
     issues.remember(voice.voice_id, now)
     for gone in step.dropped:
@@ -251,6 +265,12 @@ def _close_quiet(
 ) -> tuple[GroupBook, tuple[Signal, ...]]:
     """Close the issues no new customer joined for `quiet_after`, or whose group is gone."""
     quiet = rules.emerging.quiet_after
+    held = book.issues.held
+    held.update(book.incidents)
+    if held.last_issue_update is None or (
+        now - held.last_issue_update < quiet and held.by_name.keys().isdisjoint(dropped)
+    ):  # no issue open, or none quiet and none forgotten (issue #17: per voice)
+        return book, ()
     signals = []
     for incident in [i for i in book.incidents if i.kind == "issue"]:
         ended = incident.incident_id in dropped or now - incident.updated_at >= quiet

@@ -46,6 +46,8 @@ class HeldCases:
     cases: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
     holders: dict[str, int] = field(default_factory=dict)  # case -> incidents holding it
     by_name: dict[str, Any] = field(default_factory=dict)  # incident id -> incident
+    #: the least `updated_at` of the open issues (None: no issue open): none is quiet before
+    last_issue_update: datetime | None = None
 
     def update(self, incidents: tuple[Any, ...]) -> None:
         """Follow the book's incidents (`Incident`s: `.incident_id`, `.cases`)."""
@@ -67,6 +69,9 @@ class HeldCases:
                 for case in cases:
                     self.holders[case] = self.holders.get(case, 0) + 1
         self.by_name = {i.incident_id: i for i in incidents}
+        self.last_issue_update = min(
+            (i.updated_at for i in incidents if i.kind == "issue"), default=None
+        )
         self.incidents = incidents
 
     def cases_of(self, incident: Any) -> frozenset[str]:

@@ -148,7 +148,13 @@ class TestHeldCases:
     def test_follows_incidents_that_come_change_and_go(self) -> None:
         """After each change of the book's incidents, the holders are the recount."""
         a, b = _incident("a", ["x", "y"]), _incident("b", ["y", "z"])
-        b2 = b.model_copy(update={"members": (*b.members, *_incident("b", ["w"]).members)})
+        a = a.model_copy(update={"updated_at": T0 + timedelta(minutes=5)})
+        b2 = b.model_copy(
+            update={
+                "members": (*b.members, *_incident("b", ["w"]).members),
+                "updated_at": T0 + timedelta(minutes=9),
+            }
+        )
         held = HeldCases()
         for incidents in [(a,), (a, b), (a, b2), (b2,), (), (b, a)]:
             held.update(incidents)
@@ -159,3 +165,4 @@ class TestHeldCases:
             assert held.holders == expected
             assert held.by_name == {i.incident_id: i for i in incidents}
             assert all(held.cases_of(i) == i.cases for i in incidents)
+            assert held.last_issue_update == min((i.updated_at for i in incidents), default=None)
