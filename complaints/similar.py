@@ -428,21 +428,36 @@ class Grouper:
         """
         rules = self.rules
         by_feature = state.by_feature
-        hits = Counter(chain.from_iterable([ids for f in feats if (ids := by_feature.get(f))]))
-        if not hits:
-            return None, 0.0, ()
-        if len(hits) > 32:
-            floor = sorted(hits.values(), reverse=True)[31]
-            ranked = sorted([(-n, gid) for gid, n in hits.items() if n >= floor])[:32]
-        else:
-            ranked = sorted([(-n, gid) for gid, n in hits.items()])
+        groups = state.groups
         weight = rules.term_weight
         min_terms, term_similarity = rules.min_shared_terms, rules.term_similarity
         join_similarity = rules.join_similarity
         mine = frozenset(f for f in feats if f[:2] in _TERMS)
         symptoms = frozenset(f for f in mine if f.startswith(_SYMPTOM))
         own = sum(feats.values())
-        groups = state.groups
+        # A group sharing fewer than `needed` features cannot be similar, so it cannot be
+        # chosen; and the groups that can are ranked before it. Only they are judged.
+        needed = _needed(len(feats), len(mine), bool(symptoms), own, rules)
+        if needed > len(feats):
+            return None, 0.0, ()
+        if needed >= 3:
+            # A group sharing `needed` of the features holds one of any len - needed + 1 of
+            # them: the groups of the rarest ones are the only candidates, counted exactly
+            # (the index holds each group's typical features, no more, no less).
+            indexed = sorted((len(by_feature.get(f, ())), f) for f in feats)
+            rarest = [by_feature[f] for size, f in indexed[: len(feats) - needed + 1] if size]
+            mine_all = frozenset(feats)
+            eligible = [
+                (-n, gid)
+                for gid in set().union(*rarest)
+                if (n := len(groups[gid].typical & mine_all)) >= needed
+            ]
+        else:
+            hits = Counter(chain.from_iterable([ids for f in feats if (ids := by_feature.get(f))]))
+            eligible = [(-n, gid) for gid, n in hits.items() if n >= needed]
+        if not eligible:
+            return None, 0.0, ()
+        ranked = sorted(eligible)[:32]
         best_id: str | None = None
         best_score = 0.0
         for negative, gid in ranked:
@@ -560,6 +575,27 @@ class Grouper:
             _shown(frozenset(ranked[:12]), ranked),
             tuple(group.examples),
         )
+
+
+def _needed(features: int, terms: int, symptom: bool, own: float, rules: GroupingRules) -> int:
+    """The fewest shared features a group needs to be similar to a text with `features`
+    features (`terms` of them terms, a symptom among them or not) weighing `own` in all.
+
+    The same issue takes `min_shared_terms` shared terms (at least one, a symptom); the same
+    words take a weighted Jaccard of `join_similarity`: the shared weight (at most
+    `term_weight` for each shared term, 1 for each other feature) over the union, which is
+    at least `own` (the group's typical weight includes the shared weight). Kept a hair
+    below the threshold, so rounding never drops a group that could pass.
+    """
+    by_terms = max(rules.min_shared_terms, 1) if symptom and terms >= rules.min_shared_terms else 0
+    target = rules.join_similarity * own * (1 - 1e-9)
+    extra = max(rules.term_weight - 1.0, 0.0)
+    shared = 1
+    while shared <= features and shared + extra * min(shared, terms) < target:
+        if by_terms and shared >= by_terms:
+            break
+        shared += 1
+    return shared
 
 
 def _majority_bits(digests: int, n: int) -> int:
