@@ -61,6 +61,7 @@ _KEEP = re.compile(r"[\u4e00-\u9fffa-z]+")
 _BANDS = 8  # SimHash bands of 8 bits: two fingerprints within 7 bits share at least one band
 _MAX_FINGERPRINTS = 16
 _DIGESTS_KEPT = 1 << 14  # shingle digests remembered (about 3 MB at most)
+_RARE_SHARE = 8  # candidates from the rarest features when their lists are 1/8 of all (speed)
 _K = TypeVar("_K")
 _WORD = (1 << 64) - 1  # n mod 2**64-1 sums the 64-bit words of n (see _majority_bits)
 _SYMPTOM = "s:"  # a symptom class (grouping.yaml `symptoms`)
@@ -440,20 +441,22 @@ class Grouper:
         needed = _needed(len(feats), len(mine), bool(symptoms), own, rules)
         if needed > len(feats):
             return None, 0.0, ()
-        if needed >= 3:
-            # A group sharing `needed` of the features holds one of any len - needed + 1 of
-            # them: the groups of the rarest ones are the only candidates, counted exactly
-            # (the index holds each group's typical features, no more, no less).
-            indexed = sorted((len(by_feature.get(f, ())), f) for f in feats)
-            rarest = [by_feature[f] for size, f in indexed[: len(feats) - needed + 1] if size]
+        # A group sharing `needed` of the features holds one of any len - needed + 1 of them:
+        # the groups of the rarest ones are the only candidates, each counted exactly (the
+        # index holds each group's typical features, no more, no less). Worth it when those
+        # groups are few next to all the index lists (an intersection costs some counts).
+        indexed = sorted([(len(by_feature.get(f, ())), f) for f in feats])
+        rare = indexed[: len(feats) - needed + 1]
+        if needed >= 3 and _RARE_SHARE * sum(s for s, _ in rare) < sum(s for s, _ in indexed):
             mine_all = frozenset(feats)
             eligible = [
                 (-n, gid)
-                for gid in set().union(*rarest)
+                for gid in set().union(*[by_feature[f] for size, f in rare if size])
                 if (n := len(groups[gid].typical & mine_all)) >= needed
             ]
         else:
-            hits = Counter(chain.from_iterable([ids for f in feats if (ids := by_feature.get(f))]))
+            lists = [by_feature[f] for size, f in indexed if size]
+            hits = Counter(chain.from_iterable(lists))
             eligible = [(-n, gid) for gid, n in hits.items() if n >= needed]
         if not eligible:
             return None, 0.0, ()
