@@ -183,7 +183,10 @@ class IssueState:
             or _JSON.encode(m.model_dump(mode="json", exclude_defaults=True))
             for m in tail
         }
-        self._tail_json[group_id] = (tail, texts)  # the tail keeps its members (and ids) alive
+        if len(tail) >= 2:  # kept once the tail grows (most groups never take a second voice)
+            self._tail_json[group_id] = (tail, texts)  # the tail keeps its members' ids unique
+        else:
+            self._tail_json.pop(group_id, None)
         return ",".join(texts[id(m)] for m in tail)
 
     def take_changes(self) -> dict[str, str | None]:

@@ -200,31 +200,34 @@ def group_to_json(group: _Group) -> dict[str, Any]:
 def group_json(group: _Group) -> str:
     """`group_to_json(group)` as compact JSON text, exactly as ``json.dumps(data,
     ensure_ascii=False, separators=(",", ":"))`` writes it, from pieces kept on the group."""
+    # A group that grows keeps its pieces; a new one (most are, and most never take another
+    # voice) is encoded in one go and keeps nothing (memory: thousands of groups are held).
+    keep = group.texts >= 3 or group.voices >= 3
     pieces = group._counts_json
     if group._counts_of is group.counts and len(pieces) == len(group.counts):
         counts = f"{{{','.join(pieces.values())}}}"
-    elif group.texts < 3:  # a new group (most are): one encoding, no pieces
+    elif not keep:
         counts = _compact(group.counts)
-    else:  # a group that grows: its counts kept as pieces from now on
+    else:  # kept as pieces from now on (Grouper._update keeps them in step)
         pieces = {f: f"{_quoted(f)}:{n:d}" for f, n in group.counts.items()}
         group._counts_json, group._counts_of = pieces, group.counts
         counts = f"{{{','.join(pieces.values())}}}"
     typical = group._typical_json
     if typical is None or typical[0] is not group.typical:
         typical = (group.typical, _compact(sorted(group.typical)))
-        group._typical_json = typical
+        group._typical_json = typical if keep else None
     lists = group._lists_json
     if lists is None or lists[:2] != (len(group.fingerprints), len(group.examples)):
         fingerprints, examples = group.fingerprints, group.examples
         lists = (len(fingerprints), len(examples), _compact(fingerprints), _compact(examples))
-        group._lists_json = lists
+        group._lists_json = lists if keep else None
     pairs = group._customers_json
     customers = group.customers
     if len(pairs) != len(customers) or (
         pairs and next(reversed(pairs)) != next(reversed(customers))
     ):
         pairs = {who: f'[{_quoted(who)},"{at.isoformat()}"]' for who, at in customers.items()}
-        group._customers_json = pairs
+        group._customers_json = pairs if keep else {}
     return (
         f'{{"id":{_compact(group.id)},"first_seen":"{group.first_seen.isoformat()}",'
         f'"last_seen":"{group.last_seen.isoformat()}","texts":{group.texts:d},'
@@ -509,7 +512,7 @@ class Grouper:
             pairs.clear()
         group.customers.pop(voice.customer, None)
         group.customers[voice.customer] = now
-        if pairs or len(group.customers) == 1:
+        if pairs:  # kept in step (group_json starts keeping them once a group grows)
             pairs.pop(voice.customer, None)
             pairs[voice.customer] = f'[{_quoted(voice.customer)},"{now.isoformat()}"]'
         while len(group.customers) > rules.max_voices:
