@@ -89,6 +89,20 @@ def grouper_for(policy: EmergingPolicy, lexicon: Lexicon | None = None) -> Group
     return Grouper(lexicon.model_copy(update={"grouping": decided}))
 
 
+_GROUPERS: dict[int, tuple[EmergingPolicy, Grouper]] = {}
+
+
+def _grouper(policy: EmergingPolicy) -> Grouper:
+    """`grouper_for(policy)`, found by the policy object itself (hashing the policy, as the
+    cache of grouper_for does, cost more per voice than several steps of the stage)."""
+    known = _GROUPERS.get(id(policy))
+    if known is None or known[0] is not policy:
+        if len(_GROUPERS) >= 8:
+            _GROUPERS.clear()
+        known = _GROUPERS[id(policy)] = (policy, grouper_for(policy))
+    return known[1]
+
+
 def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
     """Fold one voice into the book; the parent signals it calls for."""
     policy = rules.emerging
@@ -98,7 +112,7 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
     if issues.seen(voice.voice_id):
         return GroupStep(book, (), Grouped.DUPLICATE)
     now = max(voice.occurred_at, issues.watermark or voice.occurred_at)
-    grouper = grouper_for(policy)
+    grouper = _grouper(policy)
     step = grouper.add(issues.groups, Voice(voice.masked_text, voice.customer, voice.event_id), now)
     issues.remember(voice.voice_id, now)
     for gone in step.dropped:
@@ -117,14 +131,16 @@ def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
         intensity=voice.intensity,
         keys=voice.keys,
     )
-    incident = next((i for i in book.incidents if i.incident_id == group_id), None)
+    held = issues.held
+    held.update(book.incidents)
+    incident = held.by_name.get(group_id)
     if incident is not None:
         book, signals, why = _grow(book, incident, member, now, rules)
         return _done(book, (*closed, *signals), why if signals or not closed else reason)
     tail = _with_member(issues.tails.get(group_id, ()), member, policy.member_tail)
     issues.tails[group_id] = tail
-    taken = _taken(book)
-    fresh = tuple(m for m in tail if m.at >= now - policy.window and m.case_key not in taken)
+    holders = held.holders  # cases members of an open incident
+    fresh = tuple(m for m in tail if m.at >= now - policy.window and m.case_key not in holders)
     if len(fresh) < policy.open_customers:
         issues.qualified.pop(group_id, None)
         recent = sum(1 for m in tail if m.at >= now - policy.window)
@@ -173,11 +189,6 @@ def _with_member(
     return (*kept, member)[-bound:]
 
 
-def _taken(book: GroupBook, but: str | None = None) -> frozenset[str]:
-    """Cases that are members of an open incident (other than `but`)."""
-    return frozenset().union(*(i.cases for i in book.incidents if i.incident_id != but))
-
-
 def _open(
     book: GroupBook,
     group_id: str,
@@ -206,7 +217,10 @@ def _grow(
     book: GroupBook, incident: Incident, member: GroupMember, now: datetime, rules: RuleBook
 ) -> tuple[GroupBook, tuple[Signal, ...], Grouped]:
     """A voice of an open issue: a new case joins (unless another incident holds it)."""
-    if member.case_key in incident.cases or member.case_key in _taken(book, incident.incident_id):
+    held = book.issues.held
+    held.update(book.incidents)
+    # In this incident, or held by another (a case not in this one counts others only).
+    if member.case_key in held.cases_of(incident) or member.case_key in held.holders:
         return book, (), Grouped.ABSORBED
     members = (*incident.members, *stripped((member,)))[: rules.grouping.max_members]
     incident = incident.model_copy(
@@ -251,6 +265,12 @@ def _close_quiet(
 ) -> tuple[GroupBook, tuple[Signal, ...]]:
     """Close the issues no new customer joined for `quiet_after`, or whose group is gone."""
     quiet = rules.emerging.quiet_after
+    held = book.issues.held
+    held.update(book.incidents)
+    if held.last_issue_update is None or (
+        now - held.last_issue_update < quiet and held.by_name.keys().isdisjoint(dropped)
+    ):  # no issue open, or none quiet and none forgotten (issue #17: per voice)
+        return book, ()
     signals = []
     for incident in [i for i in book.incidents if i.kind == "issue"]:
         ended = incident.incident_id in dropped or now - incident.updated_at >= quiet

@@ -19,13 +19,64 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from complaints.similar import GroupingState, group_from_json, group_to_json
+from complaints.similar import GroupingState, group_from_json, group_json
 from streams.records import GroupMember
 
 #: Voices remembered to drop a replay: more than one batch (agents/batches: 500 events).
 REMEMBERED_VOICES = 1000
 META_ENTRY = "issues"
 GROUP_PREFIX = "issue|"
+#: The entries' JSON: as json.dumps(…, ensure_ascii=False, separators=(",", ":")) writes it
+#: (one encoder: json.dumps with options builds a new one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class HeldCases:
+    """The cases the book's open incidents hold, kept in step with `incidents` (derived).
+
+    Issue #17: per voice, the union of every open incident's cases was rebuilt (and each
+    incident's case set with it); with a hundred open parents that was a third of the stage.
+    Incidents are frozen, so one seen before (the same object) holds the same cases: when the
+    book's tuple changes, only the incidents that came or went are counted in or out.
+    """
+
+    incidents: tuple[Any, ...] = ()
+    #: id(incident) -> (the incident, its cases); the reference keeps the id unique
+    cases: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
+    holders: dict[str, int] = field(default_factory=dict)  # case -> incidents holding it
+    by_name: dict[str, Any] = field(default_factory=dict)  # incident id -> incident
+    #: the least `updated_at` of the open issues (None: no issue open): none is quiet before
+    last_issue_update: datetime | None = None
+
+    def update(self, incidents: tuple[Any, ...]) -> None:
+        """Follow the book's incidents (`Incident`s: `.incident_id`, `.cases`)."""
+        if incidents is self.incidents:
+            return
+        now = {id(i): i for i in incidents}
+        for key in [k for k in self.cases if k not in now]:
+            _, cases = self.cases.pop(key)
+            for case in cases:
+                left = self.holders[case] - 1
+                if left:
+                    self.holders[case] = left
+                else:
+                    del self.holders[case]
+        for key, incident in now.items():
+            if key not in self.cases:
+                cases = incident.cases
+                self.cases[key] = (incident, cases)
+                for case in cases:
+                    self.holders[case] = self.holders.get(case, 0) + 1
+        self.by_name = {i.incident_id: i for i in incidents}
+        self.last_issue_update = min(
+            (i.updated_at for i in incidents if i.kind == "issue"), default=None
+        )
+        self.incidents = incidents
+
+    def cases_of(self, incident: Any) -> frozenset[str]:
+        """`incident.cases` (an incident of the tuple last followed)."""
+        return self.cases[id(incident)][1]
 
 
 @dataclass(eq=False)
@@ -40,6 +91,18 @@ class IssueState:
     watermark: datetime | None = None
     #: entry names changed since the shell last wrote them (the shell clears it)
     changed: set[str] = field(default_factory=set)
+    # Derived from `recent` (issue #17: per voice, a scan of the deque and the JSON of a
+    # thousand ids cost more than grouping the voice): the ids as a set, and the JSON of the
+    # list's items as json.dumps writes them (", " between), with each item's length.
+    _recent_ids: set[str] = field(default_factory=set, repr=False)
+    _recent_sizes: deque[int] = field(default_factory=deque, repr=False)
+    _recent_text: str = field(default="", repr=False)
+    #: the book's open incidents as emerging_incidents reads them (derived, see `HeldCases`)
+    held: HeldCases = field(default_factory=lambda: HeldCases(), repr=False)
+    #: group id -> (the tail last written, id of each of its members -> the member's JSON)
+    _tail_json: dict[str, tuple[tuple[GroupMember, ...], dict[int, str]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __eq__(self, other: object) -> bool:
         """The same state (cheap: identity first; two empty states are equal)."""
@@ -58,12 +121,31 @@ class IssueState:
     __hash__ = None  # type: ignore[assignment]
 
     def seen(self, voice_id: str) -> bool:
-        return voice_id in self.recent
+        if len(self._recent_sizes) != len(self.recent):  # `recent` was filled directly
+            self._derive_recent()
+        return voice_id in self._recent_ids
 
     def remember(self, voice_id: str, now: datetime) -> None:
-        self.recent.append(voice_id)
+        """Remember a voice read at `now` (a voice not `seen`: the ids stay distinct)."""
+        recent = self.recent
+        if len(self._recent_sizes) != len(recent):
+            self._derive_recent()
+        if len(recent) == recent.maxlen:  # the oldest goes
+            self._recent_ids.discard(recent[0])
+            self._recent_text = self._recent_text[self._recent_sizes.popleft() + 2 :]
+        recent.append(voice_id)
+        self._recent_ids.add(voice_id)
+        encoded = _JSON.encode(voice_id)
+        self._recent_sizes.append(len(encoded))
+        self._recent_text = f"{self._recent_text}, {encoded}" if self._recent_text else encoded
         self.watermark = now
         self.changed.add(META_ENTRY)
+
+    def _derive_recent(self) -> None:
+        encoded = [_JSON.encode(v) for v in self.recent]
+        self._recent_ids = set(self.recent)
+        self._recent_sizes = deque(len(e) for e in encoded)
+        self._recent_text = ", ".join(encoded)
 
     def touch(self, group_id: str) -> None:
         self.changed.add(GROUP_PREFIX + group_id)
@@ -71,27 +153,41 @@ class IssueState:
     def entry(self, name: str) -> str | None:
         """The JSON text of entry `name` as the state is now (None: delete it)."""
         if name == META_ENTRY:
-            return json.dumps(
-                {
-                    "recent": list(self.recent),
-                    "watermark": self.watermark.isoformat() if self.watermark else None,
-                },
-                ensure_ascii=False,
-            )
+            # As json.dumps({"recent": [...], "watermark": ...}, ensure_ascii=False) writes
+            # it, from each id's JSON kept since it was remembered.
+            if len(self._recent_sizes) != len(self.recent):
+                self._derive_recent()
+            watermark = f'"{self.watermark.isoformat()}"' if self.watermark else "null"
+            return f'{{"recent": [{self._recent_text}], "watermark": {watermark}}}'
+        # As json.dumps({"group": group_to_json(group), "tail": [member, …], "qualified": …},
+        # ensure_ascii=False, separators=(",", ":")) writes it, from pieces kept alongside.
         group_id = name.removeprefix(GROUP_PREFIX)
         group = self.groups.groups.get(group_id)
         if group is None:
+            self._tail_json.pop(group_id, None)
             return None
-        data: dict[str, Any] = {
-            "group": group_to_json(group),
-            "tail": [
-                m.model_dump(mode="json", exclude_defaults=True)
-                for m in self.tails.get(group_id, ())
-            ],
-        }
+        text = f'{{"group":{group_json(group)},"tail":[{self._tail_text(group_id)}]'
         if group_id in self.qualified:
-            data["qualified"] = self.qualified[group_id].isoformat()
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            text += f',"qualified":"{self.qualified[group_id].isoformat()}"'
+        return text + "}"
+
+    def _tail_text(self, group_id: str) -> str:
+        """The members of a group's tail as JSON, each encoded once while it stays in the tail."""
+        tail = self.tails.get(group_id, ())
+        if not tail:
+            self._tail_json.pop(group_id, None)
+            return ""
+        _, known = self._tail_json.get(group_id, ((), {}))
+        texts = {
+            id(m): known.get(id(m))
+            or _JSON.encode(m.model_dump(mode="json", exclude_defaults=True))
+            for m in tail
+        }
+        if len(tail) >= 2:  # kept once the tail grows (most groups never take a second voice)
+            self._tail_json[group_id] = (tail, texts)  # the tail keeps its members' ids unique
+        else:
+            self._tail_json.pop(group_id, None)
+        return ",".join(texts[id(m)] for m in tail)
 
     def take_changes(self) -> dict[str, str | None]:
         """Entry name -> JSON text (None: delete) of every entry changed since the last call."""
@@ -110,6 +206,7 @@ class IssueState:
         if meta is not None:
             data = json.loads(meta)
             state.recent.extend(data.get("recent", ()))
+            state._derive_recent()
             watermark = data.get("watermark")
             state.watermark = datetime.fromisoformat(watermark) if watermark else None
         groups = []

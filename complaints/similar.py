@@ -26,12 +26,16 @@ new one.
 
 from __future__ import annotations
 
+import json
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from hashlib import blake2b
+from itertools import chain
+from json.encoder import encode_basestring
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from complaints.lexicon import GroupingRules, Lexicon
@@ -45,6 +49,7 @@ __all__ = [
     "Step",
     "Voice",
     "group_from_json",
+    "group_json",
     "group_to_json",
 ]
 
@@ -55,9 +60,13 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _KEEP = re.compile(r"[\u4e00-\u9fffa-z]+")
 _BANDS = 8  # SimHash bands of 8 bits: two fingerprints within 7 bits share at least one band
 _MAX_FINGERPRINTS = 16
+_DIGESTS_KEPT = 1 << 14  # shingle digests remembered (about 3 MB at most)
+_RARE_SHARE = 8  # candidates from the rarest features when their lists are 1/8 of all (speed)
 _K = TypeVar("_K")
+_WORD = (1 << 64) - 1  # n mod 2**64-1 sums the 64-bit words of n (see _majority_bits)
 _SYMPTOM = "s:"  # a symptom class (grouping.yaml `symptoms`)
 _THING = "n:"  # a thing named (grouping.yaml `things`, domains.yaml nouns); bigrams carry no prefix
+_TERMS = (_SYMPTOM, _THING)
 
 
 class Voice(NamedTuple):
@@ -118,6 +127,18 @@ class _Group:
     _profile_of: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _terms: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _weight_total: float = field(default=0.0, repr=False, compare=False)
+    # Pieces of its JSON text (`group_json`, not stored; issue #17: a group was re-encoded
+    # whole at every voice it took). Each customer's pair and each count's `"feature":n`, kept
+    # in the order of `customers` and of `counts` by `Grouper._update` (their only writer; a
+    # `counts` replaced by another dict is re-encoded); `typical` as JSON for that frozenset;
+    # `fingerprints` and `examples` (appended to only) as JSON for their lengths.
+    _customers_json: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _counts_json: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _counts_of: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _typical_json: tuple[frozenset[str], str] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _lists_json: tuple[int, int, str, str] | None = field(default=None, repr=False, compare=False)
 
     def profile(self, term_weight: float) -> tuple[frozenset[str], float]:
         """The typical features' terms and their total weight (terms weigh `term_weight`)."""
@@ -176,6 +197,53 @@ def group_to_json(group: _Group) -> dict[str, Any]:
     }
 
 
+def group_json(group: _Group) -> str:
+    """`group_to_json(group)` as compact JSON text, exactly as ``json.dumps(data,
+    ensure_ascii=False, separators=(",", ":"))`` writes it, from pieces kept on the group."""
+    # A group that grows keeps its pieces; a new one (most are, and most never take another
+    # voice) is encoded in one go and keeps nothing (memory: thousands of groups are held).
+    keep = group.texts >= 3 or group.voices >= 3
+    pieces = group._counts_json
+    if group._counts_of is group.counts and len(pieces) == len(group.counts):
+        counts = f"{{{','.join(pieces.values())}}}"
+    elif not keep:
+        counts = _compact(group.counts)
+    else:  # kept as pieces from now on (Grouper._update keeps them in step)
+        pieces = {f: f"{_quoted(f)}:{n:d}" for f, n in group.counts.items()}
+        group._counts_json, group._counts_of = pieces, group.counts
+        counts = f"{{{','.join(pieces.values())}}}"
+    typical = group._typical_json
+    if typical is None or typical[0] is not group.typical:
+        typical = (group.typical, _compact(sorted(group.typical)))
+        group._typical_json = typical if keep else None
+    lists = group._lists_json
+    if lists is None or lists[:2] != (len(group.fingerprints), len(group.examples)):
+        fingerprints, examples = group.fingerprints, group.examples
+        lists = (len(fingerprints), len(examples), _compact(fingerprints), _compact(examples))
+        group._lists_json = lists if keep else None
+    pairs = group._customers_json
+    customers = group.customers
+    if len(pairs) != len(customers) or (
+        pairs and next(reversed(pairs)) != next(reversed(customers))
+    ):
+        pairs = {who: f'[{_quoted(who)},"{at.isoformat()}"]' for who, at in customers.items()}
+        group._customers_json = pairs if keep else {}
+    return (
+        f'{{"id":{_compact(group.id)},"first_seen":"{group.first_seen.isoformat()}",'
+        f'"last_seen":"{group.last_seen.isoformat()}","texts":{group.texts:d},'
+        f'"voices":{group.voices:d},"copies":{group.copies:d},'
+        f'"counts":{counts},"typical":{typical[1]},"fingerprints":{lists[2]},'
+        f'"customers":[{",".join(pairs.values())}],"announced":{group.announced:d},'
+        f'"examples":{lists[3]}}}'
+    )
+
+
+#: json.dumps(…, ensure_ascii=False, separators=(",", ":")), without a new encoder per call.
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: A string as that encoder writes it (a key or a value): the encoder's own function.
+_quoted = encode_basestring
+
+
 def group_from_json(data: dict[str, Any]) -> _Group:
     """The group `group_to_json` wrote."""
     return _Group(
@@ -225,6 +293,8 @@ class Grouper:
             "|".join(re.escape(w) for w in sorted(named, key=len, reverse=True))
         )
         self._stop = frozenset(self.rules.stop_bigrams)
+        #: shingle -> its blake2b digest (issue #17: the same shingles recur across voices)
+        self._digests: dict[str, bytes] = {}
 
     # -- reading a text ----------------------------------------------------------------------
 
@@ -245,30 +315,32 @@ class Grouper:
         for m in self._terms.finditer(core):
             for feature in self._named[m.group()]:
                 out[feature] = self.rules.term_weight
-        for i in range(len(core) - 1):
-            gram = core[i : i + 2]
-            if gram not in self._stop:
-                out.setdefault(gram, 1.0)
+        stop = self._stop  # bigrams carry no prefix: none is a term already in `out`
+        grams = [core[i : i + 2] for i in range(len(core) - 1)]
+        out.update(dict.fromkeys([gram for gram in grams if gram not in stop], 1.0))
         return out
 
     def fingerprint(self, core: str) -> int:
-        """64-bit SimHash of the character shingles of `core` (0 for an empty text)."""
+        """64-bit SimHash of the character shingles of `core` (0 for an empty text).
+
+        A bit is set where more shingles' 8-byte blake2b digests have it set than not. Counted
+        without a loop over bits (issue #17: a 64-character string per shingle and a count per
+        bit column was a sixth of the grouping stage): see `_majority_bits`.
+        """
         k = self.rules.shingle
         shingles = {core[i : i + k] for i in range(max(1, len(core) - k + 1))} if core else set()
         if not shingles:
             return 0
-        # A bit is set where more shingles' hashes have it set than not: counted per bit
-        # column of the hashes' binary digits (bit 63 first), not per shingle and bit.
-        digits = [
-            format(int.from_bytes(blake2b(s.encode(), digest_size=8).digest(), "big"), "064b")
-            for s in shingles
-        ]
-        half = len(digits)
-        fp = 0
-        for position, column in enumerate(zip(*digits, strict=True)):
-            if 2 * column.count("1") > half:
-                fp |= 1 << (63 - position)
-        return fp
+        known = self._digests
+        if len(known) > _DIGESTS_KEPT:  # bounded memory; the digests are the same either way
+            known.clear()
+        digests = []
+        for shingle in shingles:
+            digest = known.get(shingle)
+            if digest is None:
+                digest = known[shingle] = blake2b(shingle.encode(), digest_size=8).digest()
+            digests.append(digest)
+        return _majority_bits(int.from_bytes(b"".join(digests), "big"), len(shingles))
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -324,45 +396,99 @@ class Grouper:
                 _unindex(state.by_band, band, group.id)
 
     def _copy_of(self, state: GroupingState, fp: int) -> str | None:
+        """The group holding a fingerprint within `duplicate_bits` of `fp` (the least id)."""
         if fp == 0:
             return None
         limit = self.rules.duplicate_bits
-        candidates = sorted({g for band in _bands(fp) for g in state.by_band.get(band, ())})
+        indexed = [ids for band in _bands(fp) if (ids := state.by_band.get(band))]
+        if _BANDS - limit >= 2:  # at most `limit` bands differ: a copy's group is in two sets
+            candidates: set[str] = set()
+            for i, ids in enumerate(indexed):
+                for more in indexed[i + 1 :]:
+                    candidates |= ids & more
+        else:
+            candidates = set().union(*indexed)
+        found = None
+        groups = state.groups
         for gid in candidates:
-            if any((fp ^ other).bit_count() <= limit for other in state.groups[gid].fingerprints):
-                return gid
-        return None
+            if found is not None and gid >= found:
+                continue
+            for known in groups[gid].fingerprints:
+                if (fp ^ known).bit_count() <= limit:
+                    found = gid
+                    break
+        return found
 
     def _best(
         self, state: GroupingState, feats: dict[str, float]
     ) -> tuple[str | None, float, tuple[str, ...]]:
-        """The group whose typical features `feats` share most, if similar enough."""
+        """The group whose typical features `feats` share most, if similar enough.
+
+        The 32 groups sharing most features are judged, most first (then by id). Per group only
+        numbers are needed: how many features it shares (`hits`: the index holds the typical
+        ones), which of them are terms (few), and its typical weight (cached per group). A
+        feature weighs `term_weight` or 1, so the shared weight is counted, not summed over a
+        set (equal: exact binary fractions such as 3.0 sum exactly in any order).
+        """
         rules = self.rules
-        hits: dict[str, int] = {}
-        for feature in feats:
-            for gid in state.by_feature.get(feature, ()):
-                hits[gid] = hits.get(gid, 0) + 1
-        best: tuple[str | None, float, tuple[str, ...]] = (None, 0.0, ())
-        mine = {f for f in feats if _is_term(f)}
+        by_feature = state.by_feature
+        groups = state.groups
+        weight = rules.term_weight
+        min_terms, term_similarity = rules.min_shared_terms, rules.term_similarity
+        join_similarity = rules.join_similarity
+        mine = frozenset(f for f in feats if f[:2] in _TERMS)
+        symptoms = frozenset(f for f in mine if f.startswith(_SYMPTOM))
         own = sum(feats.values())
-        for gid in sorted(hits, key=lambda g: (-hits[g], g))[:32]:
-            group = state.groups[gid]
-            typical = group.typical
-            shared = typical & feats.keys()
-            theirs, total = group.profile(rules.term_weight)
+        # A group sharing fewer than `needed` features cannot be similar, so it cannot be
+        # chosen; and the groups that can are ranked before it. Only they are judged.
+        needed = _needed(len(feats), len(mine), bool(symptoms), own, rules)
+        if needed > len(feats):
+            return None, 0.0, ()
+        # A group sharing `needed` of the features holds one of any len - needed + 1 of them:
+        # the groups of the rarest ones are the only candidates, each counted exactly (the
+        # index holds each group's typical features, no more, no less). Worth it when those
+        # groups are few next to all the index lists (an intersection costs some counts).
+        indexed = sorted([(len(by_feature.get(f, ())), f) for f in feats])
+        rare = indexed[: len(feats) - needed + 1]
+        if needed >= 3 and _RARE_SHARE * sum(s for s, _ in rare) < sum(s for s, _ in indexed):
+            mine_all = frozenset(feats)
+            eligible = [
+                (-n, gid)
+                for gid in set().union(*[by_feature[f] for size, f in rare if size])
+                if (n := len(groups[gid].typical & mine_all)) >= needed
+            ]
+        else:
+            lists = [by_feature[f] for size, f in indexed if size]
+            hits = Counter(chain.from_iterable(lists))
+            eligible = [(-n, gid) for gid, n in hits.items() if n >= needed]
+        if not eligible:
+            return None, 0.0, ()
+        ranked = sorted(eligible)[:32]
+        best_id: str | None = None
+        best_score = 0.0
+        for negative, gid in ranked:
+            group = groups[gid]
+            if group._profile_of is group.typical:  # as group.profile(weight), inlined
+                theirs, total = group._terms, group._weight_total
+            else:
+                theirs, total = group.profile(weight)
             both = mine & theirs
-            common = len(both) if any(f.startswith(_SYMPTOM) for f in both) else 0
-            terms = common / min(len(mine), len(theirs)) if common else 0.0
-            inter = sum(feats[f] for f in shared)
-            union = own + total - sum(self._weight(f) for f in shared)
+            shared_terms = len(both)
+            if shared_terms and not symptoms.isdisjoint(both):
+                terms = shared_terms / min(len(mine), len(theirs))
+                by_terms = shared_terms >= min_terms and terms >= term_similarity
+            else:  # no symptom in common: no issue in common
+                terms = 0.0
+                by_terms = min_terms <= 0 and terms >= term_similarity
+            inter = weight * shared_terms + (-negative - shared_terms)
+            union = own + total - inter
             words = inter / union if union else 0.0
-            similar = (common >= rules.min_shared_terms and terms >= rules.term_similarity) or (
-                words >= rules.join_similarity
-            )
-            score = max(terms, words)
-            if similar and score > best[1]:
-                best = (gid, score, _shown(shared))
-        return best
+            score = terms if terms > words else words
+            if (by_terms or words >= join_similarity) and score > best_score:
+                best_id, best_score = gid, score
+        if best_id is None:
+            return None, 0.0, ()
+        return best_id, best_score, _shown(groups[best_id].typical & feats.keys())
 
     def _weight(self, feature: str) -> float:
         return self.rules.term_weight if _is_term(feature) else 1.0
@@ -381,10 +507,18 @@ class Grouper:
         group.last_seen = now
         state.groups.move_to_end(group.id)
         group.voices += 1
+        pairs = group._customers_json
+        if len(pairs) != len(group.customers):  # not kept alongside: group_json rebuilds it
+            pairs.clear()
         group.customers.pop(voice.customer, None)
         group.customers[voice.customer] = now
+        if pairs:  # kept in step (group_json starts keeping them once a group grows)
+            pairs.pop(voice.customer, None)
+            pairs[voice.customer] = f'[{_quoted(voice.customer)},"{now.isoformat()}"]'
         while len(group.customers) > rules.max_voices:
             group.customers.popitem(last=False)
+            if pairs:
+                del pairs[next(iter(pairs))]
         if copy:
             group.copies += 1
             return
@@ -395,19 +529,29 @@ class Grouper:
             group.fingerprints.append(fp)
             for band in _bands(fp):
                 state.by_band.setdefault(band, set()).add(group.id)
-        for feature in feats:
-            group.counts[feature] = group.counts.get(feature, 0) + 1
+        counts = group.counts
+        pieces = group._counts_json  # kept alongside when it is `counts`' (see group_json)
+        if group._counts_of is counts and len(pieces) == len(counts):
+            for feature in feats:
+                n = counts[feature] = counts.get(feature, 0) + 1
+                pieces[feature] = f"{_quoted(feature)}:{n:d}"
+        else:
+            for feature in feats:
+                counts[feature] = counts.get(feature, 0) + 1
         if len(group.counts) > 4 * rules.max_typical:  # bounded: keep the most shared features
             kept = sorted(group.counts.items(), key=lambda kv: (-kv[1], kv[0]))[
                 : 2 * rules.max_typical
             ]
             group.counts = dict(kept)
         floor = max(1.0, rules.typical_share * group.texts)
-        ranked = sorted(
-            (f for f, n in group.counts.items() if n >= floor),
-            key=lambda f: (-group.counts[f], not _is_term(f), f),
-        )
-        typical = frozenset(ranked[: rules.max_typical])
+        shared = [f for f, n in group.counts.items() if n >= floor]
+        if len(shared) > rules.max_typical:  # the most shared, terms first, then by name
+            counts = group.counts
+            ranked = sorted([(-counts[f], f[:2] not in _TERMS, f) for f in shared])
+            shared = [f for _, _, f in ranked[: rules.max_typical]]
+        typical = frozenset(shared)
+        if typical == group.typical:  # the same object stays: its profile stays cached
+            return
         for feature in group.typical - typical:
             _unindex(state.by_feature, feature, group.id)
         for feature in typical - group.typical:
@@ -439,6 +583,52 @@ class Grouper:
         )
 
 
+def _needed(features: int, terms: int, symptom: bool, own: float, rules: GroupingRules) -> int:
+    """The fewest shared features a group needs to be similar to a text with `features`
+    features (`terms` of them terms, a symptom among them or not) weighing `own` in all.
+
+    The same issue takes `min_shared_terms` shared terms (at least one, a symptom); the same
+    words take a weighted Jaccard of `join_similarity`: the shared weight (at most
+    `term_weight` for each shared term, 1 for each other feature) over the union, which is
+    at least `own` (the group's typical weight includes the shared weight). Kept a hair
+    below the threshold, so rounding never drops a group that could pass.
+    """
+    by_terms = max(rules.min_shared_terms, 1) if symptom and terms >= rules.min_shared_terms else 0
+    target = rules.join_similarity * own * (1 - 1e-9)
+    extra = max(rules.term_weight - 1.0, 0.0)
+    shared = 1
+    while shared <= features and shared + extra * min(shared, terms) < target:
+        if by_terms and shared >= by_terms:
+            break
+        shared += 1
+    return shared
+
+
+def _majority_bits(digests: int, n: int) -> int:
+    """The bits set in more than half of the `n` 64-bit words of `digests`.
+
+    For n < 255: the words masked to one bit of every byte (bit p of each) and summed, as
+    ``digests mod 2**64-1`` sums the words of a number, give per byte the count of words with
+    that bit (at most 254: no carry into the next byte); one table turns a count into 1 or 0.
+    """
+    if n >= 255:  # longer texts: one masked popcount per bit
+        every = int.from_bytes((b"\x00" * 7 + b"\x01") * n, "big")
+        return sum(1 << p for p in range(64) if 2 * (digests & (every << p)).bit_count() > n)
+    lows = int.from_bytes(b"\x01" * (8 * n), "big")
+    over = _majority_table(n)
+    fp = 0
+    for p in range(8):
+        counts = ((digests >> p & lows) % _WORD).to_bytes(8, "little")
+        fp |= int.from_bytes(counts.translate(over), "little") << p
+    return fp
+
+
+@lru_cache(maxsize=256)
+def _majority_table(n: int) -> bytes:
+    """Byte value c -> 1 when c is more than half of `n`, else 0 (a bytes.translate table)."""
+    return bytes(1 if 2 * c > n else 0 for c in range(256))
+
+
 def _group_id(voice: Voice, now: datetime) -> str:
     digest = blake2b(f"{voice.event_id}|{now.isoformat()}".encode(), digest_size=8).hexdigest()
     return f"issue:{digest}"
@@ -458,9 +648,12 @@ def _unindex(index: dict[_K, set[str]], key: _K, gid: str) -> None:
 
 def _shown(features: frozenset[str] | set[str], order: list[str] | None = None) -> tuple[str, ...]:
     """Features as a person reads them: terms first (without their prefix), then bigrams."""
-    ranked = order if order is not None else sorted(features, key=lambda f: (not _is_term(f), f))
-    return tuple(dict.fromkeys(f[2:] if _is_term(f) else f for f in ranked if f in features))
+    if order is None:  # terms (things, then symptoms) by name, then bigrams by name
+        terms = [f[2:] for f in sorted([f for f in features if f[:2] in _TERMS])]
+        bigrams = sorted([f for f in features if f[:2] not in _TERMS])
+        return tuple(dict.fromkeys(terms + bigrams))
+    return tuple(dict.fromkeys(f[2:] if _is_term(f) else f for f in order if f in features))
 
 
 def _is_term(feature: str) -> bool:
-    return feature[:2] in (_SYMPTOM, _THING)
+    return feature[:2] in _TERMS
