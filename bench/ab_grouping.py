@@ -69,33 +69,21 @@ def ladder_voices(events: int, seed: int, path: Path) -> None:
 def measure(tree: Path, seed: int, background: int, voices_path: Path | None) -> dict[str, float]:
     """µs per voice of the code in `tree` (imported from there)."""
     sys.path.insert(0, str(tree))
+    from bench.bench_emerging import _voice
     from bench.grouping_traffic import stream
     from complaints.emerging_incidents import on_voice
     from complaints.grouping import GroupBook
     from complaints.lexicon import default_lexicon
     from complaints.rules import load_rules
     from complaints.similar import Grouper, GroupingState, Voice
-    from streams.records import Category, IssueVoice, Source
+    from streams.records import IssueVoice
 
     rules = load_rules()
     if voices_path is not None:
         lines = voices_path.read_text(encoding="utf-8").splitlines()
         voices = [IssueVoice.model_validate_json(line) for line in lines]
     else:
-        voices = [
-            IssueVoice(
-                voice_id=f"social:{i.event_id}",
-                case_key=f"social:weibo:{i.customer}",
-                customer=i.customer,
-                event_id=i.event_id,
-                occurred_at=i.at,
-                source=Source.SOCIAL,
-                category=Category.OTHER,
-                intensity=40,
-                masked_text=i.text[:300],
-            )
-            for i in stream(seed, background)
-        ]
+        voices = [_voice(i) for i in stream(seed, background)]  # as bench_emerging builds them
     texts = [(v.masked_text, v.customer, v.event_id, v.occurred_at) for v in voices]
     out: dict[str, float] = {}
     for _ in range(2):  # the second run counts (the first loads lexicons and warms caches)

@@ -24,9 +24,11 @@ treats every open incident alike), so whichever opens first is the one parent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
+from complaints.cuecache import per_model
 from complaints.grouping import (
     GroupBook,
     Grouped,
@@ -89,18 +91,9 @@ def grouper_for(policy: EmergingPolicy, lexicon: Lexicon | None = None) -> Group
     return Grouper(lexicon.model_copy(update={"grouping": decided}))
 
 
-_GROUPERS: dict[int, tuple[EmergingPolicy, Grouper]] = {}
-
-
-def _grouper(policy: EmergingPolicy) -> Grouper:
-    """`grouper_for(policy)`, found by the policy object itself (hashing the policy, as the
-    cache of grouper_for does, cost more per voice than several steps of the stage)."""
-    known = _GROUPERS.get(id(policy))
-    if known is None or known[0] is not policy:
-        if len(_GROUPERS) >= 8:
-            _GROUPERS.clear()
-        known = _GROUPERS[id(policy)] = (policy, grouper_for(policy))
-    return known[1]
+#: `grouper_for(policy)`, found by the policy object itself (hashing the policy, as the cache
+#: of grouper_for does, cost more per voice than several steps of the stage).
+_grouper: Callable[[EmergingPolicy], Grouper] = per_model(grouper_for)
 
 
 def on_voice(book: GroupBook, voice: IssueVoice, rules: RuleBook) -> GroupStep:
