@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import faust
 from pydantic import BaseModel
@@ -111,7 +110,7 @@ def register(
             ENGINE_SUPPRESSED.labels(decision.suppressed.value).inc()
         if decision.state != state:
             batch.memo[key] = decision.state
-            batch.put(cases, key, decision.state, encode=_as_json)
+            batch.put(cases, key, decision.state, encode=CaseState.stored)
         index.schedule(key, _due(decision.state))
 
     def due_of(_key: str, stored: str, _now: float) -> float | None:
@@ -143,7 +142,3 @@ def register(
 
 def _due(state: CaseState | None) -> float | None:
     return state.next_due_at.timestamp() if state is not None and state.next_due_at else None
-
-
-def _as_json(state: Any) -> str:
-    return str(state.stored())

@@ -490,9 +490,6 @@ class Grouper:
             return None, 0.0, ()
         return best_id, best_score, _shown(groups[best_id].typical & feats.keys())
 
-    def _weight(self, feature: str) -> float:
-        return self.rules.term_weight if _is_term(feature) else 1.0
-
     def _update(
         self,
         state: GroupingState,
