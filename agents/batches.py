@@ -213,14 +213,7 @@ async def consume_in_batches(
         batch.seal()
         await deliver(app, batch, name)
         crashpoints.reached("after-produce", name)
-        for write in batch.writes.values():
-            set_current(write.event)
-            if write.value is _DELETE:
-                write.table.pop(write.key, None)
-            else:
-                value = write.value if write.encode is None else write.encode(write.value)
-                write.table[write.key] = value
-        set_current(None)
+        apply_writes(batch)
         if batch.writes:
             crashpoints.reached("after-changelog", name)
         if after_batch is not None:
@@ -230,6 +223,18 @@ async def consume_in_batches(
         for event in events:
             await stream.ack(event)
         BATCH_EVENTS.labels(name).observe(len(events))
+
+
+def apply_writes(batch: Batch) -> None:
+    """Write the batch's staged table writes (each key's last), each on its event's partition."""
+    for write in batch.writes.values():
+        set_current(write.event)
+        if write.value is _DELETE:
+            write.table.pop(write.key, None)
+        else:
+            value = write.value if write.encode is None else write.encode(write.value)
+            write.table[write.key] = value
+    set_current(None)
 
 
 def transaction_of(app: faust.App, origin: faust.types.EventT | None) -> str | None:

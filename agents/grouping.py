@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import faust
 from faust.types import TP
-from pydantic import Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from agents.batches import Batch, consume_in_batches, deliver
 from agents.kafka_io import bytes_topic
@@ -79,66 +79,7 @@ def register(
         value_type=str,
     )
 
-    # The book as the last finished batch left it, and that batch's generation.
-    cache: dict[str, Any] = {"book": None, "generation": None}
-
-    def scan(batch: Batch, prefix: str) -> Iterator[tuple[str, str]]:
-        """Entries whose names start with `prefix`, as this batch left them."""
-        staged = {w.key: w.value for w in batch.writes.values() if w.table is books}
-        for name in sorted({*(k for k in books.keys() if k.startswith(prefix)), *staged}):
-            if name.startswith(prefix) and (text := batch.get(books, name)) is not None:
-                yield name, text
-
-    def load(batch: Batch) -> GroupBook:
-        generation = int(batch.get(books, GENERATION_ENTRY) or 0)
-        if batch.memo.get("generation") is None:  # the batch's first event
-            batch.memo["generation"] = generation + 1
-            batch.put(books, GENERATION_ENTRY, str(generation + 1))
-            if cache["book"] is not None and cache["generation"] == generation:
-                book: GroupBook = cache["book"]
-                cache["book"] = None  # changed in place from here: not the table's until written
-                return book
-        cache["book"] = None
-        return GroupBook.from_entries(
-            lambda name: batch.get(books, name), lambda prefix: scan(batch, prefix)
-        )
-
-    def handle(event: faust.types.EventT, batch: Batch) -> None:
-        items = inputs_of(event.message.value or b"")
-        failed: Exception | None = None
-        for item in items:
-            try:
-                step_one(item, batch)
-            except Exception as exc:  # the record's other voices still count
-                failed = failed or exc
-        if failed is not None:  # the record is a dead letter whole (its voices replay as seen)
-            raise failed
-
-    def step_one(item: GroupInput, batch: Batch) -> None:
-        book = batch.memo.get("book")
-        if book is None:
-            book = load(batch)
-        try:
-            step = advance(book, item, rules)
-        except Exception:
-            # The issue state may be half changed in place: read it again from the table
-            # (and this batch's writes) for the next event.
-            batch.memo.pop("book", None)
-            raise
-        for signal in step.signals:
-            batch.send(signals, key=signal.case_key.encode(), value=encode_record(signal))
-        GROUPING_STEPS.labels(step.reason.value.lower()).inc()
-        if step.book is not book:
-            for name, text in step.book.changes_since(book).items():
-                batch.put(books, name, text)
-        for name, written in step.writes:  # the issue groups changed in place
-            batch.put(books, name, written)
-        batch.memo["book"] = step.book
-
-    def finished(batch: Batch) -> None:
-        """The batch's writes are in the table: its book is the table's."""
-        if "book" in batch.memo:
-            cache["book"], cache["generation"] = batch.memo["book"], batch.memo["generation"]
+    stage = GroupingStage(books, rules, signals)
 
     stage_partition = TP(reports.get_topic_name(), 0)
 
@@ -169,7 +110,95 @@ def register(
             name="grouping",
             dlq_topic=dlq,
             clock=clock,
-            handle=handle,
+            handle=stage.handle,
             within=batch_window,
-            after_batch=finished,
+            after_batch=stage.finished,
         )
+
+
+class GroupingStage:
+    """The stage's handler over its `groups` table (a Faust table, or any mapping in tests).
+
+    The book is carried in memory from batch to batch (`finished`) and read again from the
+    table only when the table moved on without it (the generation entry differs: another
+    worker had the partition, or a batch did not finish).
+    """
+
+    def __init__(self, books: Any, rules: RuleBook, signals_topic: str) -> None:
+        self.books = books
+        self.rules = rules
+        self.signals_topic = signals_topic
+        # The book as the last finished batch left it, and that batch's generation.
+        self.cached: GroupBook | None = None
+        self.cached_generation: int | None = None
+
+    def handle(self, event: faust.types.EventT, batch: Batch) -> None:
+        """Step the book through every input of one reports record."""
+        items = inputs_of(event.message.value or b"")
+        failed: Exception | None = None
+        for item in items:
+            try:
+                self._step(item, batch)
+            except Exception as exc:  # the record's other voices still count
+                failed = failed or exc
+        if failed is not None:  # the record is a dead letter whole (its voices replay as seen)
+            raise failed
+
+    def finished(self, batch: Batch) -> None:
+        """The batch's writes are in the table: its book is the table's."""
+        if "book" in batch.memo:
+            self.cached, self.cached_generation = batch.memo["book"], batch.memo["generation"]
+
+    def _step(self, item: GroupInput, batch: Batch) -> None:
+        book = batch.memo.get("book")
+        if book is None:
+            book = self._load(batch)
+        try:
+            step = advance(book, item, self.rules)
+        except Exception:
+            # The issue state may be half changed in place: read it again from the table
+            # (and this batch's writes) for the next event.
+            batch.memo.pop("book", None)
+            raise
+        for signal in step.signals:
+            batch.send(
+                self.signals_topic, key=signal.case_key.encode(), value=encode_record(signal)
+            )
+        GROUPING_STEPS.labels(step.reason.value.lower()).inc()
+        if step.book is not book:
+            for name, part in step.book.changed_parts(book).items():
+                batch.put(self.books, name, part, encode=_entry_text)
+        for name, written in step.writes:  # the issue groups changed in place
+            batch.put(self.books, name, written)
+        batch.memo["book"] = step.book
+
+    def _load(self, batch: Batch) -> GroupBook:
+        generation = int(batch.get(self.books, GENERATION_ENTRY) or 0)
+        if batch.memo.get("generation") is None:  # the batch's first event
+            batch.memo["generation"] = generation + 1
+            batch.put(self.books, GENERATION_ENTRY, str(generation + 1))
+            cached = self.cached
+            if cached is not None and self.cached_generation == generation:
+                self.cached = None  # changed in place from here: not the table's until written
+                return cached
+        self.cached = None
+        return GroupBook.from_entries(
+            lambda name: self._read(batch, name), lambda prefix: self._scan(batch, prefix)
+        )
+
+    def _read(self, batch: Batch, name: str) -> str | None:
+        """An entry's JSON text as this batch left it (a staged part is not encoded yet)."""
+        return _entry_text(batch.get(self.books, name))  # type: ignore[no-any-return]
+
+    def _scan(self, batch: Batch, prefix: str) -> Iterator[tuple[str, str]]:
+        """Entries whose names start with `prefix`, as this batch left them."""
+        staged = {w.key for w in batch.writes.values() if w.table is self.books}
+        names = {*(k for k in self.books.keys() if k.startswith(prefix)), *staged}
+        for name in sorted(names):
+            if name.startswith(prefix) and (text := self._read(batch, name)) is not None:
+                yield name, text
+
+
+def _entry_text(value: Any) -> Any:
+    """What the `groups` table stores for a staged value: a book part as its JSON text."""
+    return value.model_dump_json() if isinstance(value, BaseModel) else value

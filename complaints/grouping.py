@@ -185,18 +185,26 @@ class GroupBook(BaseModel):
         return {name: part.model_dump_json() for name, part in self._parts().items()}
 
     def changes_since(self, before: GroupBook) -> dict[str, str | None]:
-        """The entries that differ from `before`'s: table key -> JSON text (None: gone).
+        """The entries that differ from `before`'s: table key -> JSON text (None: gone)."""
+        return {
+            name: None if part is None else part.model_dump_json()
+            for name, part in self.changed_parts(before).items()
+        }
 
-        Only changed parts are serialised (issue #17: re-encoding every incident and route on
-        each report cost a fifth of the worker): the book is frozen, so a step keeps the parts
-        it did not touch as the very same objects, and a rebuilt part is compared by value.
+    def changed_parts(self, before: GroupBook) -> dict[str, BaseModel | None]:
+        """The parts that differ from `before`'s: table key -> part (None: gone).
+
+        Only changed parts are named (issue #17: re-encoding every incident and route on each
+        report cost a fifth of the worker): the book is frozen, so a step keeps the parts it
+        did not touch as the very same objects, and a rebuilt part is compared by value. The
+        shell encodes a part once per batch, when it writes the table, not once per step.
         """
         old, new = before._parts(), self._parts()
-        changes: dict[str, str | None] = {name: None for name in old.keys() - new.keys()}
+        changes: dict[str, BaseModel | None] = {name: None for name in old.keys() - new.keys()}
         for name, part in new.items():
             known = old.get(name)
             if known is not part and known != part:
-                changes[name] = part.model_dump_json()
+                changes[name] = part
         return changes
 
     def _parts(self) -> dict[str, BaseModel]:
