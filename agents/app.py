@@ -49,7 +49,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     }
     options.update(overrides)
     app = KesuApp(settings.namespace, **options)
-    app.fetch = FetchGathering(max_wait_ms=round(settings.worker_fetch_wait.total_seconds() * 1000))
+    fetch_wait_ms = round(settings.worker_fetch_wait.total_seconds() * 1000)
+    app.fetch = FetchGathering(max_wait_ms=fetch_wait_ms) if fetch_wait_ms > 0 else None
     rules = load_rules(settings.rules_file)
     ingest.register(app, settings, rules, clock)
     respond.register(app, settings, rules, clock)

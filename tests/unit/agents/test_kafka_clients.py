@@ -49,3 +49,14 @@ def test_the_producer_lingers_as_the_settings_say(tmp_path: Path) -> None:
     assert app.conf.producer_linger == pytest.approx(0.007)
     assert app.producer._settings_default()["linger_ms"] == 7  # what aiokafka is given
     assert create_app(_settings(tmp_path)).conf.producer_linger == pytest.approx(0.005)
+
+
+@pytest.mark.asyncio
+async def test_a_zero_wait_leaves_fausts_own_fetch(tmp_path: Path) -> None:
+    app = create_app(_settings(tmp_path, worker_fetch_wait=timedelta(0)))
+    assert app.fetch is None
+    consumer = app.consumer._thread._create_worker_consumer(app.transport)
+    try:
+        assert (consumer._fetch_max_wait_ms, consumer._fetch_min_bytes) == (1500, 1)
+    finally:
+        await consumer.stop()
