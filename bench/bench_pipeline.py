@@ -75,6 +75,12 @@ def _options() -> argparse.Namespace:
         "--latency-seconds", type=float, help="open-loop window (full 60; quick 10)"
     )
     parser.add_argument("--latency-share", type=float, default=0.5, help="share of the L5 maximum")
+    parser.add_argument(
+        "--latency-rate",
+        type=float,
+        help="a fixed open-loop rate in events/s instead of a share of the L5 maximum (to compare "
+        "two versions or settings at the same load; the ladder is then not needed)",
+    )
     parser.add_argument("--scaling-events", type=int, help="backlog (full 10,000; quick 2,000)")
     parser.add_argument("--workers", default=None, help="worker counts (full 1,2,4; quick 1,2)")
     parser.add_argument("--partitions", type=int, default=8, help="pipeline partitions for scaling")
@@ -253,14 +259,22 @@ def main() -> None:
             l5_rate = statistics.median(l5) if l5 else None
 
         if "latency" in args.parts:
-            if l5_rate is None:
-                raise SystemExit("latency needs the L5 maximum of the same run: include the ladder")
-            rate = args.latency_share * l5_rate
+            if args.latency_rate is not None:
+                rate, share = args.latency_rate, None
+                basis = "a fixed rate"
+            elif l5_rate is None:
+                raise SystemExit(
+                    "latency needs the L5 maximum of the same run: include the ladder, "
+                    "or give --latency-rate"
+                )
+            else:
+                rate, share = args.latency_share * l5_rate, args.latency_share
+                basis = f"{share:.0%} of L5's {l5_rate:.1f}"
             _say(
-                f"\nlatency: open loop at {rate:.1f} events/s ({args.latency_share:.0%} of L5's {l5_rate:.1f}) for {args.latency_seconds:.0f} s"
+                f"\nlatency: open loop at {rate:.1f} events/s ({basis}) for {args.latency_seconds:.0f} s"
             )
             latency = _latency(cluster, warmup, rate, args, now, logs, work, scratch)
-            latency["share_of_max"] = args.latency_share
+            latency["share_of_max"] = share
             latencies = latency.pop("samples_ms")
             result["latency"] = latency
             for what in ("publish_to_lifecycle", "publish_to_assessment"):
