@@ -10,7 +10,7 @@ from typing import Any
 import faust
 
 from agents import churn, crashpoints, grouping, ingest, logistics, respond, surge
-from agents.consumer import FetchGathering, KesuApp
+from agents.consumer import KesuApp
 from complaints.rules import load_rules
 from kesu.heap import release_free_heap
 from kesu.kafka_config import faust_options
@@ -39,7 +39,6 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
         "topic_replication_factor": settings.topic_replication,
         "web_enabled": False,
         "producer_acks": -1,
-        "producer_linger": settings.worker_producer_linger.total_seconds(),
         "producer_max_request_size": DEAD_LETTER_MAX_BYTES + 64 * 1024,
         "consumer_auto_offset_reset": "earliest",
         "broker_session_timeout": settings.worker_session_timeout.total_seconds(),
@@ -49,8 +48,6 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     }
     options.update(overrides)
     app = KesuApp(settings.namespace, **options)
-    fetch_wait_ms = round(settings.worker_fetch_wait.total_seconds() * 1000)
-    app.fetch = FetchGathering(max_wait_ms=fetch_wait_ms) if fetch_wait_ms > 0 else None
     rules = load_rules(settings.rules_file)
     ingest.register(app, settings, rules, clock)
     respond.register(app, settings, rules, clock)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from time import monotonic
 from typing import Any
 
@@ -38,14 +37,6 @@ from agents.commit_ledger import RefusedCommits
 from agents.seek_fence import FencedReadOffsets, InFlight, SeekFence, fenced
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FetchGathering:
-    """How long the broker may hold a fetch, and how much data answers it sooner."""
-
-    max_wait_ms: int
-    min_bytes: int = 64 * 1024
 
 
 class RewindingConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
@@ -67,24 +58,6 @@ class RewindingConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
             await consumer.seek_to_beginning(*never)
             log.info("read %d never-committed stream partition(s) from the start", len(never))
         return committed
-
-    def _create_worker_consumer(self, transport: Any) -> Any:
-        """Faust's consumer, with the fetch gathering the app asks for (`KesuApp.fetch`).
-
-        Faust hard-codes a 1.5 s wait and leaves aiokafka's 1-byte minimum, so the broker
-        answers a fetch as soon as any one record arrives: at a moderate rate the worker made a
-        fetch round trip for every few records, each answer listing every assigned partition
-        (the open-loop profile, 2026-12-07: the consumer thread at ~10 % of a core).
-        """
-        consumer = super()._create_worker_consumer(transport)
-        fetch: FetchGathering | None = getattr(self.app, "fetch", None)
-        if fetch is not None:
-            for name in ("_fetch_min_bytes", "_fetch_max_wait_ms"):
-                if not hasattr(consumer, name):  # an aiokafka that renamed them: say so, loudly
-                    raise RuntimeError(f"aiokafka's consumer has no {name} to set")
-            consumer._fetch_min_bytes = fetch.min_bytes
-            consumer._fetch_max_wait_ms = fetch.max_wait_ms
-        return consumer
 
     def verify_event_path(self, now: float, tp: TP) -> None:
         """Faust's livelock check, except for a partition without a position yet: aiokafka has
@@ -335,9 +308,6 @@ class _CountedFlowControl(FlowControlEvent):
 class KesuApp(faust.App):
     """A Faust app whose Kafka transport rewinds never-committed partitions (kafka:// only) and
     whose tables use kesu's RocksDB sizing."""
-
-    #: The worker consumer's fetch gathering (None: Faust's and aiokafka's defaults).
-    fetch: FetchGathering | None = None
 
     def _new_transport(self) -> TransportT:
         return RewindingTransport(self.conf.broker_consumer, self)

@@ -137,24 +137,6 @@ class Settings(BaseSettings):
             "100 ms on both at 250 events/s (README: Measured)."
         ),
     )
-    worker_producer_linger: Duration = Field(
-        default=timedelta(milliseconds=5),
-        description=(
-            "How long the worker's producer waits to fill a produce request before sending it. "
-            "A stage's outputs are confirmed once per batch anyway; a few milliseconds pack the "
-            "stages' outputs and changelog writes into fewer requests (less CPU in the worker "
-            "and the broker per event), at that much latency per stage (README: Sizing)."
-        ),
-    )
-    worker_fetch_wait: Duration = Field(
-        default=timedelta(milliseconds=10),
-        description=(
-            "How long the broker may hold the worker's fetch to gather records (it answers at "
-            "once when 64 KiB are waiting). Without it the worker made a fetch round trip for "
-            "every few records at moderate rates; adds up to this much latency per stage. 0: Faust's "
-            "own (1.5 s, answered by the first record)."
-        ),
-    )
     worker_processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once",
         description=(
