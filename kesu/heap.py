@@ -1,4 +1,5 @@
-"""The worker's C heap: few malloc arenas, and free pages handed back after large transients.
+"""The worker's C heap: few malloc arenas, large blocks in their own mappings, and free pages
+handed back after large transients.
 
 Why (the memory ladder, 2026-12-07): after a worker recovers 100k open cases from their
 changelog and rebuilds its due indexes, most of its growth was memory glibc's malloc had
@@ -18,8 +19,9 @@ import sys
 
 log = logging.getLogger(__name__)
 
-#: glibc's mallopt parameter for the arena limit (malloc.h).
+#: glibc's mallopt parameters for the arena limit and the mmap threshold (malloc.h).
 _M_ARENA_MAX = -8
+_M_MMAP_THRESHOLD = -3
 #: Arenas the worker allows: one for the event loop, one shared by the other threads.
 WORKER_ARENAS = 2
 
@@ -44,6 +46,25 @@ def limit_arenas(count: int = WORKER_ARENAS) -> bool:
     if _LIBC is None or "MALLOC_ARENA_MAX" in os.environ:
         return False
     return bool(_LIBC.mallopt(_M_ARENA_MAX, count))
+
+
+#: Blocks at least this large get their own mapping, handed back whole when freed (glibc's
+#: starting value; left to itself glibc raises it to the largest block freed so far, up to 32 MB).
+WORKER_MMAP_THRESHOLD = 128 * 1024
+
+
+def fix_mmap_threshold(size: int = WORKER_MMAP_THRESHOLD) -> bool:
+    """Keep malloc's mmap threshold at `size`; call at start. False if not applied.
+
+    A worker recovering its tables frees large blocks (fetched changelog batches, decoded
+    values); glibc then raises its threshold, later large transients come from the heap, and
+    the heap keeps their pages scattered among live objects where a trim cannot return them.
+    With the threshold fixed, the memory bench's 100k open clocks cost 33.1 MB instead of 47.0
+    (2026-12-07, README: Measured). An operator's MALLOC_MMAP_THRESHOLD_ wins.
+    """
+    if _LIBC is None or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return False
+    return bool(_LIBC.mallopt(_M_MMAP_THRESHOLD, size))
 
 
 def release_free_heap() -> bool:

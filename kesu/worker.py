@@ -13,7 +13,7 @@ from prometheus_client import start_http_server
 
 from agents.app import create_app, table_changelogs
 from agents.ingest import preload_scorer
-from kesu.heap import limit_arenas, release_free_heap
+from kesu.heap import fix_mmap_threshold, limit_arenas, release_free_heap
 from kesu.logs import install_filter
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_named_topics, ensure_topics
@@ -64,6 +64,7 @@ def _exit_after_deadline() -> None:
 def run_worker(settings: Settings) -> None:
     """Create the topics and table changelogs if needed, then run the worker in the foreground."""
     limit_arenas()  # before any thread starts (kesu/heap.py)
+    fix_mmap_threshold()
     ensure_topics(settings)
     settings.worker_state_dir.mkdir(parents=True, exist_ok=True)
     app: faust.App = create_app(settings)

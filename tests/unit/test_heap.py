@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from kesu import heap
@@ -32,3 +36,56 @@ def test_freed_memory_scattered_among_live_objects_goes_back_to_the_system() -> 
 def test_an_operators_arena_limit_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert heap.limit_arenas() is False
+
+
+#: Run in a fresh interpreter: in this one, earlier tests leave free chunks in the heap that
+#: malloc reuses for large blocks before it considers a mapping at all.
+_LARGE_BLOCKS = """
+import sys
+from kesu import heap
+
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) * 1024 for l in status if l.startswith("VmRSS:"))
+
+def touched(size):
+    block = bytearray(size)
+    block[::4096] = b"\\x01" * len(range(0, size, 4096))
+    return block
+
+if sys.argv[1] == "fixed":
+    assert heap.fix_mmap_threshold()
+first = touched(8 * 1024 * 1024)
+del first
+blocks, live = [], []
+for _ in range(64):  # transient large blocks, each followed by a small one that stays
+    blocks.append(touched(1024 * 1024))
+    live.append(bytearray(1200))
+before = rss()
+del blocks
+print(before - rss())
+"""
+
+
+def _released_after_large_blocks(mode: str) -> int:
+    out = subprocess.run(
+        [sys.executable, "-c", _LARGE_BLOCKS, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+    )
+    return int(out.stdout)
+
+
+@pytest.mark.skipif(heap._LIBC is None, reason="glibc only")
+def test_large_blocks_freed_after_the_threshold_is_fixed_go_back_at_once() -> None:
+    """With the threshold fixed, 64 freed 1 MB blocks are unmapped at once. Left to itself,
+    glibc raises the threshold past 1 MB once an 8 MB block was freed, the blocks then come
+    from the heap, and the small live blocks between them keep their pages until a trim."""
+    assert _released_after_large_blocks("fixed") > 48 * 1024 * 1024
+
+
+def test_an_operators_mmap_threshold_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert heap.fix_mmap_threshold() is False
