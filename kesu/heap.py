@@ -7,7 +7,8 @@ freed but kept — scattered over one arena per thread that allocated (the Kafka
 thread fetches the whole changelog; RocksDB's threads flush it). With at most two arenas and
 a trim after each rebuild, the same worker held 36–40 MB per 100k clocks instead of 58.
 
-Both are no-ops where the C library is not glibc, and an operator's own MALLOC_ARENA_MAX wins.
+All are no-ops where the C library is not glibc; an operator's own MALLOC_ARENA_MAX or
+MALLOC_MMAP_THRESHOLD_ wins.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def fix_mmap_threshold(size: int = WORKER_MMAP_THRESHOLD) -> bool:
     A worker recovering its tables frees large blocks (fetched changelog batches, decoded
     values); glibc then raises its threshold, later large transients come from the heap, and
     the heap keeps their pages scattered among live objects where a trim cannot return them.
-    With the threshold fixed, the memory bench's 100k open clocks cost 33.1 MB instead of 47.0
+    With the threshold fixed, the memory bench's 100k open clocks cost ~35 MB instead of ~48
     (2026-12-07, README: Measured). An operator's MALLOC_MMAP_THRESHOLD_ wins.
     """
     if _LIBC is None or "MALLOC_MMAP_THRESHOLD_" in os.environ:
