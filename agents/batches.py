@@ -7,7 +7,7 @@ Per batch (Faust's `noack_take`: up to `max_events`, or whatever came within `wi
    outputs (`Batch.send`) and table writes (`Batch.put`); an exception dead-letters that event
    only;
 2. every output is sent without waiting for each (items staged with `send_folded` first become
-   one record per topic, key and input partition), and the batch waits once for Kafka to have
+   one record per topic and key), and the batch waits once for Kafka to have
    them all (acks=all), re-sending the lot after a failure until it has (at-least-once: a
    consumer de-duplicates on ids; re-sending everything keeps the order of each key's records);
 3. the table writes are applied — after the outputs, as before: a crash in between replays
@@ -94,7 +94,7 @@ class Batch:
     #: For the handler's own parsed state (e.g. a case's model), so that several events of one
     #: key in a batch parse and encode it once.
     memo: dict[Any, Any] = field(default_factory=dict)
-    #: (topic, key, input partition) -> the items `send_folded` staged for one record
+    #: (topic, key, input partition or None) -> the items `send_folded` staged for one record
     folds: dict[tuple[str, bytes, Any], _Fold] = field(default_factory=dict)
     current: faust.types.EventT | None = None
 
@@ -119,14 +119,20 @@ class Batch:
         encode: Callable[[list[Any]], bytes],
         max_items: int = MAX_FOLDED,
     ) -> None:
-        """Stage `item` for one record per topic, key and input partition of this batch:
-        `encode` turns the items, in the order staged, into that record's value (at most
-        `max_items` items a record: their largest size times it must fit the topic's 1 MB).
-        One record where there were as many as items: each costs a produce, a fetch and an
-        acknowledgement whatever its size (issue #17)."""
+        """Stage `item` for one record per topic and key of this batch: `encode` turns the
+        items, in the order staged, into that record's value (at most `max_items` items a
+        record: their largest size times it must fit the topic's 1 MB). One record where there
+        were as many as items: each costs a produce, a fetch and an acknowledgement whatever
+        its size (issue #17).
+
+        Under exactly_once (the R7 experiment) a record folds one input partition's items
+        only: its transaction is that partition's (`transaction_of`). At least once, items of
+        every input partition share it — a replayed batch re-sends them all either way, and
+        the consumers de-duplicate per item."""
         if self.current is None:
             raise RuntimeError("a folded output belongs to an event")
-        group = (topic, key, self.current.message.tp)
+        partition = self.current.message.tp if self.app.in_transaction else None
+        group = (topic, key, partition)
         fold = self.folds.setdefault(group, _Fold(encode, max_items))
         fold.items.append((item, self.current))
 

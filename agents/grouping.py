@@ -9,7 +9,7 @@ changed), calls complaints.group_stage.advance, sends the parent signals to the 
 by the parent's case) and stores the changed entries. Reports are rare next to contacts (a
 surging key reports each contact while it surges; an order a few times per delay); voices (one
 per negative text, for emerging issues, complaints/emerging_incidents.py; ingest folds the
-voices of one batch and input partition into one `IssueVoices` record) are not, so the book
+voices of one batch into one `IssueVoices` record) are not, so the book
 is kept in memory between batches (rebuilt only when the table moved on without it: another
 worker had the partition, or a batch did not finish) and the grouper's groups are entries of
 their own, written only when changed (`GroupStep.writes`).

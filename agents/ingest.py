@@ -13,9 +13,9 @@ does what four hops did before (validate, dedupe, assess, and the logistics/chur
 3. for a first delivery: the clean record (`kesu.clean.<source>`, the contract other teams
    read); a customer's contact scored and keyed by its case (`kesu.assessments`), and, when
    negative, once per surge key it counts toward (`kesu.surge.contacts`, compact and folded:
-   one record per key and input partition of a batch) and once, as a masked
+   one record per key of a batch) and once, as a masked
    voice, to the grouping stage for emerging issues (`kesu.grouping.reports`, folded the same
-   way: one `IssueVoices` record per input partition of a batch); a shipment
+   way: one `IssueVoices` record per batch); a shipment
    change keyed by its order (`kesu.logistics.changes`); an activity keyed by its customer
    (`kesu.churn.activity`). The id is marked seen once those are acknowledged (agents/batches),
    so a crash in between re-sends (at-least-once), it never loses.

@@ -3,7 +3,7 @@
 Thin, two parts around complaints.surge_track (the ingest agent publishes each negative
 contact once per surge key it counts toward — "batch:B2511-07", "region:华东-上海", … — so a
 key's counts and baseline live in one partition of the `surge-keys` table; the contacts of one
-ingest batch and input partition travel to a key as one compact `SurgeContacts` record):
+ingest batch travel to a key as one compact `SurgeContacts` record):
 - `surge` counts, judges and reports to the grouping stage (agents/grouping.py, one partition)
   when the key's surge opens, grows, gains a contact or closes; that stage merges the keys of
   one burst into one incident and sends the engine its parent signal;

@@ -544,7 +544,8 @@ class SurgeContact(Frozen):
 
 class SurgeContacts(Frozen):
     """The negative contacts one ingest batch counted toward one surge key, in the order
-    ingest handled them (one record per key and input partition instead of one per contact)."""
+    ingest handled them (one record per key and batch instead of one per contact; per input
+    partition under exactly_once)."""
 
     contacts: tuple[SurgeContact, ...] = Field(min_length=1)
 
@@ -994,8 +995,9 @@ class IssueVoice(Frozen):
 
 
 class IssueVoices(Frozen):
-    """The voices of one ingest batch and input partition, in the order ingest handled them:
-    one grouping-stage record where there were as many as negative texts (issue #17)."""
+    """The voices of one ingest batch (one input partition's under exactly_once), in the order
+    ingest handled them: one grouping-stage record where there were as many as negative texts
+    (issue #17)."""
 
     voices: tuple[IssueVoice, ...] = Field(min_length=1)
 

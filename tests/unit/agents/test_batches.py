@@ -92,14 +92,14 @@ class TestStaging:
 
 
 class TestFolding:
-    """One record per topic, key and input partition of a batch (issue #17: the surge fan-out)."""
+    """One record per topic and key of a batch (issue #17: the surge fan-out); one per input
+    partition too under exactly_once, where a record belongs to its partition's transaction."""
 
     @staticmethod
     def _joined(items: list[Any]) -> bytes:
         return ",".join(items).encode()
 
-    def test_items_of_one_key_and_partition_become_one_record_in_order(self) -> None:
-        batch = _batch(Producer())
+    def _fold_four(self, batch: Batch) -> tuple[FakeEvent, FakeEvent, FakeEvent]:
         first, second, other = (
             FakeEvent(),
             FakeEvent(FakeMessage(offset=8)),
@@ -108,14 +108,30 @@ class TestFolding:
         for event, key, item in [
             (first, "region:华东".encode(), "a"),
             (first, b"batch:B1", "b"),
-            (second, "region:华东".encode(), "c"),
             (other, "region:华东".encode(), "d"),
+            (second, "region:华东".encode(), "c"),
         ]:
             batch.current = event  # type: ignore[assignment]
             batch.send_folded("t.surge", key=key, item=item, encode=self._joined)
         batch.current = second  # type: ignore[assignment]
         batch.send("t.assessments", key=b"c1", value=b"x")
         batch.seal()
+        return first, second, other
+
+    def test_items_of_one_key_become_one_record_in_order_across_input_partitions(self) -> None:
+        batch = _batch(Producer())
+        first, second, _ = self._fold_four(batch)
+        assert [(o.topic, o.key, o.value) for o in batch.outputs] == [
+            ("t.assessments", b"c1", b"x"),
+            ("t.surge", "region:华东".encode(), b"a,d,c"),  # partition 1's "d" folded in, in order
+            ("t.surge", b"batch:B1", b"b"),
+        ]
+        assert [o.origin for o in batch.outputs[1:]] == [second, first]  # type: ignore[comparison-overlap]
+        assert batch.folds == {}, "sealed once"
+
+    def test_under_a_transaction_each_input_partition_folds_its_own_record(self) -> None:
+        batch = Batch(FakeApp(Producer(), in_transaction=True), "t.dlq", lambda: NOW)  # type: ignore[arg-type]
+        first, second, other = self._fold_four(batch)
         assert [(o.topic, o.key, o.value) for o in batch.outputs] == [
             ("t.assessments", b"c1", b"x"),
             ("t.surge", "region:华东".encode(), b"a,c"),
@@ -123,7 +139,6 @@ class TestFolding:
             ("t.surge", "region:华东".encode(), b"d"),  # another input partition: its own record
         ]
         assert [o.origin for o in batch.outputs[1:]] == [second, first, other]  # type: ignore[comparison-overlap]
-        assert batch.folds == {}, "sealed once"
 
     def test_a_long_fold_is_cut_into_records_of_at_most_max_folded_items(self) -> None:
         batch = _batch(Producer())
