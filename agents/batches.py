@@ -41,6 +41,7 @@ from faust.streams import _current_event
 
 from agents import crashpoints
 from agents.kafka_io import log_failure, processing_failed
+from agents.produce import send_by_partition
 from kesu.metrics import BATCH_EVENTS, KAFKA_SEND_REFUSED, KAFKA_SEND_RETRIES
 from streams.codec import Rejection, dead_letter, encode_record, without_copies
 from streams.records import DeadLetter, RejectReason, Source
@@ -288,7 +289,21 @@ async def deliver(app: faust.App, batch: Batch, name: str) -> None:
 
 async def _send_all(app: faust.App, outputs: list[_Output]) -> _Output | str | None:
     """None when all were acknowledged; the output Kafka refused for good; or the topic of a
-    retriable failure."""
+    retriable failure.
+
+    At least once, the outputs go out as one record batch per partition (agents/produce); if
+    that fails, they are sent again one by one, which tells the record Kafka refuses (too
+    large) from a failure worth retrying. Under exactly_once (R7) each output is sent on its
+    input partition's transactional producer."""
+    if not app.in_transaction:
+        faust_producer: Any = app.producer  # the aiokafka driver's: it holds the client
+        try:
+            await send_by_partition(faust_producer._ensure_producer(), outputs)
+            return None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # told apart record by record below
+            log.info("batched send failed (%s); sending one by one", cause_of(exc))
     futures: list[tuple[_Output, asyncio.Future[Any]]] = []
     try:
         for output in outputs:

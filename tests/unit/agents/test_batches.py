@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from agents import batches
 from agents.batches import Batch, deliver
 from streams.records import DeadLetter, RejectReason
+from tests.unit.agents.test_produce import Client
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -44,11 +45,19 @@ class FakeEvent:
 
 
 class Producer:
-    """Records each send; fails the sends whose number is in `failures` (with that error)."""
+    """Faust's producer: records each send and fails the sends whose number is in `failures`
+    (with that error); its aiokafka client (`_ensure_producer`) takes record batches and fails
+    those sent to the partitions named in `client.fail` (tests/unit/agents/test_produce.py)."""
 
-    def __init__(self, failures: dict[int, BaseException] | None = None) -> None:
+    def __init__(
+        self, failures: dict[int, BaseException] | None = None, client: Client | None = None
+    ) -> None:
         self.failures = failures or {}
         self.sent: list[tuple[str, bytes | None]] = []
+        self.client = client or Client(partitions=1)
+
+    def _ensure_producer(self) -> Client:
+        return self.client
 
     async def send(self, topic: str, key: bytes | None, value: bytes | None, **_: Any) -> Any:
         number = len(self.sent)
@@ -166,11 +175,46 @@ class TestFolding:
             _batch(Producer()).send_folded("t", key=b"k", item="a", encode=self._joined)
 
 
+def _failing_batches() -> Client:
+    """A client whose record batches all fail: delivery falls back to sending one by one."""
+    client = Client(partitions=1)
+    for topic in ("t.out", "t.dlq"):
+        client.fail[(topic, 0)] = KafkaTimeoutError()
+    return client
+
+
 class TestDeliver:
     @pytest.mark.asyncio
-    async def test_outputs_are_sent_in_order_and_waited_for_together(self) -> None:
-        """Every staged output goes out once, in order."""
+    async def test_outputs_go_as_record_batches_in_order_and_are_waited_for_together(
+        self,
+    ) -> None:
+        """Every staged output goes out once, in order, in one record batch per partition."""
         producer = Producer()
+        batch = _batch(producer)
+        for n in range(3):
+            batch.send("t.out", key=f"k{n}".encode(), value=b"v")
+        batch.send("t.dlq", key=b"d", value=b"v")
+        await deliver(batch.app, batch, "test")
+        assert producer.client.sent == [("t.out", 0, [b"k0", b"k1", b"k2"]), ("t.dlq", 0, [b"d"])]
+        assert producer.sent == [], "nothing sent one by one"
+
+    @pytest.mark.asyncio
+    async def test_after_a_failed_record_batch_the_outputs_go_one_by_one(self) -> None:
+        """One by one tells a record Kafka refuses from a failure worth retrying."""
+        client = Client(partitions=1)
+        client.fail[("t.out", 0)] = KafkaTimeoutError()
+        producer = Producer(client=client)
+        batch = _batch(producer)
+        for n in range(2):
+            batch.send("t.out", key=f"k{n}".encode(), value=b"v")
+        await deliver(batch.app, batch, "test")
+        assert client.sent == [("t.out", 0, [b"k0", b"k1"])]
+        assert producer.sent == [("t.out", b"k0"), ("t.out", b"k1")]
+
+    @pytest.mark.asyncio
+    async def test_outputs_are_sent_in_order_and_waited_for_together(self) -> None:
+        """One by one, every staged output goes out once, in order."""
+        producer = Producer(client=_failing_batches())
         batch = _batch(producer)
         for n in range(3):
             batch.send("t.out", key=f"k{n}".encode(), value=b"v")
@@ -183,7 +227,7 @@ class TestDeliver:
     ) -> None:
         """After a retriable failure the lot is sent again (order per key kept; ids dedupe)."""
         monkeypatch.setattr(batches, "_FIRST_DELAY", 0.0)
-        producer = Producer({1: KafkaTimeoutError()})
+        producer = Producer({1: KafkaTimeoutError()}, _failing_batches())
         batch = _batch(producer)
         for n in range(3):
             batch.send("t.out", key=f"k{n}".encode(), value=b"v")
@@ -195,7 +239,7 @@ class TestDeliver:
     async def test_a_record_kafka_never_takes_becomes_a_dead_letter_of_its_event(self) -> None:
         """Too large for its topic: the batch goes again without it, plus the event's dead
         letter (the rest may go twice: at-least-once)."""
-        producer = Producer({0: MessageSizeTooLargeError()})
+        producer = Producer({0: MessageSizeTooLargeError()}, _failing_batches())
         batch = _batch(producer)
         batch.current = FakeEvent()  # type: ignore[assignment]
         batch.send("t.out", key=b"big", value=b"x")
