@@ -55,6 +55,8 @@ _MAX_DELAY = 5.0
 _DELETE = object()
 #: Items of one folded record (agents/ingest: surge contacts of one key, ~300 bytes each).
 MAX_FOLDED = 200
+#: A folded record larger than this is split: Kafka's default max.message.bytes is 1 MB.
+MAX_FOLDED_BYTES = 900_000
 
 
 @dataclass
@@ -142,8 +144,8 @@ class Batch:
         for (topic, key, _), fold in self.folds.items():
             for start in range(0, len(fold.items), fold.max_items):
                 chunk = fold.items[start : start + fold.max_items]
-                value = fold.encode([item for item, _ in chunk])
-                self.outputs.append(_Output(topic, key, value, None, chunk[-1][1]))
+                for value, origin in _fitting(fold.encode, chunk):
+                    self.outputs.append(_Output(topic, key, value, None, origin))
         self.folds.clear()
 
     def get(self, table: Any, key: str) -> Any:
@@ -186,6 +188,19 @@ class Batch:
         previous, self.current = self.current, event
         self.send(self.dlq_topic, key=letter.dead_letter_id.encode(), value=encode_record(letter))
         self.current = previous
+
+
+def _fitting(
+    encode: Callable[[list[Any]], bytes], chunk: list[tuple[Any, faust.types.EventT]]
+) -> list[tuple[bytes, faust.types.EventT]]:
+    """`chunk` encoded as one record, or as several (halved until each fits
+    `MAX_FOLDED_BYTES`): a record Kafka refuses as too large would dead-letter only the event
+    that sealed it, and lose the others' items. Each record's origin is its last item's event."""
+    value = encode([item for item, _ in chunk])
+    if len(value) <= MAX_FOLDED_BYTES or len(chunk) == 1:
+        return [(value, chunk[-1][1])]
+    half = len(chunk) // 2
+    return [*_fitting(encode, chunk[:half]), *_fitting(encode, chunk[half:])]
 
 
 Handler = Callable[[faust.types.EventT, Batch], None]

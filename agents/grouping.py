@@ -3,7 +3,7 @@
 Thin. Surge keys live in different partitions of the `surge-keys` table and orders in the
 `orders` table, so merging one cause into one incident needs one place: every surge report
 and every order delay signal is sent to `kesu.grouping.reports` (one partition) under one
-constant key, and this agent keeps the `groups` table (one partition: the book, as an index
+constant key (those of one batch folded into one `GroupReports` record), and this agent keeps the `groups` table (one partition: the book, as an index
 entry plus one entry per incident, held key and route, so an input rewrites only what it
 changed), calls complaints.group_stage.advance, sends the parent signals to the engine (keyed
 by the parent's case) and stores the changed entries. Reports are rare next to contacts (a
@@ -37,7 +37,7 @@ from complaints.rules import RuleBook
 from kesu.metrics import GROUPING_STEPS
 from kesu.settings import Settings
 from streams.codec import encode_record
-from streams.records import IssueVoices, Tick
+from streams.records import GroupReports, IssueVoices, Signal, SurgeReport, Tick
 from streams.topics import DLQ, GROUP_REPORTS, SIGNALS
 
 #: The one key of the reports topic and of the book's table entry.
@@ -53,11 +53,24 @@ _INPUT: TypeAdapter[GroupInput] = TypeAdapter(
 
 
 def inputs_of(value: bytes) -> tuple[GroupInput, ...]:
-    """The inputs of one reports record: the voices of one ingest batch (`IssueVoices`), or
-    one surge report, delay signal, tick or (written by an earlier version) voice."""
+    """The inputs of one reports record: the voices of one ingest batch (`IssueVoices`), the
+    surge reports or delay signals of one batch (`GroupReports`), or (a tick, or written by
+    an earlier version) one surge report, delay signal or voice."""
     if value.startswith(b'{"voices"'):
         return IssueVoices.model_validate_json(value).voices
+    if value.startswith(b'{"reports"'):
+        return GroupReports.model_validate_json(value).reports
     return (_INPUT.validate_json(value),)
+
+
+def send_report(batch: Batch, topic: str, report: Signal | SurgeReport) -> None:
+    """Stage `report` for the grouping stage, folded with the batch's others into one
+    `GroupReports` record (in the order staged)."""
+    batch.send_folded(topic, key=GROUPS_KEY, item=report, encode=_reports_record)
+
+
+def _reports_record(reports: list[Signal | SurgeReport]) -> bytes:
+    return encode_record(GroupReports(reports=tuple(reports)))
 
 
 def register(

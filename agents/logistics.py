@@ -19,7 +19,7 @@ import faust
 
 from agents.batches import Batch, consume_in_batches
 from agents.due_index import DueIndex, register_due_timer
-from agents.grouping import GROUPS_KEY
+from agents.grouping import send_report
 from agents.kafka_io import bytes_topic, expiring_changelog, message_time
 from complaints.logistics import OrderState, Tracked, check_overdue, map_entry, next_check, track
 from complaints.rules import RuleBook
@@ -92,7 +92,7 @@ def register(
         for signal in result.signals:
             body = encode_record(signal)
             batch.send(signals, key=signal.case_key.encode(), value=body)
-            batch.send(reports, key=GROUPS_KEY, value=body)  # waves (agents/grouping.py)
+            send_report(batch, reports, signal)  # waves (agents/grouping.py)
             SIGNALS_SENT.labels(signal.kind.value, signal.change.value).inc()
         old, new = map_entry(before, rules), map_entry(result.state, rules)
         if new != old and result.state is not None:

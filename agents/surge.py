@@ -34,7 +34,7 @@ import faust
 
 from agents.batches import Batch, consume_in_batches
 from agents.due_index import DueIndex, register_due_timer
-from agents.grouping import GROUPS_KEY
+from agents.grouping import send_report
 from agents.kafka_io import bytes_topic
 from complaints.rules import RuleBook, SurgePolicy
 from complaints.surge_track import (
@@ -47,7 +47,6 @@ from complaints.surge_track import (
 )
 from kesu.metrics import SURGE_SIGNALS
 from kesu.settings import Settings
-from streams.codec import encode_record
 from streams.records import AssessedEvent, SurgeContact, SurgeContacts, Tick
 from streams.topics import DLQ, GROUP_REPORTS, SURGE_CONTACTS, SURGE_TICKS
 
@@ -101,9 +100,9 @@ def register(
             steps = [on_tick(entry, key, tick.at, policy)]
         # decided in full before anything is staged: a record that fails part-way is a dead
         # letter as a whole, with no half of its contacts counted
-        said = [(s.report, encode_record(s.report)) for s in steps if s.report is not None]
-        for report, body in said:
-            batch.send(reports, key=GROUPS_KEY, value=body)
+        said = [s.report for s in steps if s.report is not None]
+        for report in said:
+            send_report(batch, reports, report)
             SURGE_SIGNALS.labels(key.dimension, report.change.value).inc()
         last = steps[-1].entry
         if last != entry:

@@ -1002,6 +1002,15 @@ class IssueVoices(Frozen):
     voices: tuple[IssueVoice, ...] = Field(min_length=1)
 
 
+class GroupReports(Frozen):
+    """The surge reports or delay signals one batch of one stage sends the grouping stage, in
+    the order it decided them: one record where there were as many as reports (issue #17)."""
+
+    reports: tuple[Annotated[Signal | SurgeReport, Field(union_mode="left_to_right")], ...] = Field(
+        min_length=1
+    )
+
+
 class GroupNotice(Frozen):
     """A parent incident ended: what becomes of its members in one member case.
 

@@ -18,6 +18,7 @@ from streams.records import (
     DeadLetter,
     DelayMapEntry,
     GroupNotice,
+    GroupReports,
     IssueVoice,
     IssueVoices,
     LogisticsChange,
@@ -193,9 +194,11 @@ GROUP_REPORTS = TopicSpec(
     partitions=1,
     retention=timedelta(days=7),
     key="the constant 'groups'",
-    value=f"{SurgeReport.__name__} from a surge key, a logistics_delay {Signal.__name__} of one order, "
-    f"or {IssueVoices.__name__} (the negative texts of one ingest batch, masked; older records: "
-    f"one {IssueVoice.__name__}) for emerging issues",
+    value=f"{GroupReports.__name__} (the {SurgeReport.__name__}s of surge keys or the "
+    f"logistics_delay {Signal.__name__}s of orders one batch decided), "
+    f"or {IssueVoices.__name__} (the negative texts of one ingest batch, masked) for emerging "
+    f"issues; older records: one {SurgeReport.__name__}, {Signal.__name__} or "
+    f"{IssueVoice.__name__}",
 )
 LIFECYCLE = TopicSpec(
     stage="alerts",

@@ -170,6 +170,32 @@ class TestFolding:
         batch.seal()
         assert [o.value for o in batch.outputs] == [b"0,1,2", b"3,4,5", b"6"]
 
+    def test_a_fold_too_large_for_one_record_is_split_in_order(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each record stays under the byte cap (Kafka refuses larger ones), items in order."""
+        monkeypatch.setattr(batches, "MAX_FOLDED_BYTES", 10)
+        batch = _batch(Producer())
+        events = [FakeEvent(FakeMessage(offset=n)) for n in range(7)]
+        for number, event in enumerate(events):
+            batch.current = event  # type: ignore[assignment]
+            batch.send_folded("t.v", key=b"k", item=f"{number}{number}", encode=self._joined)
+        batch.seal()
+        values = [o.value or b"" for o in batch.outputs]
+        assert all(len(v) <= 10 for v in values) and len(values) > 1
+        assert b",".join(values) == b"00,11,22,33,44,55,66"
+        assert batch.outputs[-1].origin is events[-1]  # type: ignore[comparison-overlap]
+
+    def test_one_item_larger_than_the_cap_is_still_its_own_record(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(batches, "MAX_FOLDED_BYTES", 3)
+        batch = _batch(Producer())
+        batch.current = FakeEvent()  # type: ignore[assignment]
+        batch.send_folded("t.v", key=b"k", item="large", encode=self._joined)
+        batch.seal()
+        assert [o.value for o in batch.outputs] == [b"large"]
+
     def test_a_folded_output_needs_an_event(self) -> None:
         with pytest.raises(RuntimeError, match="belongs to an event"):
             _batch(Producer()).send_folded("t", key=b"k", item="a", encode=self._joined)

@@ -1,6 +1,7 @@
 """What the grouping stage reads from `kesu.grouping.reports`: the voices of one ingest batch
-folded into one record, and every single record (a surge report, a delay, a tick, or a voice an
-earlier version wrote one a record) as before."""
+folded into one record, the surge reports or delays of one batch folded into one record, and
+every single record (a tick, or a surge report, delay or voice an earlier version wrote one a
+record) as before."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from agents.grouping import inputs_of
+from agents.grouping import _reports_record, inputs_of
 from agents.ingest import VOICES_PER_RECORD, _voices_record
 from complaints.group_stage import advance
 from complaints.rules import load_rules
@@ -17,6 +18,8 @@ from streams.codec import encode_record
 from streams.records import Category, IssueVoice, Source, Tick
 from tests.factories import T0
 from tests.unit.complaints.test_emerging_incidents import earbud_voices
+from tests.unit.complaints.test_surge_incidents import report
+from tests.unit.complaints.test_waves import delay
 
 RULES = load_rules()
 
@@ -33,9 +36,36 @@ def test_single_records_still_read_as_one_input() -> None:
     assert inputs_of(encode_record(tick)) == (tick,)
 
 
-def test_an_empty_fold_is_refused() -> None:
+def test_folded_reports_read_back_as_surge_reports_and_delays_in_order() -> None:
+    reports = [delay(1), report("sku:SX1-256G"), delay(2), report("batch:B2511-07")]
+    assert inputs_of(_reports_record(reports)) == tuple(reports)
+    assert inputs_of(encode_record(reports[0])) == (reports[0],), "a single one as before"
+    assert inputs_of(encode_record(reports[1])) == (reports[1],)
+
+
+def test_delays_folded_open_a_wave_as_they_did_one_a_record() -> None:
+    """Through Kafka's bytes and back, folded by batch or one a record: the same steps."""
+    delays = [delay(n, T0 + timedelta(minutes=n)) for n in range(7)]
+    runs = []
+    for records in (
+        [encode_record(d) for d in delays],
+        [_reports_record(delays[:3]), _reports_record(delays[3:])],
+    ):
+        steps, book = [], None
+        for record in records:
+            for item in inputs_of(record):
+                step = advance(book, item, RULES)
+                steps.append((step.signals, step.reason, step.writes))
+                book = step.book
+        runs.append(steps)
+    assert any(signals for signals, _, _ in runs[0]), "seven delays on one route open a wave"
+    assert runs[1] == runs[0]
+
+
+@pytest.mark.parametrize("empty", [b'{"voices":[]}', b'{"reports":[]}'])
+def test_an_empty_fold_is_refused(empty: bytes) -> None:
     with pytest.raises(ValidationError):
-        inputs_of(b'{"voices":[]}')
+        inputs_of(empty)
 
 
 def test_voices_folded_group_as_they_did_one_a_record() -> None:
