@@ -20,12 +20,16 @@ from aiokafka.partitioner import murmur2
 
 
 class Record(Protocol):
-    """What is sent: the staged output of agents/batches."""
+    """What is sent: a staged output of agents/batches, or a changelog record
+    (agents/changelog), which names its partition."""
 
     topic: str
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]] | None
+
+    @property
+    def partition(self) -> int | None: ...
 
 
 def default_partition(key: bytes | None, partitions: Sequence[int]) -> int:
@@ -36,52 +40,67 @@ def default_partition(key: bytes | None, partitions: Sequence[int]) -> int:
     return partitions[int(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
 
 
-async def send_by_partition(producer: Any, records: Sequence[Record]) -> None:
-    """Send `records` and return once Kafka has acknowledged them all; raise the first error.
+async def send_by_partition(producer: Any, records: Sequence[Record]) -> dict[tuple[str, int], int]:
+    """Send `records` and return once Kafka has acknowledged them all: the offset of the last
+    record written to each (topic, partition). Raise the first error.
 
-    `producer` is an `aiokafka.AIOKafkaProducer`. A partition's records keep their order: its
-    record batches are submitted one after another (aiokafka queues each behind the last).
-    After an error some records may have been written: the caller re-sends, and consumers
-    de-duplicate on ids (at-least-once, as for any retry).
+    `producer` is an `aiokafka.AIOKafkaProducer`. A record goes to its own partition if it
+    names one, else to its key's. A partition's records keep their order: its record batches
+    are submitted one after another (aiokafka queues each behind the last). After an error
+    some records may have been written: the caller re-sends, and consumers de-duplicate on
+    ids (at-least-once, as for any retry).
     """
     by_partition: dict[tuple[str, int], list[Record]] = {}
     partitions_of: dict[str, list[int]] = {}
     for record in records:
-        partitions = partitions_of.get(record.topic)
-        if partitions is None:
-            partitions = partitions_of[record.topic] = sorted(
-                await producer.partitions_for(record.topic)
-            )
-        partition = default_partition(record.key, partitions)
+        partition = record.partition
+        if partition is None:
+            partitions = partitions_of.get(record.topic)
+            if partitions is None:
+                partitions = partitions_of[record.topic] = sorted(
+                    await producer.partitions_for(record.topic)
+                )
+            partition = default_partition(record.key, partitions)
         by_partition.setdefault((record.topic, partition), []).append(record)
+    tps = list(by_partition)
     results = await asyncio.gather(
-        *(_send_partition(producer, tp, rows) for tp, rows in by_partition.items()),
+        *(_send_partition(producer, tp, by_partition[tp]) for tp in tps),
         return_exceptions=True,
     )
-    error = next((r for r in results if isinstance(r, BaseException)), None)
-    if error is not None:
-        raise error
+    last: dict[tuple[str, int], int] = {}
+    for tp, result in zip(tps, results, strict=True):
+        if isinstance(result, BaseException):
+            raise result
+        last[tp] = result
+    return last
 
 
-async def _send_partition(producer: Any, tp: tuple[str, int], records: list[Record]) -> None:
-    topic, partition = tp
-    delivered: list[asyncio.Future[Any]] = []
+async def _send_partition(producer: Any, tp: tuple[str, int], records: list[Record]) -> int:
+    """The records in order, as record batches; the offset of the last one written."""
+    delivered: list[tuple[asyncio.Future[Any], int]] = []
     try:
         builder = producer.create_batch()
         for record in records:
             if _append(builder, record) is None:  # full: submit it, start the next
-                delivered.append(await producer.send_batch(builder, topic, partition=partition))
+                delivered.append(await _submit(producer, builder, tp))
                 builder = producer.create_batch()
                 _append(builder, record)  # an empty batch always takes its first record
-        delivered.append(await producer.send_batch(builder, topic, partition=partition))
+        delivered.append(await _submit(producer, builder, tp))
     except BaseException:
-        for future in delivered:  # their outcome no longer matters: the caller re-sends
+        for future, _ in delivered:  # their outcome no longer matters: the caller re-sends
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
         raise
-    results = await asyncio.gather(*delivered, return_exceptions=True)
-    error = next((r for r in results if isinstance(r, BaseException)), None)
-    if error is not None:
-        raise error
+    results = await asyncio.gather(*(f for f, _ in delivered), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    first_of_last: Any = results[-1]  # a record batch's metadata carries its first offset
+    return int(first_of_last.offset) + delivered[-1][1] - 1
+
+
+async def _submit(producer: Any, builder: Any, tp: tuple[str, int]) -> tuple[Any, int]:
+    count = builder.record_count()
+    return await producer.send_batch(builder, tp[0], partition=tp[1]), count
 
 
 def _append(builder: Any, record: Record) -> Any:

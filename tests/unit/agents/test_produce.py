@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ class Out:
     key: bytes | None
     value: bytes | None = b"v"
     headers: list[tuple[str, bytes]] | None = None
+    partition: int | None = None
 
 
 @dataclass
@@ -33,6 +35,8 @@ class Client:
     batch_size: int = 16384
     fail: dict[tuple[str, int], BaseException] = field(default_factory=dict)
     sent: list[tuple[str, int, list[bytes | None]]] = field(default_factory=list)
+    #: the next offset of each (topic, partition)'s log
+    ends: dict[tuple[str, int], int] = field(default_factory=dict)
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(range(self.partitions))
@@ -43,11 +47,14 @@ class Client:
     async def send_batch(self, builder: BatchBuilder, topic: str, *, partition: int) -> Any:
         records = MemoryRecords(bytes(builder._build())).next_batch()
         assert records is not None
-        self.sent.append((topic, partition, [record.key for record in records]))
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        keys = [record.key for record in records]
+        self.sent.append((topic, partition, keys))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         error = self.fail.get((topic, partition))
         if error is None:
-            future.set_result(None)
+            first = self.ends.get((topic, partition), 0)
+            self.ends[(topic, partition)] = first + len(keys)
+            future.set_result(SimpleNamespace(offset=first))  # as aiokafka's RecordMetadata
         else:
             future.set_exception(error)
         return future
@@ -78,6 +85,27 @@ async def test_each_partition_gets_one_batch_with_its_records_in_order() -> None
         expected.setdefault(tp, []).append(out.key)
     assert {(topic, p): keys for topic, p, keys in client.sent} == expected
     assert len(client.sent) == len(expected), "one batch per topic partition"
+
+
+@pytest.mark.asyncio
+async def test_a_record_naming_its_partition_goes_there_and_the_last_offsets_are_returned() -> None:
+    client = Client(partitions=4)
+    client.ends[("t.log", 3)] = 100
+    outputs = [Out("t.log", b"a", partition=3), Out("t.log", b"b", partition=3)]
+    outputs += [Out("t.log", b"c", partition=0), Out("t.a", b"k")]
+    last = await send_by_partition(client, outputs)
+    assert ("t.log", 3, [b"a", b"b"]) in client.sent and ("t.log", 0, [b"c"]) in client.sent
+    keyed = ("t.a", default_partition(b"k", [0, 1, 2, 3]))
+    assert last == {("t.log", 3): 101, ("t.log", 0): 0, keyed: 0}
+
+
+@pytest.mark.asyncio
+async def test_the_last_offset_counts_every_batch_of_a_partition() -> None:
+    client = Client(partitions=1, batch_size=1024)
+    last = await send_by_partition(
+        client, [Out("t.a", f"k{n}".encode(), b"x" * 200) for n in range(12)]
+    )
+    assert len(client.sent) > 1 and last == {("t.a", 0): 11}
 
 
 @pytest.mark.asyncio
