@@ -25,6 +25,7 @@ from faust.stores.base import SerializedStore
 from faust.types import TP
 
 from agents.produce import send_by_partition
+from kesu.metrics import KAFKA_SEND_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ async def send_changelogs(producer: Any, records: list[ChangelogRecord], name: s
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # re-sent whole: a changelog keeps a key's last value
+            for topic in sorted({record.topic for record in records}):
+                KAFKA_SEND_RETRIES.labels(topic).inc()
             log.warning("%s: changelog send failed (%s); re-sending in %.1f s", name, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_DELAY)

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from faust.types import TP
 
+from agents import changelog
 from agents.app import create_app
 from agents.batches import Batch, set_current, write_tables
 from agents.changelog import send_changelogs, serialized, store_write
+from kesu.metrics import KAFKA_SEND_RETRIES
 from kesu.settings import Settings
 from tests.unit.agents.test_batches import FakeEvent, FakeMessage, Producer
 from tests.unit.agents.test_produce import Client
@@ -110,3 +113,39 @@ class SimpleApp:
     def __init__(self, producer: Producer) -> None:
         self.producer = producer
         self.in_transaction = False
+
+
+@pytest.mark.asyncio
+async def test_a_failed_changelog_send_is_retried_and_counted(
+    tables: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing acknowledged before the changelog is in Kafka: a failure re-sends the lot."""
+    monkeypatch.setattr(changelog, "_FIRST_DELAY", 0.0)
+    table = tables["seen-events"]
+    topic = table.changelog_topic.get_topic_name()
+    client = FlakyClient(partitions=4, failures=2)
+    _on(1)
+    record = store_write(table, "call:e-9", 9, 1)
+    set_current(None)
+    assert record is not None
+    retries = KAFKA_SEND_RETRIES.labels(topic)._value.get()
+    await send_changelogs(client, [record], "test")
+    assert [tp for _, tp, _ in client.sent] == [1, 1, 1], "two failures, then delivered"
+    assert KAFKA_SEND_RETRIES.labels(topic)._value.get() == retries + 2
+    assert table.data.persisted_offset(TP(topic, 1)) == 0
+
+
+class FlakyClient(Client):
+    """Fails the first `failures` record batches (a broker that is briefly away)."""
+
+    def __init__(self, partitions: int, failures: int) -> None:
+        super().__init__(partitions=partitions)
+        self.failures = failures
+
+    async def send_batch(self, builder: Any, topic: str, *, partition: int) -> Any:
+        if self.failures:
+            self.failures -= 1
+            self.fail[(topic, partition)] = KafkaTimeoutError()
+        else:
+            self.fail.pop((topic, partition), None)
+        return await super().send_batch(builder, topic, partition=partition)
