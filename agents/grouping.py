@@ -3,14 +3,14 @@
 Thin. Surge keys live in different partitions of the `surge-keys` table and orders in the
 `orders` table, so merging one cause into one incident needs one place: every surge report
 and every order delay signal is sent to `kesu.grouping.reports` (one partition) under one
-constant key (those of one batch folded into one `GroupReports` record), and this agent keeps the `groups` table (one partition: the book, as an index
-entry plus one entry per incident, held key and route, so an input rewrites only what it
-changed), calls complaints.group_stage.advance, sends the parent signals to the engine (keyed
-by the parent's case) and stores the changed entries. Reports are rare next to contacts (a
-surging key reports each contact while it surges; an order a few times per delay); voices (one
-per negative text, for emerging issues, complaints/emerging_incidents.py; ingest folds the
-voices of one batch into one `IssueVoices` record) are not, so the book
-is kept in memory between batches (rebuilt only when the table moved on without it: another
+constant key (those of one batch folded into one `GroupReports` record), and this agent keeps
+the `groups` table (one partition: the book, as an index entry plus one entry per incident,
+held key and route, so an input rewrites only what it changed), calls
+complaints.group_stage.advance, sends the parent signals to the engine (keyed by the parent's
+case) and stores the changed entries. Reports are rare next to contacts (a surging key reports
+each contact while it surges; an order a few times per delay); voices (one per negative text,
+for emerging issues, complaints/emerging_incidents.py; ingest folds the voices of one batch
+into one `IssueVoices` record) are not, so the book is kept in memory between batches (rebuilt only when the table moved on without it: another
 worker had the partition, or a batch did not finish) and the grouper's groups are entries of
 their own, written only when changed (`GroupStep.writes`).
 
