@@ -30,29 +30,20 @@ from datetime import datetime
 from typing import Any
 
 import faust
-from aiokafka.errors import (
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
+from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from faust.streams import _current_event
 
 from agents import crashpoints
 from agents.changelog import send_changelogs, serialized, store_write
 from agents.kafka_io import log_failure, processing_failed
-from agents.produce import send_by_partition
+from agents.produce import PERMANENT, PartitionSendError, retry_delays, send_by_partition
 from kesu.metrics import BATCH_EVENTS, KAFKA_SEND_REFUSED, KAFKA_SEND_RETRIES
 from streams.codec import Rejection, dead_letter, encode_record, without_copies
 from streams.records import DeadLetter, RejectReason, Source
 
 log = logging.getLogger(__name__)
 
-#: Answers that no retry can change: the record itself is too large for the topic.
-PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
-_FIRST_DELAY = 0.2
-_MAX_DELAY = 5.0
 _DELETE = object()
 #: Items of one folded record (agents/ingest: surge contacts of one key, ~300 bytes each).
 MAX_FOLDED = 200
@@ -297,8 +288,10 @@ def transaction_of(app: faust.App, origin: faust.types.EventT | None) -> str | N
 
 
 def cause_of(exc: BaseException) -> BaseException:
-    """Faust wraps the client's error in ProducerSendError; the client's is what tells."""
-    return exc.__cause__ if isinstance(exc, ProducerSendError) and exc.__cause__ else exc
+    """Faust (ProducerSendError) and agents/produce (PartitionSendError) wrap the client's
+    error; the client's is what tells."""
+    wrapped = isinstance(exc, ProducerSendError | PartitionSendError)
+    return exc.__cause__ if wrapped and exc.__cause__ else exc
 
 
 def set_current(event: faust.types.EventT | None) -> None:
@@ -314,7 +307,7 @@ async def deliver(app: faust.App, batch: Batch, name: str) -> None:
     A record Kafka can never take (too large for its topic) is replaced by the dead letter of
     the event it came from; everything else is re-sent, in order, until it is acknowledged.
     """
-    delay = _FIRST_DELAY
+    delays = retry_delays()
     while batch.outputs:
         refused = await _send_all(app, batch.outputs)
         if refused is None:
@@ -323,19 +316,20 @@ async def deliver(app: faust.App, batch: Batch, name: str) -> None:
             batch.outputs = _replace_refused(batch, refused, name)
             continue
         KAFKA_SEND_RETRIES.labels(refused).inc()
+        delay = next(delays)
         log.warning("%s: send to %s failed; re-sending the batch in %.1f s", name, refused, delay)
         await asyncio.sleep(delay)
-        delay = min(delay * 2, _MAX_DELAY)
 
 
 async def _send_all(app: faust.App, outputs: list[_Output]) -> _Output | str | None:
     """None when all were acknowledged; the output Kafka refused for good; or the topic of a
     retriable failure.
 
-    At least once, the outputs go out as one record batch per partition (agents/produce); if
-    that fails, they are sent again one by one, which tells the record Kafka refuses (too
-    large) from a failure worth retrying. Under exactly_once (R7) each output is sent on its
-    input partition's transactional producer."""
+    At least once, the outputs go out as one record batch per partition (agents/produce). A
+    failure worth retrying (a broker away) is answered as such; when Kafka refused a record
+    batch for good (too large), the outputs are sent again one by one, which finds the
+    record it refuses. Under exactly_once (R7) each output is sent on its input partition's
+    transactional producer."""
     if not app.in_transaction:
         faust_producer: Any = app.producer  # the aiokafka driver's: it holds the client
         try:
@@ -343,8 +337,10 @@ async def _send_all(app: faust.App, outputs: list[_Output]) -> _Output | str | N
             return None
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # told apart record by record below
-            log.info("batched send failed (%s); sending one by one", cause_of(exc))
+        except Exception as exc:  # a refused record is found one by one below
+            if not isinstance(cause_of(exc), PERMANENT):
+                return exc.topic if isinstance(exc, PartitionSendError) else outputs[0].topic
+            log.info("batched send refused (%s); sending one by one", cause_of(exc))
     futures: list[tuple[_Output, asyncio.Future[Any]]] = []
     try:
         for output in outputs:

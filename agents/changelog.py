@@ -24,13 +24,10 @@ from typing import Any
 from faust.stores.base import SerializedStore
 from faust.types import TP
 
-from agents.produce import send_by_partition
+from agents.produce import retry_delays, send_by_partition
 from kesu.metrics import KAFKA_SEND_RETRIES
 
 log = logging.getLogger(__name__)
-
-_FIRST_DELAY = 0.2
-_MAX_DELAY = 5.0
 
 
 @dataclass
@@ -70,7 +67,7 @@ def store_write(table: Any, key: str, value: Any, partition: int) -> ChangelogRe
 async def send_changelogs(producer: Any, records: list[ChangelogRecord], name: str) -> None:
     """Send `records` until Kafka has them all, then set each store's persisted offsets (the
     tables are found by their changelog topic)."""
-    delay = _FIRST_DELAY
+    delays = retry_delays()
     while True:
         try:
             last = await send_by_partition(producer, records)
@@ -80,9 +77,9 @@ async def send_changelogs(producer: Any, records: list[ChangelogRecord], name: s
         except Exception as exc:  # re-sent whole: a changelog keeps a key's last value
             for topic in sorted({record.topic for record in records}):
                 KAFKA_SEND_RETRIES.labels(topic).inc()
+            delay = next(delays)
             log.warning("%s: changelog send failed (%s); re-sending in %.1f s", name, exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, _MAX_DELAY)
     tables = {record.topic: record.table for record in records}
     for (topic, partition), offset in last.items():
         tables[topic].data.set_persisted_offset(TP(topic, partition), offset)

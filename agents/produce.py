@@ -13,10 +13,28 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from aiokafka.partitioner import murmur2
+
+#: Answers that no retry can change: the record itself is too large for the topic.
+PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+#: Seconds before the first re-send of a failed batch, and the most between two.
+FIRST_RETRY_DELAY = 0.2
+MAX_RETRY_DELAY = 5.0
+
+
+def retry_delays() -> Iterator[float]:
+    """The waits before each re-send: doubling from `FIRST_RETRY_DELAY` up to
+    `MAX_RETRY_DELAY`, then that, for as long as the caller keeps asking (a broker away for
+    an hour is waited for, not given up on: nothing accepted may be lost)."""
+    delay = FIRST_RETRY_DELAY
+    while True:
+        yield delay
+        delay = min(delay * 2, MAX_RETRY_DELAY)
 
 
 class Record(Protocol):
@@ -40,9 +58,19 @@ def default_partition(key: bytes | None, partitions: Sequence[int]) -> int:
     return partitions[int(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
 
 
+class PartitionSendError(Exception):
+    """Kafka did not take a partition's records; the client's error is the `__cause__`."""
+
+    def __init__(self, topic: str, partition: int) -> None:
+        super().__init__(f"send to {topic}[{partition}] failed")
+        self.topic = topic
+        self.partition = partition
+
+
 async def send_by_partition(producer: Any, records: Sequence[Record]) -> dict[tuple[str, int], int]:
     """Send `records` and return once Kafka has acknowledged them all: the offset of the last
-    record written to each (topic, partition). Raise the first error.
+    record written to each (topic, partition). Raise the first error, as a
+    `PartitionSendError` naming where (the client's error is its cause).
 
     `producer` is an `aiokafka.AIOKafkaProducer`. A record goes to its own partition if it
     names one, else to its key's. A partition's records keep their order: its record batches
@@ -69,8 +97,10 @@ async def send_by_partition(producer: Any, records: Sequence[Record]) -> dict[tu
     )
     last: dict[tuple[str, int], int] = {}
     for tp, result in zip(tps, results, strict=True):
-        if isinstance(result, BaseException):
+        if isinstance(result, asyncio.CancelledError):
             raise result
+        if isinstance(result, BaseException):
+            raise PartitionSendError(*tp) from result
         last[tp] = result
     return last
 

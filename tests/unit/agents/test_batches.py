@@ -11,10 +11,21 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 
-from agents import batches
+from agents import batches, produce
 from agents.batches import Batch, deliver
+from kesu.metrics import KAFKA_SEND_RETRIES
 from streams.records import DeadLetter, RejectReason
 from tests.unit.agents.test_produce import Client
+
+
+class FlakyOnce(Client):
+    """A client whose failing partitions fail only their first record batch."""
+
+    async def send_batch(self, builder: Any, topic: str, *, partition: int) -> Any:
+        future = await super().send_batch(builder, topic, partition=partition)
+        self.fail.pop((topic, partition), None)
+        return future
+
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -202,10 +213,11 @@ class TestFolding:
 
 
 def _failing_batches() -> Client:
-    """A client whose record batches all fail: delivery falls back to sending one by one."""
+    """A client whose record batches are all refused as too large: delivery falls back to
+    sending one by one, which finds the record Kafka refuses."""
     client = Client(partitions=1)
     for topic in ("t.out", "t.dlq"):
-        client.fail[(topic, 0)] = KafkaTimeoutError()
+        client.fail[(topic, 0)] = MessageSizeTooLargeError()
     return client
 
 
@@ -225,10 +237,10 @@ class TestDeliver:
         assert producer.sent == [], "nothing sent one by one"
 
     @pytest.mark.asyncio
-    async def test_after_a_failed_record_batch_the_outputs_go_one_by_one(self) -> None:
-        """One by one tells a record Kafka refuses from a failure worth retrying."""
+    async def test_after_a_refused_record_batch_the_outputs_go_one_by_one(self) -> None:
+        """One by one finds the record Kafka refuses for good."""
         client = Client(partitions=1)
-        client.fail[("t.out", 0)] = KafkaTimeoutError()
+        client.fail[("t.out", 0)] = MessageSizeTooLargeError()
         producer = Producer(client=client)
         batch = _batch(producer)
         for n in range(2):
@@ -236,6 +248,25 @@ class TestDeliver:
         await deliver(batch.app, batch, "test")
         assert client.sent == [("t.out", 0, [b"k0", b"k1"])]
         assert producer.sent == [("t.out", b"k0"), ("t.out", b"k1")]
+
+    @pytest.mark.asyncio
+    async def test_a_retriable_failure_resends_the_record_batches_after_a_wait(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A broker away: the batch waits and goes again as record batches, not one by one
+        (which would only wait for the same broker a second time), counted for its topic."""
+        monkeypatch.setattr(produce, "FIRST_RETRY_DELAY", 0.0)
+        client = FlakyOnce(partitions=1)
+        client.fail[("t.out", 0)] = KafkaTimeoutError()
+        producer = Producer(client=client)
+        batch = _batch(producer)
+        for n in range(2):
+            batch.send("t.out", key=f"k{n}".encode(), value=b"v")
+        retries = KAFKA_SEND_RETRIES.labels("t.out")._value.get()
+        await deliver(batch.app, batch, "test")
+        assert client.sent == [("t.out", 0, [b"k0", b"k1"])] * 2
+        assert producer.sent == [], "nothing sent one by one"
+        assert KAFKA_SEND_RETRIES.labels("t.out")._value.get() == retries + 1
 
     @pytest.mark.asyncio
     async def test_outputs_are_sent_in_order_and_waited_for_together(self) -> None:
@@ -252,7 +283,7 @@ class TestDeliver:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """After a retriable failure the lot is sent again (order per key kept; ids dedupe)."""
-        monkeypatch.setattr(batches, "_FIRST_DELAY", 0.0)
+        monkeypatch.setattr(produce, "FIRST_RETRY_DELAY", 0.0)
         producer = Producer({1: KafkaTimeoutError()}, _failing_batches())
         batch = _batch(producer)
         for n in range(3):

@@ -12,7 +12,7 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from faust.types import TP
 
-from agents import changelog
+from agents import produce
 from agents.app import create_app
 from agents.batches import Batch, set_current, write_tables
 from agents.changelog import send_changelogs, serialized, store_write
@@ -120,7 +120,7 @@ async def test_a_failed_changelog_send_is_retried_and_counted(
     tables: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Nothing acknowledged before the changelog is in Kafka: a failure re-sends the lot."""
-    monkeypatch.setattr(changelog, "_FIRST_DELAY", 0.0)
+    monkeypatch.setattr(produce, "FIRST_RETRY_DELAY", 0.0)
     table = tables["seen-events"]
     topic = table.changelog_topic.get_topic_name()
     client = FlakyClient(partitions=4, failures=2)

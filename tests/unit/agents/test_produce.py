@@ -4,6 +4,7 @@ output goes to, in which order, in how many batches, and what a failure does."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +15,13 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 
-from agents.produce import default_partition, send_by_partition
+from agents.produce import (
+    MAX_RETRY_DELAY,
+    PartitionSendError,
+    default_partition,
+    retry_delays,
+    send_by_partition,
+)
 
 
 @dataclass
@@ -128,6 +135,17 @@ async def test_a_record_larger_than_a_batch_goes_in_one_of_its_own() -> None:
 async def test_a_failed_batch_raises_after_every_batch_was_submitted() -> None:
     client = Client(partitions=1)
     client.fail[("t.b", 0)] = KafkaTimeoutError()
-    with pytest.raises(KafkaTimeoutError):
+    with pytest.raises(PartitionSendError) as raised:
         await send_by_partition(client, [Out("t.a", b"k"), Out("t.b", b"k"), Out("t.c", b"k")])
     assert sorted(topic for topic, _, _ in client.sent) == ["t.a", "t.b", "t.c"]
+    assert (raised.value.topic, raised.value.partition) == ("t.b", 0)
+    assert isinstance(raised.value.__cause__, KafkaTimeoutError), "the client's error is kept"
+
+
+def test_retry_delays_double_up_to_the_cap_and_never_run_out() -> None:
+    delays = retry_delays()
+    first = [next(delays) for _ in range(8)]
+    assert first[:3] == [0.2, 0.4, 0.8]
+    assert first[-1] == MAX_RETRY_DELAY
+    assert all(a <= b for a, b in itertools.pairwise(first))
+    assert all(next(delays) == MAX_RETRY_DELAY for _ in range(100))
