@@ -92,6 +92,8 @@ class Batch:
     memo: dict[Any, Any] = field(default_factory=dict)
     #: (topic, key, input partition or None) -> the items `send_folded` staged for one record
     folds: dict[tuple[str, bytes, Any], _Fold] = field(default_factory=dict)
+    #: (topic, key, input partition or None) -> the place in `outputs` of `send_latest`'s record
+    latest: dict[tuple[str, bytes, Any], int] = field(default_factory=dict)
     current: faust.types.EventT | None = None
 
     def send(
@@ -105,6 +107,21 @@ class Batch:
         """Stage an output of the current event (sent with the batch)."""
         pairs = list(headers.items()) if headers else None
         self.outputs.append(_Output(topic, key, value, pairs, self.current))
+
+    def send_latest(self, topic: str, *, key: bytes, value: bytes) -> None:
+        """Stage a record for a compacted topic, where only a key's last record counts: an
+        earlier one of this batch with the same key is replaced (in its place), so a batch
+        writes each key once. (Under exactly_once, per input partition, as `send_folded`.)"""
+        if self.current is None:
+            raise RuntimeError("an output belongs to an event")
+        partition = self.current.message.tp if self.app.in_transaction else None
+        place = self.latest.get((topic, key, partition))
+        output = _Output(topic, key, value, None, self.current)
+        if place is None:
+            self.latest[(topic, key, partition)] = len(self.outputs)
+            self.outputs.append(output)
+        else:
+            self.outputs[place] = output
 
     def send_folded(
         self,

@@ -102,7 +102,7 @@ def register(
         for record in decision.outputs:
             body = encode_record(record)
             batch.send(lifecycle, key=record.alert_id.encode(), value=body)
-            batch.send(state_topic, key=record.alert_id.encode(), value=body)
+            batch.send_latest(state_topic, key=record.alert_id.encode(), value=body)
             ALERT_TRANSITIONS.labels(record.transition.value, str(record.alert.tier)).inc()
         for notice in decision.notices:
             batch.send(notices, key=notice.case_key.encode(), value=encode_record(notice))

@@ -111,6 +111,56 @@ class TestStaging:
             _batch(Producer()).put({}, "a", "x")
 
 
+class TestLatest:
+    """A compacted topic keeps a key's last record: a batch sends each key once (alerts.state
+    repeated every lifecycle record of an alert, intermediate versions included)."""
+
+    def _stage(self, batch: Batch) -> tuple[FakeEvent, FakeEvent, FakeEvent]:
+        first, second, other = (
+            FakeEvent(),
+            FakeEvent(FakeMessage(offset=8)),
+            FakeEvent(FakeMessage(partition=1)),
+        )
+        for event, topic, key, value in [
+            (first, "t.lifecycle", b"a1", b"a1:v1"),
+            (first, "t.state", b"a1", b"a1:v1"),
+            (first, "t.state", b"a2", b"a2:v1"),
+            (other, "t.state", b"a1", b"a1:v2 (partition 1)"),
+            (second, "t.lifecycle", b"a1", b"a1:v3"),
+            (second, "t.state", b"a1", b"a1:v3"),
+        ]:
+            batch.current = event  # type: ignore[assignment]
+            if topic == "t.state":
+                batch.send_latest(topic, key=key, value=value)
+            else:
+                batch.send(topic, key=key, value=value)
+        return first, second, other
+
+    def test_a_keys_later_record_replaces_its_earlier_one_in_place(self) -> None:
+        batch = _batch(Producer())
+        _, second, _ = self._stage(batch)
+        assert [(o.topic, o.key, o.value) for o in batch.outputs] == [
+            ("t.lifecycle", b"a1", b"a1:v1"),
+            ("t.state", b"a1", b"a1:v3"),
+            ("t.state", b"a2", b"a2:v1"),
+            ("t.lifecycle", b"a1", b"a1:v3"),
+        ]
+        assert batch.outputs[1].origin is second, "the last record's event is its origin"
+
+    def test_under_a_transaction_each_input_partition_keeps_its_own(self) -> None:
+        batch = Batch(FakeApp(Producer(), in_transaction=True), "t.dlq", lambda: NOW)  # type: ignore[arg-type]
+        self._stage(batch)
+        assert [(o.topic, o.key, o.value) for o in batch.outputs if o.topic == "t.state"] == [
+            ("t.state", b"a1", b"a1:v3"),
+            ("t.state", b"a2", b"a2:v1"),
+            ("t.state", b"a1", b"a1:v2 (partition 1)"),
+        ]
+
+    def test_a_latest_output_needs_an_event(self) -> None:
+        with pytest.raises(RuntimeError, match="belongs to an event"):
+            _batch(Producer()).send_latest("t", key=b"k", value=b"v")
+
+
 class TestFolding:
     """One record per topic and key of a batch (issue #17: the surge fan-out); one per input
     partition too under exactly_once, where a record belongs to its partition's transaction."""
