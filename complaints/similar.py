@@ -39,7 +39,7 @@ from json.encoder import encode_basestring
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from complaints.lexicon import GroupingRules, Lexicon
-from complaints.normalize import normalize
+from complaints.normalize import normalize, reading_table, table_chars
 
 __all__ = [
     "GroupSignal",
@@ -268,6 +268,9 @@ class Grouper:
     def __init__(self, lexicon: Lexicon) -> None:
         self.rules: GroupingRules = lexicon.grouping
         self._t2s = str.maketrans(lexicon.t2s.chars)
+        # t2s and lower-casing in one pass, as the scorer reads (None: two passes are not one)
+        self._reading = reading_table(self._t2s)
+        self._reading_changes = table_chars(self._reading) if self._reading is not None else None
         named: dict[str, str] = {}  # surface form -> feature (prefix + class name)
         for name, words in self.rules.symptoms.items():
             for word in words:
@@ -305,7 +308,11 @@ class Grouper:
 
     def _read(self, text: str) -> tuple[str, str]:
         """(core, the text as it may be shown: personal data masked)."""
-        norm = normalize(text, self._t2s)
+        norm = (
+            normalize(text, self._reading, lowers=True, changes=self._reading_changes)
+            if self._reading is not None
+            else normalize(text, self._t2s)
+        )
         read = _URL.sub(" ", _REPOST.sub(" ", norm.text))
         return "".join(_KEEP.findall(read)), norm.shown
 

@@ -12,8 +12,12 @@ from hashlib import blake2b
 import pytest
 
 from complaints.lexicon import default_lexicon
+from complaints.normalize import normalize
 from complaints.similar import (
+    _KEEP,
+    _REPOST,
     _SYMPTOM,
+    _URL,
     Grouper,
     GroupingState,
     Voice,
@@ -203,3 +207,25 @@ class TestGroupJson:
         assert checked > 600
         assert any(len(g.customers) == 5 for g in state.groups.values())
         assert any(g._counts_of is g.counts for g in state.groups.values())  # pieces kept
+
+
+class TestReading:
+    def test_the_one_pass_reading_equals_simplifying_then_lower_casing(self) -> None:
+        """Traditional characters, capitals, full-width letters and masked numbers read as the
+        two passes (t2s, then ASCII lower-case) read them."""
+        assert GROUPER._reading is not None  # the shipped t2s table folds into one pass
+        texts = [
+            "耳機左邊沒聲音 iPhone ＡＢＣ 13800138000",
+            "轉發微博 //@某人: 空調不製冷！HTTP://x.cn/AbC",
+            "USB-C 充電寶鼓包，訂單 ＃Ａ１２３",
+            *_texts(7, 200, 40),
+        ]
+        for text in texts:
+            assert GROUPER.core(text) == _core_two_passes(text), text
+
+
+def _core_two_passes(text: str) -> str:
+    """The core as first written: normalize with the t2s table, then lower-case ASCII."""
+    norm = normalize(text, GROUPER._t2s)
+    read = _URL.sub(" ", _REPOST.sub(" ", norm.text))
+    return "".join(_KEEP.findall(read))
