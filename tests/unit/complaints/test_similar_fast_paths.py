@@ -24,6 +24,7 @@ from complaints.similar import (
     _bands,
     _is_term,
     _majority_bits,
+    _needed,
     _shown,
     group_from_json,
     group_json,
@@ -176,6 +177,21 @@ class TestSearches:
                 assert grouper._copy_of(state, fp) == _copy_of_reference(grouper, state, fp)
                 assert grouper._best(state, feats) == _best_reference(grouper, state, feats)
             grouper.add(state, Voice(text, who, f"e{k}"), T0 + timedelta(minutes=k))
+
+    def test_the_remembered_needed_count_is_the_computed_one(self) -> None:
+        """Every (features, terms, symptom) asked twice, in a shuffled order, gives what
+        `_needed` computes for it (the memo's key holds everything the count depends on)."""
+        grouper = Grouper(default_lexicon())
+        weight = grouper.rules.term_weight
+        cases = [
+            (features, terms, symptom, weight * terms + (features - terms))
+            for features in range(1, 60)
+            for terms in range(min(features, 6) + 1)
+            for symptom in (False, True)
+        ]
+        r = random.Random(4)
+        for case in r.sample(cases * 2, 2 * len(cases)):
+            assert grouper._needed_for(*case) == _needed(*case, grouper.rules), case
 
 
 def _plain_json(group: object) -> str:
