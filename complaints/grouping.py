@@ -208,6 +208,18 @@ class GroupBook(BaseModel):
         return changes
 
     def _parts(self) -> dict[str, BaseModel]:
+        """Table key -> part (not to be changed: the last books' parts are remembered, since
+        the shell compares each step's book with the one before, so each is asked twice)."""
+        known = _PARTS.get(id(self))
+        if known is not None and known[0] is self:  # the book itself, not one reusing its id
+            return known[1]
+        parts = self._build_parts()
+        if len(_PARTS) >= _PARTS_KEPT:
+            _PARTS.clear()
+        _PARTS[id(self)] = (self, parts)
+        return parts
+
+    def _build_parts(self) -> dict[str, BaseModel]:
         index = _Index(
             watch_since=self.watch_since,
             incidents=tuple(i.incident_id for i in self.incidents),
@@ -255,6 +267,12 @@ class GroupBook(BaseModel):
     def without_incident(self, incident_id: str) -> GroupBook:
         kept = tuple(i for i in self.incidents if i.incident_id != incident_id)
         return self.model_copy(update={"incidents": kept})
+
+
+#: id(book) -> (the book, its parts): the books last compared (the reference keeps the id
+#: theirs; a book is frozen, so its parts stay what they were)
+_PARTS: dict[int, tuple[GroupBook, dict[str, BaseModel]]] = {}
+_PARTS_KEPT = 4
 
 
 class GroupStep(NamedTuple):

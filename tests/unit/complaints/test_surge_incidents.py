@@ -319,6 +319,24 @@ class TestGrowingAndEnding:
         assert set(emptied) == set(before) and emptied["index"] == GroupBook().entries()["index"]
         assert {v for k, v in emptied.items() if k != "index"} == {None}
 
+    def test_each_book_names_its_own_parts_though_the_last_are_remembered(self) -> None:
+        """Step after step, as the shell asks (this book against the one before), the
+        remembered parts are the book's own: a copy with other incidents is not its origin."""
+        feed = Feed()
+        book = GroupBook()
+        keys = [f"{d}:{SEVEN[d]}" for d in SEVEN]
+        for k, key in enumerate([*keys, "batch:AF-202", *keys]):
+            feed(report(key, [*BURST[: 3 + k % 7], f"customer:n{k}"], at=T0 + k * M, count=9 + k))
+            assert feed.book is not None
+            before, after = book.entries(), feed.book.entries()
+            expected = {k: v for k, v in after.items() if before.get(k) != v}
+            expected |= {k: None for k in before.keys() - after.keys()}
+            assert feed.book.changes_since(book) == expected, key
+            assert feed.book._parts() == feed.book._build_parts()
+            book = feed.book
+        emptied = book.model_copy(update={"incidents": (), "pending": ()})
+        assert emptied.entries() == {"index": emptied._build_parts()["index"].model_dump_json()}
+
 
 class TestDayOneQuiet:
     """A fresh deployment: every key is new, so new keys may not open incidents on their own."""
