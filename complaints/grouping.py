@@ -84,7 +84,7 @@ class Facet(BaseModel):
 
     @property
     def cases(self) -> frozenset[str]:
-        return frozenset(m.case_key for m in self.members)
+        return cases_of(self.members)
 
 
 class Incident(BaseModel):
@@ -113,7 +113,7 @@ class Incident(BaseModel):
 
     @property
     def cases(self) -> frozenset[str]:
-        return frozenset(m.case_key for m in self.members)
+        return cases_of(self.members)
 
     @property
     def footprint(self) -> frozenset[str]:
@@ -309,6 +309,28 @@ def counted(counts: dict[str, int], members: tuple[GroupMember, ...]) -> dict[st
 
 
 # -- members -----------------------------------------------------------------------------------
+
+
+def cases_of(members: tuple[GroupMember, ...]) -> frozenset[str]:
+    """The cases of `members`, remembered per tuple (issue #17: an incident's and a facet's
+    cases were rebuilt at every overlap test, several times per incident and input).
+
+    A tuple is immutable: the same tuple object has the same cases (the reference kept
+    with them keeps its id its own); a grown incident has a new members tuple.
+    """
+    known = _CASES.get(id(members))
+    if known is not None and known[0] is members:
+        return known[1]
+    cases = frozenset(m.case_key for m in members)
+    if len(_CASES) >= _CASES_KEPT:  # bounded; the cases are the same either way
+        _CASES.clear()
+    _CASES[id(members)] = (members, cases)
+    return cases
+
+
+#: id(members) -> (the members tuple, its cases)
+_CASES: dict[int, tuple[tuple[GroupMember, ...], frozenset[str]]] = {}
+_CASES_KEPT = 512
 
 
 def add_members(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from complaints.group_stage import advance
-from complaints.grouping import GroupBook, Grouped, GroupStep
+from complaints.grouping import Facet, GroupBook, Grouped, GroupStep, Incident
 from complaints.rules import load_rules
 from streams.records import GroupMember, Signal, SignalChange, SurgeChange, SurgeDetail, SurgeReport
 from tests.factories import T0
@@ -448,3 +448,30 @@ def test_a_burst_seen_by_the_real_key_stage_in_any_partition_order_is_one_incide
     assert parent.surge is not None and parent.surge.dimension == "sku"
     assert parent.group is not None and parent.group.member_count == 30
     assert set(parent.group.member_case_keys) == {f"customer:b{n}" for n in range(30)}
+
+
+def test_the_remembered_cases_are_each_members_tuples_own() -> None:
+    """An incident or facet grown member by member (new tuples sharing their first members),
+    copied, dropped and rebuilt: its cases are always its members' cases."""
+    (first,) = report("batch:B2511-07", BURST[:1]).members
+    incident = Incident(
+        incident_id="i",
+        kind="surge",
+        case_key="surge:i",
+        opened_at=T0,
+        updated_at=T0,
+        rule_id="surge",
+        members=(first,),
+    )
+    for k in range(300):
+        more = _members([f"customer:g{k}"])
+        incident = incident.model_copy(update={"members": (*incident.members, *more)[-50:]})
+        facet = Facet(
+            key="batch:B2511-07",
+            detail=report("batch:B2511-07").detail,
+            first_seen=T0,
+            members=incident.members[k % 7 :],
+        )
+        assert incident.cases == frozenset(m.case_key for m in incident.members)
+        assert facet.cases == frozenset(m.case_key for m in facet.members)
+        assert incident.model_copy().cases == incident.cases
