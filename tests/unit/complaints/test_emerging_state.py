@@ -183,11 +183,12 @@ class TestHeldCases:
                 kind = r.choice(["issue", "issue", "surge", "wave"])
                 at = T0 + timedelta(minutes=r.randrange(60))
                 incidents.append(incident.model_copy(update={"kind": kind, "updated_at": at}))
-            elif roll < 0.7:  # one grows or moves on: a new object under its name
+            elif roll < 0.7:  # one changes: a new object under its name
                 k = r.randrange(len(incidents))
                 at = incidents[k].updated_at + timedelta(minutes=r.randrange(-5, 10))
                 more = _incident(incidents[k].incident_id, r.sample(cases, 1)).members
-                members = (*incidents[k].members, *more)
+                kept = incidents[k].members[r.randrange(2) :]  # it may lose one, too
+                members = (*kept, *more)
                 incidents[k] = incidents[k].model_copy(
                     update={"members": members, "updated_at": at}
                 )
