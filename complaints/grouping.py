@@ -261,7 +261,8 @@ class GroupBook(BaseModel):
         )
 
     def with_incident(self, incident: Incident) -> GroupBook:
-        others = tuple(i for i in self.incidents if i.incident_id != incident.incident_id)
+        name = incident.incident_id
+        others = tuple(i for i in self.incidents if i.incident_id != name)
         return self.model_copy(update={"incidents": (*others, incident)})
 
     def without_incident(self, incident_id: str) -> GroupBook:
