@@ -214,8 +214,8 @@ class GroupBook(BaseModel):
         if known is not None and known[0] is self:  # the book itself, not one reusing its id
             return known[1]
         parts = self._build_parts()
-        if len(_PARTS) >= _PARTS_KEPT:
-            _PARTS.clear()
+        if len(_PARTS) >= _PARTS_KEPT:  # the oldest goes (one book freed per step, not four)
+            del _PARTS[next(iter(_PARTS))]
         _PARTS[id(self)] = (self, parts)
         return parts
 
