@@ -50,29 +50,63 @@ class HeldCases:
     last_issue_update: datetime | None = None
 
     def update(self, incidents: tuple[Any, ...]) -> None:
-        """Follow the book's incidents (`Incident`s: `.incident_id`, `.cases`)."""
+        """Follow the book's incidents (`Incident`s: `.incident_id`, `.kind`, `.cases`,
+        `.updated_at`).
+
+        Only the incidents that came or went are looked at (issue #17: `by_name` and the
+        least `updated_at` were rebuilt over every open incident at each issue's growth),
+        and an incident replaced under its name (grown) moves only the cases it gained or
+        lost; a book whose incident ids repeat is followed by a recount.
+        """
         if incidents is self.incidents:
             return
-        now = {id(i): i for i in incidents}
-        for key in [k for k in self.cases if k not in now]:
-            _, cases = self.cases.pop(key)
-            for case in cases:
-                left = self.holders[case] - 1
-                if left:
-                    self.holders[case] = left
-                else:
-                    del self.holders[case]
-        for key, incident in now.items():
-            if key not in self.cases:
-                cases = incident.cases
-                self.cases[key] = (incident, cases)
-                for case in cases:
-                    self.holders[case] = self.holders.get(case, 0) + 1
-        self.by_name = {i.incident_id: i for i in incidents}
-        self.last_issue_update = min(
-            (i.updated_at for i in incidents if i.kind == "issue"), default=None
-        )
+        now = dict(zip(map(id, incidents), incidents, strict=True))
+        by_name, least = self.by_name, self.last_issue_update
+        recount = False  # the least `updated_at` left with an issue
+        went: dict[str, frozenset[str]] = {}  # name -> cases of the incident that went
+        for key in self.cases.keys() - now.keys():
+            incident, cases = self.cases.pop(key)
+            name = incident.incident_id
+            if name in went:  # a repeated name: counted out in full
+                self._release(cases)
+            else:
+                went[name] = cases
+            if by_name.get(name) is incident:  # not an incident that took its name
+                del by_name[name]
+            if incident.kind == "issue" and least is not None and incident.updated_at <= least:
+                recount = True
+        for key in now.keys() - self.cases.keys():
+            incident = now[key]
+            cases = incident.cases
+            self.cases[key] = (incident, cases)
+            before = went.pop(incident.incident_id, None)
+            if before is None:
+                self._hold(cases)
+            else:  # the same incident, changed: only the difference moves
+                self._release(before - cases)
+                self._hold(cases - before)
+            by_name[incident.incident_id] = incident
+            if incident.kind == "issue" and not recount:
+                least = incident.updated_at if least is None else min(least, incident.updated_at)
+        for cases in went.values():
+            self._release(cases)
+        if recount or len(by_name) != len(incidents):
+            self.by_name = {i.incident_id: i for i in incidents}
+            least = min((i.updated_at for i in incidents if i.kind == "issue"), default=None)
+        self.last_issue_update = least
         self.incidents = incidents
+
+    def _hold(self, cases: frozenset[str]) -> None:
+        for case in cases:
+            self.holders[case] = self.holders.get(case, 0) + 1
+
+    def _release(self, cases: frozenset[str]) -> None:
+        for case in cases:
+            left = self.holders[case] - 1
+            if left:
+                self.holders[case] = left
+            else:
+                del self.holders[case]
 
     def cases_of(self, incident: Any) -> frozenset[str]:
         """`incident.cases` (an incident of the tuple last followed)."""

@@ -84,7 +84,7 @@ class Facet(BaseModel):
 
     @property
     def cases(self) -> frozenset[str]:
-        return frozenset(m.case_key for m in self.members)
+        return cases_of(self.members)
 
 
 class Incident(BaseModel):
@@ -113,7 +113,7 @@ class Incident(BaseModel):
 
     @property
     def cases(self) -> frozenset[str]:
-        return frozenset(m.case_key for m in self.members)
+        return cases_of(self.members)
 
     @property
     def footprint(self) -> frozenset[str]:
@@ -208,6 +208,18 @@ class GroupBook(BaseModel):
         return changes
 
     def _parts(self) -> dict[str, BaseModel]:
+        """Table key -> part (not to be changed: the last books' parts are remembered, since
+        the shell compares each step's book with the one before, so each is asked twice)."""
+        known = _PARTS.get(id(self))
+        if known is not None and known[0] is self:  # the book itself, not one reusing its id
+            return known[1]
+        parts = self._build_parts()
+        if len(_PARTS) >= _PARTS_KEPT:  # the oldest goes (one book freed per step, not four)
+            del _PARTS[next(iter(_PARTS))]
+        _PARTS[id(self)] = (self, parts)
+        return parts
+
+    def _build_parts(self) -> dict[str, BaseModel]:
         index = _Index(
             watch_since=self.watch_since,
             incidents=tuple(i.incident_id for i in self.incidents),
@@ -249,12 +261,19 @@ class GroupBook(BaseModel):
         )
 
     def with_incident(self, incident: Incident) -> GroupBook:
-        others = tuple(i for i in self.incidents if i.incident_id != incident.incident_id)
+        name = incident.incident_id
+        others = tuple(i for i in self.incidents if i.incident_id != name)
         return self.model_copy(update={"incidents": (*others, incident)})
 
     def without_incident(self, incident_id: str) -> GroupBook:
         kept = tuple(i for i in self.incidents if i.incident_id != incident_id)
         return self.model_copy(update={"incidents": kept})
+
+
+#: id(book) -> (the book, its parts): the books last compared (the reference keeps the id
+#: theirs; a book is frozen, so its parts stay what they were)
+_PARTS: dict[int, tuple[GroupBook, dict[str, BaseModel]]] = {}
+_PARTS_KEPT = 4
 
 
 class GroupStep(NamedTuple):
@@ -291,6 +310,28 @@ def counted(counts: dict[str, int], members: tuple[GroupMember, ...]) -> dict[st
 
 
 # -- members -----------------------------------------------------------------------------------
+
+
+def cases_of(members: tuple[GroupMember, ...]) -> frozenset[str]:
+    """The cases of `members`, remembered per tuple (issue #17: an incident's and a facet's
+    cases were rebuilt at every overlap test, several times per incident and input).
+
+    A tuple is immutable: the same tuple object has the same cases (the reference kept
+    with them keeps its id its own); a grown incident has a new members tuple.
+    """
+    known = _CASES.get(id(members))
+    if known is not None and known[0] is members:
+        return known[1]
+    cases = frozenset(m.case_key for m in members)
+    if len(_CASES) >= _CASES_KEPT:  # bounded; the cases are the same either way
+        _CASES.clear()
+    _CASES[id(members)] = (members, cases)
+    return cases
+
+
+#: id(members) -> (the members tuple, its cases)
+_CASES: dict[int, tuple[tuple[GroupMember, ...], frozenset[str]]] = {}
+_CASES_KEPT = 512
 
 
 def add_members(

@@ -39,7 +39,7 @@ from json.encoder import encode_basestring
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from complaints.lexicon import GroupingRules, Lexicon
-from complaints.normalize import normalize
+from complaints.normalize import normalize, reading_table, table_chars
 
 __all__ = [
     "GroupSignal",
@@ -268,6 +268,9 @@ class Grouper:
     def __init__(self, lexicon: Lexicon) -> None:
         self.rules: GroupingRules = lexicon.grouping
         self._t2s = str.maketrans(lexicon.t2s.chars)
+        # t2s and lower-casing in one pass, as the scorer reads (None: two passes are not one)
+        self._reading = reading_table(self._t2s)
+        self._reading_changes = table_chars(self._reading) if self._reading is not None else None
         named: dict[str, str] = {}  # surface form -> feature (prefix + class name)
         for name, words in self.rules.symptoms.items():
             for word in words:
@@ -293,6 +296,10 @@ class Grouper:
             "|".join(re.escape(w) for w in sorted(named, key=len, reverse=True))
         )
         self._stop = frozenset(self.rules.stop_bigrams)
+        #: every term feature a text can have (bigrams carry no prefix: none is one of them)
+        self._term_features = frozenset(chain.from_iterable(self._named.values()))
+        #: `_needed` of (features, terms, symptom, own): a few hundred distinct ones recur
+        self._needed: dict[tuple[int, int, bool, float], int] = {}
         #: shingle -> its blake2b digest (issue #17: the same shingles recur across voices)
         self._digests: dict[str, bytes] = {}
 
@@ -305,7 +312,11 @@ class Grouper:
 
     def _read(self, text: str) -> tuple[str, str]:
         """(core, the text as it may be shown: personal data masked)."""
-        norm = normalize(text, self._t2s)
+        norm = (
+            normalize(text, self._reading, lowers=True, changes=self._reading_changes)
+            if self._reading is not None
+            else normalize(text, self._t2s)
+        )
         read = _URL.sub(" ", _REPOST.sub(" ", norm.text))
         return "".join(_KEEP.findall(read)), norm.shown
 
@@ -436,30 +447,34 @@ class Grouper:
         weight = rules.term_weight
         min_terms, term_similarity = rules.min_shared_terms, rules.term_similarity
         join_similarity = rules.join_similarity
-        mine = frozenset(f for f in feats if f[:2] in _TERMS)
+        mine = self._term_features.intersection(feats)  # iterates feats, the fewer
         symptoms = frozenset(f for f in mine if f.startswith(_SYMPTOM))
         own = sum(feats.values())
         # A group sharing fewer than `needed` features cannot be similar, so it cannot be
         # chosen; and the groups that can are ranked before it. Only they are judged.
-        needed = _needed(len(feats), len(mine), bool(symptoms), own, rules)
+        needed = self._needed_for(len(feats), len(mine), bool(symptoms), own)
         if needed > len(feats):
             return None, 0.0, ()
+        # The index lists of the features (a feature no group has as typical has none).
+        postings = [ids for f in feats if (ids := by_feature.get(f))]
+        listed = sum(map(len, postings))
         # A group sharing `needed` of the features holds one of any len - needed + 1 of them:
         # the groups of the rarest ones are the only candidates, each counted exactly (the
         # index holds each group's typical features, no more, no less). Worth it when those
         # groups are few next to all the index lists (an intersection costs some counts).
-        indexed = sorted([(len(by_feature.get(f, ())), f) for f in feats])
-        rare = indexed[: len(feats) - needed + 1]
-        if needed >= 3 and _RARE_SHARE * sum(s for s, _ in rare) < sum(s for s, _ in indexed):
+        # Which of equally rare features are taken does not matter: the candidates are
+        # counted exactly and ranked by count and id.
+        rare_lists = len(feats) - needed + 1 - (len(feats) - len(postings))  # beyond the empty
+        rare = sorted(postings, key=len)[: max(rare_lists, 0)] if needed >= 3 else []
+        if needed >= 3 and _RARE_SHARE * sum(map(len, rare)) < listed:
             mine_all = frozenset(feats)
             eligible = [
                 (-n, gid)
-                for gid in set().union(*[by_feature[f] for size, f in rare if size])
+                for gid in set().union(*rare)
                 if (n := len(groups[gid].typical & mine_all)) >= needed
             ]
         else:
-            lists = [by_feature[f] for size, f in indexed if size]
-            hits = Counter(chain.from_iterable(lists))
+            hits = Counter(chain.from_iterable(postings))
             eligible = [(-n, gid) for gid, n in hits.items() if n >= needed]
         if not eligible:
             return None, 0.0, ()
@@ -489,6 +504,16 @@ class Grouper:
         if best_id is None:
             return None, 0.0, ()
         return best_id, best_score, _shown(groups[best_id].typical & feats.keys())
+
+    def _needed_for(self, features: int, terms: int, symptom: bool, own: float) -> int:
+        """`_needed(…)` for these numbers, remembered (issue #17: a loop per voice)."""
+        key = (features, terms, symptom, own)
+        needed = self._needed.get(key)
+        if needed is None:
+            if len(self._needed) >= 4096:  # bounded; the numbers are the same either way
+                self._needed.clear()
+            needed = self._needed[key] = _needed(features, terms, symptom, own, self.rules)
+        return needed
 
     def _update(
         self,

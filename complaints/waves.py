@@ -83,16 +83,18 @@ def _raised(
         delay_hours=hours,
     )
     horizon = signal.at - rules.logistics.forget_after
-    others = [d for d in tally.delayed if d.order_id != order.order_id and d.since >= horizon]
+    others = [d for d in tally.delayed if d.order_id != order_id and d.since >= horizon]
     limit = _TRACKED_PER_MEMBER * rules.grouping.max_members
     tally = tally.model_copy(update={"delayed": (*others, order)[-limit:]})
     book = _with_tally(book, tally)
     if wave is not None:
         wave = _add_orders(wave, (order,), signal.at, rules)
         return _show(book, wave, rules)
-    within = rules.logistics.wave.within
-    recent = [d for d in tally.delayed if signal.at - d.since <= within]
-    if len(recent) < rules.logistics.wave.min_orders:
+    # Delays that began within `within` of this one (at - since <= within: exact datetimes,
+    # compared with one bound instead of a subtraction per order).
+    began = signal.at - rules.logistics.wave.within
+    recent = sum(1 for d in tally.delayed if d.since >= began)
+    if recent < rules.logistics.wave.min_orders:
         return GroupStep(book, (), Grouped.ABSORBED)
     return _open(book, tally, signal.at, rules)
 
@@ -175,7 +177,8 @@ def _show(book: GroupBook, wave: Incident, rules: RuleBook) -> GroupStep:
 
 
 def _with_tally(book: GroupBook, tally: RouteTally) -> GroupBook:
-    others = tuple(t for t in book.routes if t.route != tally.route)
+    route = tally.route
+    others = tuple(t for t in book.routes if t.route != route)
     kept = (
         (*others, tally) if tally.delayed or _wave_of(book, tally.region, tally.carrier) else others
     )

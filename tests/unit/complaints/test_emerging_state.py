@@ -4,6 +4,7 @@ they are the JSON text the plain encoding gives, and entries a worker wrote befo
 from __future__ import annotations
 
 import json
+import random
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
@@ -166,3 +167,45 @@ class TestHeldCases:
             assert held.by_name == {i.incident_id: i for i in incidents}
             assert all(held.cases_of(i) == i.cases for i in incidents)
             assert held.last_issue_update == min((i.updated_at for i in incidents), default=None)
+
+    def test_follows_a_random_book_as_a_recount_does(self) -> None:
+        """Incidents of every kind opened, grown, replaced by id, closed (the oldest issue
+        too) and repeated: by name, holders and the least issue update are the recount's."""
+        r = random.Random(11)
+        cases = [f"c{i}" for i in range(12)]
+        incidents: list[Incident] = []
+        held = HeldCases()
+        for step in range(400):
+            roll = r.random()
+            if roll < 0.35 or not incidents:  # open one (sometimes under a name in use)
+                name = f"i{r.randrange(30)}"
+                incident = _incident(name, r.sample(cases, r.randint(0, 4)))
+                kind = r.choice(["issue", "issue", "surge", "wave"])
+                at = T0 + timedelta(minutes=r.randrange(60))
+                incidents.append(incident.model_copy(update={"kind": kind, "updated_at": at}))
+            elif roll < 0.7:  # one changes: a new object under its name
+                k = r.randrange(len(incidents))
+                at = incidents[k].updated_at + timedelta(minutes=r.randrange(-5, 10))
+                more = _incident(incidents[k].incident_id, r.sample(cases, 1)).members
+                kept = incidents[k].members[r.randrange(2) :]  # it may lose one, too
+                members = (*kept, *more)
+                incidents[k] = incidents[k].model_copy(
+                    update={"members": members, "updated_at": at}
+                )
+            elif roll < 0.95:  # one closes, often the least recently updated
+                oldest = min(range(len(incidents)), key=lambda k: incidents[k].updated_at)
+                incidents.pop(oldest if r.random() < 0.5 else r.randrange(len(incidents)))
+            else:  # the same object twice
+                incidents.append(r.choice(incidents))
+            book = tuple(incidents)
+            held.update(book)
+            expected: dict[str, int] = {}
+            for incident in {id(i): i for i in book}.values():
+                for case in incident.cases:
+                    expected[case] = expected.get(case, 0) + 1
+            assert held.holders == expected, step
+            by_name = {i.incident_id: i for i in book}
+            assert held.by_name.keys() == by_name.keys(), step
+            assert all(held.by_name[name] is i for name, i in by_name.items()), step
+            issues = [i.updated_at for i in book if i.kind == "issue"]
+            assert held.last_issue_update == min(issues, default=None), step

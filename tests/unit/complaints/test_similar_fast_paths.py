@@ -12,14 +12,19 @@ from hashlib import blake2b
 import pytest
 
 from complaints.lexicon import default_lexicon
+from complaints.normalize import normalize
 from complaints.similar import (
+    _KEEP,
+    _REPOST,
     _SYMPTOM,
+    _URL,
     Grouper,
     GroupingState,
     Voice,
     _bands,
     _is_term,
     _majority_bits,
+    _needed,
     _shown,
     group_from_json,
     group_json,
@@ -173,6 +178,21 @@ class TestSearches:
                 assert grouper._best(state, feats) == _best_reference(grouper, state, feats)
             grouper.add(state, Voice(text, who, f"e{k}"), T0 + timedelta(minutes=k))
 
+    def test_the_remembered_needed_count_is_the_computed_one(self) -> None:
+        """Every (features, terms, symptom) asked twice, in a shuffled order, gives what
+        `_needed` computes for it (the memo's key holds everything the count depends on)."""
+        grouper = Grouper(default_lexicon())
+        weight = grouper.rules.term_weight
+        cases = [
+            (features, terms, symptom, weight * terms + (features - terms))
+            for features in range(1, 60)
+            for terms in range(min(features, 6) + 1)
+            for symptom in (False, True)
+        ]
+        r = random.Random(4)
+        for case in r.sample(cases * 2, 2 * len(cases)):
+            assert grouper._needed_for(*case) == _needed(*case, grouper.rules), case
+
 
 def _plain_json(group: object) -> str:
     return json.dumps(group_to_json(group), ensure_ascii=False, separators=(",", ":"))  # type: ignore[arg-type]
@@ -203,3 +223,25 @@ class TestGroupJson:
         assert checked > 600
         assert any(len(g.customers) == 5 for g in state.groups.values())
         assert any(g._counts_of is g.counts for g in state.groups.values())  # pieces kept
+
+
+class TestReading:
+    def test_the_one_pass_reading_equals_simplifying_then_lower_casing(self) -> None:
+        """Traditional characters, capitals, full-width letters and masked numbers read as the
+        two passes (t2s, then ASCII lower-case) read them."""
+        assert GROUPER._reading is not None  # the shipped t2s table folds into one pass
+        texts = [
+            "耳機左邊沒聲音 iPhone ＡＢＣ 13800138000",
+            "轉發微博 //@某人: 空調不製冷！HTTP://x.cn/AbC",
+            "USB-C 充電寶鼓包，訂單 ＃Ａ１２３",
+            *_texts(7, 200, 40),
+        ]
+        for text in texts:
+            assert GROUPER.core(text) == _core_two_passes(text), text
+
+
+def _core_two_passes(text: str) -> str:
+    """The core as first written: normalize with the t2s table, then lower-case ASCII."""
+    norm = normalize(text, GROUPER._t2s)
+    read = _URL.sub(" ", _REPOST.sub(" ", norm.text))
+    return "".join(_KEEP.findall(read))

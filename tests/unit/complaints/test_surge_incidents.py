@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from complaints.group_stage import advance
-from complaints.grouping import GroupBook, Grouped, GroupStep
+from complaints.grouping import Facet, GroupBook, Grouped, GroupStep, Incident
 from complaints.rules import load_rules
 from streams.records import GroupMember, Signal, SignalChange, SurgeChange, SurgeDetail, SurgeReport
 from tests.factories import T0
@@ -319,6 +319,24 @@ class TestGrowingAndEnding:
         assert set(emptied) == set(before) and emptied["index"] == GroupBook().entries()["index"]
         assert {v for k, v in emptied.items() if k != "index"} == {None}
 
+    def test_each_book_names_its_own_parts_though_the_last_are_remembered(self) -> None:
+        """Step after step, as the shell asks (this book against the one before), the
+        remembered parts are the book's own: a copy with other incidents is not its origin."""
+        feed = Feed()
+        book = GroupBook()
+        keys = [f"{d}:{SEVEN[d]}" for d in SEVEN]
+        for k, key in enumerate([*keys, "batch:AF-202", *keys]):
+            feed(report(key, [*BURST[: 3 + k % 7], f"customer:n{k}"], at=T0 + k * M, count=9 + k))
+            assert feed.book is not None
+            before, after = book.entries(), feed.book.entries()
+            expected = {k: v for k, v in after.items() if before.get(k) != v}
+            expected |= {k: None for k in before.keys() - after.keys()}
+            assert feed.book.changes_since(book) == expected, key
+            assert feed.book._parts() == feed.book._build_parts()
+            book = feed.book
+        emptied = book.model_copy(update={"incidents": (), "pending": ()})
+        assert emptied.entries() == {"index": emptied._build_parts()["index"].model_dump_json()}
+
 
 class TestDayOneQuiet:
     """A fresh deployment: every key is new, so new keys may not open incidents on their own."""
@@ -430,3 +448,30 @@ def test_a_burst_seen_by_the_real_key_stage_in_any_partition_order_is_one_incide
     assert parent.surge is not None and parent.surge.dimension == "sku"
     assert parent.group is not None and parent.group.member_count == 30
     assert set(parent.group.member_case_keys) == {f"customer:b{n}" for n in range(30)}
+
+
+def test_the_remembered_cases_are_each_members_tuples_own() -> None:
+    """An incident or facet grown member by member (new tuples sharing their first members),
+    copied, dropped and rebuilt: its cases are always its members' cases."""
+    (first,) = report("batch:B2511-07", BURST[:1]).members
+    incident = Incident(
+        incident_id="i",
+        kind="surge",
+        case_key="surge:i",
+        opened_at=T0,
+        updated_at=T0,
+        rule_id="surge",
+        members=(first,),
+    )
+    for k in range(300):
+        more = _members([f"customer:g{k}"])
+        incident = incident.model_copy(update={"members": (*incident.members, *more)[-50:]})
+        facet = Facet(
+            key="batch:B2511-07",
+            detail=report("batch:B2511-07").detail,
+            first_seen=T0,
+            members=incident.members[k % 7 :],
+        )
+        assert incident.cases == frozenset(m.case_key for m in incident.members)
+        assert facet.cases == frozenset(m.case_key for m in facet.members)
+        assert incident.model_copy().cases == incident.cases

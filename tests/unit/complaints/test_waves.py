@@ -10,7 +10,7 @@ from complaints.grouping import Grouped
 from streams.records import AlertKind, ParentOutcome, Signal, SignalChange, SurgeChange
 from tests.factories import T0, make_signal
 from tests.unit.complaints.test_engine import _rules_with
-from tests.unit.complaints.test_surge_incidents import OLD, Feed, report
+from tests.unit.complaints.test_surge_incidents import OLD, RULES, Feed, report
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -54,6 +54,20 @@ class TestOpening:
     ) -> None:
         feed = Feed()
         feed(*(delay(i, T0 + i * spacing) for i in range(orders)))
+        assert len(feed.opened()) == (1 if opens else 0)
+
+    @pytest.mark.parametrize(
+        ("late", "opens"), [(timedelta(0), True), (timedelta(microseconds=1), False)]
+    )
+    def test_the_window_holds_a_delay_that_began_exactly_its_length_before(
+        self, late: timedelta, opens: bool
+    ) -> None:
+        """The first of five delays began `wave.within` before the fifth: it counts; a
+        microsecond earlier it does not."""
+        within = RULES.logistics.wave.within
+        first = T0 - late
+        feed = Feed()
+        feed(delay(0, first), *(delay(i, T0 + within - (4 - i) * M) for i in range(1, 5)))
         assert len(feed.opened()) == (1 if opens else 0)
 
     def test_the_wave_lists_its_orders_and_their_customers(self) -> None:
