@@ -395,8 +395,11 @@ def decode_event(
 
 
 def encode_record(record: BaseModel) -> bytes:
-    """Canonical UTF-8 JSON of a record (unset optional fields left out)."""
-    return record.model_dump_json(exclude_none=True).encode("utf-8")
+    """Canonical UTF-8 JSON of a record (unset optional fields left out).
+
+    The serializer's bytes directly: `model_dump_json` decodes them to a str that would be
+    encoded straight back (~2 of ~8 µs for a 1 KB record, several records per event)."""
+    return type(record).__pydantic_serializer__.to_json(record, exclude_none=True)
 
 
 def decode_valid(raw: bytes) -> UpstreamEvent:

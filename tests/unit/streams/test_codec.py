@@ -188,6 +188,8 @@ def test_parse_of_serialize_is_identity(
     assert decode_valid(encode_record(record)) == record
     again = decode_event(Source.CALL, encode_record(record), at, LIMITS)
     assert again == record
+    # the bytes are pydantic's canonical JSON, as records written before were
+    assert encode_record(record) == record.model_dump_json(exclude_none=True).encode("utf-8")
 
 
 @settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
