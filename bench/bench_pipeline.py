@@ -53,7 +53,7 @@ from bench.ladder.corpus import Corpus, build_corpus  # noqa: E402
 from bench.ladder.drain import WarmUpFailed, warm_up  # noqa: E402
 from bench.ladder.l0 import measure_l0  # noqa: E402
 from bench.ladder.ladder import RESTARTS, run_ladder  # noqa: E402
-from bench.ladder.latency import measure_latency  # noqa: E402
+from bench.ladder.latency import episodes, measure_latency  # noqa: E402
 from bench.ladder.memory import measure_memory  # noqa: E402
 from bench.ladder.report import plot, print_ladder, ratio_rows, rung_rows  # noqa: E402
 from bench.ladder.scaling import measure_scaling  # noqa: E402
@@ -288,6 +288,13 @@ def main() -> None:
                 f"  CPU per event: {latency['cpu_ms_per_event']}; generator lateness p99 "
                 f"{latency['generator_send_lateness_p99_ms']} ms"
             )
+            latency["episodes"] = episodes(latency["timeline"])
+            for episode in latency["episodes"]:
+                _say(
+                    f"  episode: seconds {episode['first_second']}–{episode['last_second']}, "
+                    f"assessment p50 up to {episode['peak_p50_ms']:,.0f} ms, worker CPU share "
+                    f"{episode['worker_cpu_share']} (1 = one core busy)"
+                )
 
         if "scaling" in args.parts:
             if "ladder" in args.parts or "latency" in args.parts:  # the load may have changed

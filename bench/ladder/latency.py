@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,65 @@ def summarise(latencies_ms: list[float]) -> dict[str, Any]:
         "p99_ms": round(percentile(latencies_ms, 99), 1),
         "max_ms": round(max(latencies_ms), 1),
     }
+
+
+def timeline(
+    samples: Mapping[str, list[tuple[float, float]]],
+    cpu_seconds_at: Callable[[float], Mapping[str, float]],
+    *,
+    seconds: int,
+) -> list[dict[str, Any]]:
+    """The run second by second: each second's latency (p50 and max of the events *due* in it)
+    and each process group's CPU share in it.
+
+    Why: the percentiles of a whole run cannot tell a steady queue from an episode, nor an
+    episode where the worker was busy (work) from one where it was idle (a stall) — this can.
+    `samples` maps a measure to (seconds after the start the event was due, latency ms);
+    `cpu_seconds_at(t)` is each group's CPU seconds at `t` seconds after the start.
+    """
+    rows: list[dict[str, Any]] = []
+    by_second: dict[str, dict[int, list[float]]] = {name: {} for name in samples}
+    for name, pairs in samples.items():
+        for due, ms in pairs:
+            by_second[name].setdefault(int(due), []).append(ms)
+    for second in range(seconds):
+        row: dict[str, Any] = {"second": second}
+        for name, buckets in by_second.items():
+            values = buckets.get(second)
+            row[f"{name}_events"] = len(values) if values else 0
+            row[f"{name}_p50_ms"] = round(percentile(values, 50), 1) if values else None
+            row[f"{name}_max_ms"] = round(max(values), 1) if values else None
+        before, after = cpu_seconds_at(second), cpu_seconds_at(second + 1)
+        for group, spent in after.items():
+            row[f"{group}_cpu_share"] = round(spent - before.get(group, 0.0), 3)
+        rows.append(row)
+    return rows
+
+
+def episodes(
+    rows: list[dict[str, Any]], *, measure: str = "assessment", above_ms: float = 500.0
+) -> list[dict[str, Any]]:
+    """The runs of consecutive seconds of `timeline` whose p50 of `measure` exceeds `above_ms`,
+    with their peak and the worker's mean CPU share in them (near 1: busy; near 0: stalled)."""
+    found: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for row in [*rows, None]:
+        p50 = row.get(f"{measure}_p50_ms") if row else None
+        if p50 is not None and p50 > above_ms:
+            current.append(row)  # type: ignore[arg-type]
+            continue
+        if current:
+            shares = [r["worker_cpu_share"] for r in current if "worker_cpu_share" in r]
+            found.append(
+                {
+                    "first_second": current[0]["second"],
+                    "last_second": current[-1]["second"],
+                    "peak_p50_ms": max(r[f"{measure}_p50_ms"] for r in current),
+                    "worker_cpu_share": round(sum(shares) / len(shares), 3) if shares else None,
+                }
+            )
+            current = []
+    return found
 
 
 def measure_latency(
@@ -129,15 +189,16 @@ def measure_latency(
     plan = json.loads(schedule_file.read_text())
     schedule: dict[str, float] = plan["schedule"]
     records = read_since(cluster.bootstrap, starts, cluster.end_offsets(outputs))
-    to_assessment: list[float] = []
-    to_lifecycle: list[float] = []
+    to_assessment: list[tuple[float, float]] = []  # (due after the start, latency ms)
+    to_lifecycle: list[tuple[float, float]] = []
+    started = plan["started"]
     attributed: set[str] = set()
     for record in sorted(records, key=lambda r: r.timestamp):
         body = json.loads(record.value)
         if record.topic == outputs[0]:
             due = schedule.get(body.get("event_id", ""))
             if due is not None:
-                to_assessment.append(record.timestamp - due * 1000.0)
+                to_assessment.append((due - started, record.timestamp - due * 1000.0))
             continue
         event_ids = body.get("alert", {}).get("event_ids") or []
         if body.get("transition") in CAUSED_BY_CONTACT and event_ids:
@@ -145,10 +206,10 @@ def measure_latency(
             due = schedule.get(newest)
             if due is not None and newest not in attributed:
                 attributed.add(newest)
-                to_lifecycle.append(record.timestamp - due * 1000.0)
+                to_lifecycle.append((due - started, record.timestamp - due * 1000.0))
     ended = max((r.timestamp for r in records), default=None)
-    window = ((ended / 1000.0) if ended else time.time()) - plan["started"]
-    cpu0, cpu1 = sampler.values[0], sampler.at(plan["started"] + window)
+    window = ((ended / 1000.0) if ended else time.time()) - started
+    cpu0, cpu1 = sampler.values[0], sampler.at(started + window)
     events = len(plan["send_lateness_s"])
     written = sum(cluster.end_offsets(cluster.topics(namespace)).values()) - sum(
         all_starts.values()
@@ -157,15 +218,20 @@ def measure_latency(
         "rate_events_per_s": round(rate, 2),
         "window_seconds": seconds,
         "events": events,
-        "publish_to_assessment": summarise(to_assessment),
-        "publish_to_lifecycle": summarise(to_lifecycle),
+        "publish_to_assessment": summarise([ms for _, ms in to_assessment]),
+        "publish_to_lifecycle": summarise([ms for _, ms in to_lifecycle]),
         "generator_send_lateness_p99_ms": round(1000 * percentile(plan["send_lateness_s"], 99), 2),
         "cpu_ms_per_event": {
             name: round(1000 * (cpu1[name] - cpu0.get(name, 0.0)) / events, 4) for name in cpu1
         },
         "records_written_per_event": round(written / events, 3),
+        "timeline": timeline(
+            {"assessment": to_assessment, "lifecycle": to_lifecycle},
+            lambda second: sampler.at(started + second),
+            seconds=int(window) + 1,
+        ),
         "samples_ms": {
-            "publish_to_assessment": [round(v, 1) for v in to_assessment],
-            "publish_to_lifecycle": [round(v, 1) for v in to_lifecycle],
+            "publish_to_assessment": [round(ms, 1) for _, ms in to_assessment],
+            "publish_to_lifecycle": [round(ms, 1) for _, ms in to_lifecycle],
         },
     }

@@ -154,7 +154,12 @@ def plot(result: dict[str, Any], latencies: dict[str, list[float]], path: Path) 
         fig.savefig(written[-1], dpi=110)
         plt.close(fig)
     if any(latencies.values()):
-        fig, axis = plt.subplots(figsize=(8, 4.5))
+        rows = result["latency"].get("timeline") or []
+        if rows:
+            fig, (axis, over_time) = plt.subplots(2, 1, figsize=(8, 8))
+            _plot_timeline(over_time, rows)
+        else:
+            fig, axis = plt.subplots(figsize=(8, 4.5))
         for name, values in latencies.items():
             if values:
                 ordered = sorted(values)
@@ -211,3 +216,30 @@ def plot(result: dict[str, Any], latencies: dict[str, list[float]], path: Path) 
         fig.savefig(written[-1], dpi=110)
         plt.close(fig)
     return written
+
+
+def _plot_timeline(axis: Any, rows: list[dict[str, Any]]) -> None:
+    """Latency p50 per second of the run (log) and the worker's CPU share on a second axis."""
+    seconds = [row["second"] for row in rows]
+    for measure in ("assessment", "lifecycle"):
+        axis.plot(
+            seconds,
+            [row.get(f"{measure}_p50_ms") for row in rows],
+            label=f"publish to {measure}, p50 of the second",
+        )
+    axis.set_yscale("log")
+    axis.set_xlabel("second of the run (when the event was due)")
+    axis.set_ylabel("latency, ms (log)")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(loc="upper left")
+    cpu = axis.twinx()
+    cpu.plot(
+        seconds,
+        [row.get("worker_cpu_share") for row in rows],
+        color="#8c8c8c",
+        linewidth=0.8,
+        label="worker CPU share",
+    )
+    cpu.set_ylabel("worker CPU (1 = one core)")
+    cpu.set_ylim(0, 2)
+    cpu.legend(loc="upper right")
