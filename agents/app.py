@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now, **overrides: Any) 
     }
     options.update(overrides)
     app = KesuApp(settings.namespace, **options)
+    app.fetch_max_wait_ms = round(settings.worker_fetch_max_wait.total_seconds() * 1000)
     rules = load_rules(settings.rules_file)
     ingest.register(app, settings, rules, clock)
     respond.register(app, settings, rules, clock)

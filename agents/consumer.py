@@ -59,6 +59,17 @@ class RewindingConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
             log.info("read %d never-committed stream partition(s) from the start", len(never))
         return committed
 
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        """Faust's consumer, except that a fetch waits at most the app's `fetch_max_wait_ms`
+        (Faust hard-codes 1.5 s; see kesu/settings.py `worker_fetch_max_wait`)."""
+        consumer = super()._create_worker_consumer(transport)
+        wait_ms = getattr(self.app, "fetch_max_wait_ms", None)
+        if wait_ms is not None:
+            if not hasattr(consumer, "_fetch_max_wait_ms"):  # an aiokafka that renamed it
+                raise RuntimeError("aiokafka's consumer has no _fetch_max_wait_ms to set")
+            consumer._fetch_max_wait_ms = wait_ms
+        return consumer
+
     def verify_event_path(self, now: float, tp: TP) -> None:
         """Faust's livelock check, except for a partition without a position yet: aiokafka has
         none while a seek to the beginning waits for its offset, and reading it raised an
@@ -308,6 +319,9 @@ class _CountedFlowControl(FlowControlEvent):
 class KesuApp(faust.App):
     """A Faust app whose Kafka transport rewinds never-committed partitions (kafka:// only) and
     whose tables use kesu's RocksDB sizing."""
+
+    #: The longest the broker may hold the worker consumer's fetch (None: Faust's 1.5 s).
+    fetch_max_wait_ms: int | None = None
 
     def _new_transport(self) -> TransportT:
         return RewindingTransport(self.conf.broker_consumer, self)

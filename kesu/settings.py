@@ -138,6 +138,16 @@ class Settings(BaseSettings):
             "p99 (README: Measured)."
         ),
     )
+    worker_fetch_max_wait: Duration = Field(
+        default=timedelta(milliseconds=100),
+        description=(
+            "How long the broker may hold the worker's fetch when none of the partitions in it "
+            "has a new record (Faust's own: 1.5 s). A fetch leaves out the partitions whose "
+            "records are still waiting to be processed, and no other fetch goes out until it "
+            "returns: once the worker fell behind, each round waited this long for the quiet "
+            "partitions, and it stayed seconds behind with its CPU idle (README: Measured)."
+        ),
+    )
     worker_processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once",
         description=(
@@ -295,6 +305,13 @@ class Settings(BaseSettings):
     def _bootstrap_not_blank(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             return None
+        return value
+
+    @field_validator("worker_fetch_max_wait")
+    @classmethod
+    def _fetch_wait_in_range(cls, value: timedelta) -> timedelta:
+        if not timedelta(milliseconds=1) <= value <= timedelta(seconds=10):
+            raise ValueError("the fetch wait must be between 1 ms and 10 s (default 100 ms)")
         return value
 
     @model_validator(mode="after")
