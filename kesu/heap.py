@@ -14,6 +14,7 @@ MALLOC_MMAP_THRESHOLD_ wins.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import sys
@@ -73,3 +74,18 @@ def release_free_heap() -> bool:
     if _LIBC is None:
         return False
     return bool(_LIBC.malloc_trim(0))
+
+
+def freeze_long_lived() -> int:
+    """Move every object alive now out of the cyclic collector's sight; how many were moved.
+
+    The worker calls it once its scorer is loaded: the lexicons and models live as long as the
+    process, and every full collection walked them again — 60–145 ms pauses of the event loop
+    every few seconds in the open loop at 327 events/s, 14–47 ms after (README: Measured).
+    Objects frozen are still freed by their reference counts; only cycles among them that
+    become garbage later would stay, and the scorer's tables make none.
+    """
+    gc.collect()
+    before = gc.get_freeze_count()
+    gc.freeze()
+    return gc.get_freeze_count() - before

@@ -13,7 +13,7 @@ from prometheus_client import start_http_server
 
 from agents.app import create_app, table_changelogs
 from agents.ingest import preload_scorer
-from kesu.heap import fix_mmap_threshold, limit_arenas, release_free_heap
+from kesu.heap import fix_mmap_threshold, freeze_long_lived, limit_arenas, release_free_heap
 from kesu.logs import install_filter
 from kesu.settings import Settings
 from kesu.topic_admin import ensure_named_topics, ensure_topics
@@ -71,6 +71,7 @@ def run_worker(settings: Settings) -> None:
     ensure_named_topics(settings, table_changelogs(app))
     log.info("scorer loaded in %.1f s", preload_scorer(settings))
     release_free_heap()  # the scorer's load is a transient of ~250 MB
+    log.info("%d long-lived objects out of the collector's sight", freeze_long_lived())
     if settings.worker_metrics_port:
         try:
             start_http_server(settings.worker_metrics_port, addr=settings.api_host)

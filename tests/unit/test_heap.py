@@ -89,3 +89,17 @@ def test_large_blocks_freed_after_the_threshold_is_fixed_go_back_at_once() -> No
 def test_an_operators_mmap_threshold_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     assert heap.fix_mmap_threshold() is False
+
+
+def test_objects_alive_at_the_freeze_leave_the_collectors_sight() -> None:
+    import gc
+
+    kept = [[i] for i in range(10_000)]  # tracked containers, alive through the freeze
+    try:
+        moved = heap.freeze_long_lived()
+        assert moved >= len(kept)
+        assert gc.get_freeze_count() >= moved
+        tracked_now = {id(obj) for obj in gc.get_objects()}
+        assert not any(id(item) in tracked_now for item in kept)
+    finally:
+        gc.unfreeze()
