@@ -30,7 +30,7 @@ from streams.topics import CHURN_ACTIVITY, CHURN_CHECKS, DLQ, SIGNALS
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
-    batch_window = settings.worker_batch_window.total_seconds()
+    batch_window = settings.worker_signal_batch_window.total_seconds()
     namespace = settings.namespace
     policy = rules.churn
     activity_name, checks_name = CHURN_ACTIVITY.name(namespace), CHURN_CHECKS.name(namespace)

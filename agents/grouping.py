@@ -76,7 +76,7 @@ def _reports_record(reports: list[Signal | SurgeReport]) -> bytes:
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
-    batch_window = settings.worker_batch_window.total_seconds()
+    batch_window = settings.worker_signal_batch_window.total_seconds()
     namespace = settings.namespace
     signals, dlq = SIGNALS.name(namespace), DLQ.name(namespace)
     reports = bytes_topic(

@@ -40,7 +40,7 @@ from streams.topics import (
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
-    batch_window = settings.worker_batch_window.total_seconds()
+    batch_window = settings.worker_signal_batch_window.total_seconds()
     namespace = settings.namespace
     changes_name, checks_name = LOGISTICS_CHANGES.name(namespace), LOGISTICS_CHECKS.name(namespace)
     signals, delay_map, dlq = (

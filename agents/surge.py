@@ -58,7 +58,7 @@ _UNREAD = object()
 def register(
     app: faust.App, settings: Settings, rules: RuleBook, clock: Callable[[], datetime]
 ) -> None:
-    batch_window = settings.worker_batch_window.total_seconds()
+    batch_window = settings.worker_signal_batch_window.total_seconds()
     namespace = settings.namespace
     policy = rules.surge
     contacts_topic, ticks_topic = SURGE_CONTACTS.name(namespace), SURGE_TICKS.name(namespace)
