@@ -83,7 +83,7 @@ def freeze_long_lived() -> int:
     process, and every full collection walked them again — 60–145 ms pauses of the event loop
     every few seconds in the open loop at 327 events/s, 2–70 ms after (README: Measured).
     Objects frozen are still freed by their reference counts; only cycles among them that
-    become garbage later would stay, and the scorer's tables make none.
+    become garbage later would stay (the scorer's tables are never dropped).
     """
     gc.collect()
     before = gc.get_freeze_count()
