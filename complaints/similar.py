@@ -61,6 +61,7 @@ _KEEP = re.compile(r"[\u4e00-\u9fffa-z]+")
 _BANDS = 8  # SimHash bands of 8 bits: two fingerprints within 7 bits share at least one band
 _MAX_FINGERPRINTS = 16
 _DIGESTS_KEPT = 1 << 14  # shingle digests remembered (about 3 MB at most)
+_MORE_LISTS = 2  # lists beyond the rarest that sharpen the candidates (see Grouper._best)
 _RARE_SHARE = 8  # candidates from the rarest features when their lists are 1/8 of all (speed)
 _K = TypeVar("_K")
 _WORD = (1 << 64) - 1  # n mod 2**64-1 sums the 64-bit words of n (see _majority_bits)
@@ -400,11 +401,20 @@ class Grouper:
     def _drop(self, state: GroupingState, group: _Group) -> None:
         del state.groups[group.id]
         state.dropped.append(group.id)
-        for feature in group.typical:
-            _unindex(state.by_feature, feature, group.id)
+        gid, by_feature, by_band = group.id, state.by_feature, state.by_band
+        for feature in group.typical:  # as _unindex, inlined (a drop per voice at the cap)
+            ids = by_feature.get(feature)
+            if ids is not None:
+                ids.discard(gid)
+                if not ids:
+                    del by_feature[feature]
         for fp in group.fingerprints:
             for band in _bands(fp):
-                _unindex(state.by_band, band, group.id)
+                ids = by_band.get(band)
+                if ids is not None:
+                    ids.discard(gid)
+                    if not ids:
+                        del by_band[band]
 
     def _copy_of(self, state: GroupingState, fp: int) -> str | None:
         """The group holding a fingerprint within `duplicate_bits` of `fp` (the least id)."""
@@ -413,10 +423,13 @@ class Grouper:
         limit = self.rules.duplicate_bits
         indexed = [ids for band in _bands(fp) if (ids := state.by_band.get(band))]
         if _BANDS - limit >= 2:  # at most `limit` bands differ: a copy's group is in two sets
+            # the groups in two or more of the sets: each set against those before it (eight
+            # intersections, not the 28 of every pair)
             candidates: set[str] = set()
-            for i, ids in enumerate(indexed):
-                for more in indexed[i + 1 :]:
-                    candidates |= ids & more
+            before: set[str] = set()
+            for ids in indexed:
+                candidates |= ids & before
+                before |= ids
         else:
             candidates = set().union(*indexed)
         found = None
@@ -463,14 +476,17 @@ class Grouper:
         # index holds each group's typical features, no more, no less). Worth it when those
         # groups are few next to all the index lists (an intersection costs some counts).
         # Which of equally rare features are taken does not matter: the candidates are
-        # counted exactly and ranked by count and id.
+        # counted exactly and ranked by count and id. (`_may_share` narrows them further.)
         rare_lists = len(feats) - needed + 1 - (len(feats) - len(postings))  # beyond the empty
-        rare = sorted(postings, key=len)[: max(rare_lists, 0)] if needed >= 3 else []
+        if rare_lists <= 0:  # fewer features are anyone's typical ones than a group needs
+            return None, 0.0, ()
+        by_rarity = sorted(postings, key=len) if needed >= 3 else []
+        rare = by_rarity[:rare_lists]
         if needed >= 3 and _RARE_SHARE * sum(map(len, rare)) < listed:
             mine_all = frozenset(feats)
             eligible = [
                 (-n, gid)
-                for gid in set().union(*rare)
+                for gid in _may_share(by_rarity, needed)
                 if (n := len(groups[gid].typical & mine_all)) >= needed
             ]
         else:
@@ -624,6 +640,19 @@ def _needed(features: int, terms: int, symptom: bool, own: float, rules: Groupin
             break
         shared += 1
     return shared
+
+
+def _may_share(by_rarity: list[set[str]], needed: int) -> list[str]:
+    """Every id that is in at least `needed` of the lists (sorted rarest first), and some
+    that are not: the ids found more than `more` times among the len - needed + 1 + more
+    rarest lists. The other needed - 1 - more lists can hold an id at most that many times,
+    so an id in `needed` lists is in more + 1 of those taken (with more = 0: in any of the
+    rarest len - needed + 1). Checking `_MORE_LISTS` lists beyond the rarest leaves a few
+    ids to count exactly instead of every id of the rarest lists (issue #17: the grouper at
+    its 5,000-group cap)."""
+    more = max(0, min(_MORE_LISTS, needed - 1))
+    taken = by_rarity[: max(0, len(by_rarity) - needed + 1 + more)]
+    return [gid for gid, seen in Counter(chain.from_iterable(taken)).items() if seen > more]
 
 
 def _majority_bits(digests: int, n: int) -> int:

@@ -24,6 +24,7 @@ from complaints.similar import (
     _bands,
     _is_term,
     _majority_bits,
+    _may_share,
     _needed,
     _shown,
     group_from_json,
@@ -162,7 +163,93 @@ def _stream(seed: int) -> list[tuple[str, str]]:
     return out
 
 
+#: common characters: random texts of them share many bigrams, so the index lists grow long
+_COMMON = (
+    "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能"
+    "对着事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分此心前"
+    "面又定见只主没公从"
+)
+
+
+def _crowded_stream(seed: int, count: int = 2000) -> list[tuple[str, str]]:
+    """Hundreds of issues, each said again with a few characters changed (near copies) or
+    with a suffix, among random texts: over a thousand live groups with long index lists."""
+    r = random.Random(seed)
+    bases = ["".join(r.choice(_COMMON) for _ in range(r.randint(12, 40))) for _ in range(300)]
+    out = []
+    for _ in range(count):
+        base = r.choice(bases)
+        roll = r.random()
+        if roll < 0.4:
+            chars = list(base)
+            for _ in range(r.randint(1, 4)):
+                chars[r.randrange(len(chars))] = r.choice(_COMMON)
+            text = "".join(chars)
+        elif roll < 0.6:
+            text = base + r.choice(["", "！", "，请尽快处理", "，急"])
+        else:
+            text = "".join(r.choice(_COMMON) for _ in range(r.randint(8, 50)))
+        out.append((text, f"c{r.randrange(2000)}"))
+    return out
+
+
+def _takes_rare_path(grouper: Grouper, state: GroupingState, feats: dict[str, float]) -> bool:
+    """Whether `_best` looks only at the groups of the rarest features (its condition)."""
+    mine = grouper._term_features.intersection(feats)
+    symptom = any(f.startswith(_SYMPTOM) for f in mine)
+    needed = _needed(len(feats), len(mine), symptom, sum(feats.values()), grouper.rules)
+    postings = sorted((ids for f in feats if (ids := state.by_feature.get(f))), key=len)
+    rare_lists = len(postings) - needed + 1
+    listed = sum(map(len, postings))
+    return needed >= 3 and rare_lists > 0 and 8 * sum(map(len, postings[:rare_lists])) < listed
+
+
+class TestMayShare:
+    @pytest.mark.parametrize("seed", range(5))
+    def test_every_id_in_enough_lists_is_a_candidate(self, seed: int) -> None:
+        """Whatever the lists and the count needed, every id in at least `needed` of them
+        is returned, and only ids of the rarest len - needed + 1 + 2 lists; on lists
+        like the grouper's (many ids in one list only) it leaves most ids out."""
+        r = random.Random(seed)
+        fewer = 0
+        for _ in range(300):
+            ids = [f"g{i}" for i in range(r.randint(1, 60))]
+            lists = [set(r.sample(ids, r.randint(1, len(ids)))) for _ in range(r.randint(1, 12))]
+            lists.sort(key=len)
+            needed = r.randint(1, len(lists))
+            found = _may_share(lists, needed)
+            assert len(found) == len(set(found))
+            counts = {g: sum(g in ids for ids in lists) for g in ids}
+            assert {g for g, n in counts.items() if n >= needed} <= set(found)
+            taken = set().union(*lists[: len(lists) - needed + 1 + 2])
+            assert set(found) <= taken
+            fewer += len(found) < len(set().union(*lists[: len(lists) - needed + 1]))
+        assert fewer > 30
+
+
 class TestSearches:
+    def test_copy_and_best_group_as_defined_among_many_groups(self) -> None:
+        """Among over a thousand groups with long index lists, the copy found (near copies:
+        a few bits apart) and the group joined are the ones the plain definitions choose; the
+        stream takes the fast paths (the rarest features' groups; copies not bit-identical)."""
+        grouper = Grouper(default_lexicon())
+        state = GroupingState()
+        rare = near = 0
+        for k, (text, who) in enumerate(_crowded_stream(0)):
+            core = grouper.core(text)
+            feats = grouper.features(core)
+            if feats:
+                fp = grouper.fingerprint(core)
+                copy = grouper._copy_of(state, fp)
+                assert copy == _copy_of_reference(grouper, state, fp)
+                near += copy is not None and fp not in state.groups[copy].fingerprints
+                rare += _takes_rare_path(grouper, state, feats)
+                assert grouper._best(state, feats) == _best_reference(grouper, state, feats)
+            grouper.add(state, Voice(text, who, f"e{k}"), T0 + timedelta(minutes=k))
+        assert len(state.groups) > 1000
+        assert rare >= 50
+        assert near >= 50
+
     @pytest.mark.parametrize("seed", [0, 1])
     def test_copy_and_best_group_as_defined(self, seed: int) -> None:
         """At every voice of a stream, the copy found and the group joined are the ones the
