@@ -15,6 +15,7 @@ from complaints.lexicon import default_lexicon
 from complaints.normalize import normalize
 from complaints.similar import (
     _KEEP,
+    _MORE_LISTS,
     _REPOST,
     _SYMPTOM,
     _URL,
@@ -208,7 +209,7 @@ class TestMayShare:
     @pytest.mark.parametrize("seed", range(5))
     def test_every_id_in_enough_lists_is_a_candidate(self, seed: int) -> None:
         """Whatever the lists and the count needed, every id in at least `needed` of them
-        is returned, and only ids of the rarest len - needed + 1 + 2 lists; on lists
+        is returned, and only ids of the rarest len - needed + 1 + `_MORE_LISTS` lists; on lists
         like the grouper's (many ids in one list only) it leaves most ids out."""
         r = random.Random(seed)
         fewer = 0
@@ -221,7 +222,7 @@ class TestMayShare:
             assert len(found) == len(set(found))
             counts = {g: sum(g in ids for ids in lists) for g in ids}
             assert {g for g, n in counts.items() if n >= needed} <= set(found)
-            taken = set().union(*lists[: len(lists) - needed + 1 + 2])
+            taken = set().union(*lists[: len(lists) - needed + 1 + _MORE_LISTS])
             assert set(found) <= taken
             fewer += len(found) < len(set().union(*lists[: len(lists) - needed + 1]))
         assert fewer > 30
