@@ -16,6 +16,7 @@ from complaints.normalize import normalize
 from complaints.similar import (
     _KEEP,
     _MORE_LISTS,
+    _RARE_SHARE,
     _REPOST,
     _SYMPTOM,
     _URL,
@@ -202,7 +203,8 @@ def _takes_rare_path(grouper: Grouper, state: GroupingState, feats: dict[str, fl
     postings = sorted((ids for f in feats if (ids := state.by_feature.get(f))), key=len)
     rare_lists = len(postings) - needed + 1
     listed = sum(map(len, postings))
-    return needed >= 3 and rare_lists > 0 and 8 * sum(map(len, postings[:rare_lists])) < listed
+    rare = sum(map(len, postings[:rare_lists]))
+    return needed >= 3 and rare_lists > 0 and _RARE_SHARE * rare < listed
 
 
 class TestMayShare:
