@@ -3,7 +3,8 @@ its Faust app declares them), and check existing ones match."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -14,6 +15,12 @@ from streams.topics import ALL_TOPICS, TopicSpec
 
 #: topic name -> (partitions, topic-level configuration)
 Wanted = Mapping[str, tuple[int, Mapping[str, str]]]
+
+#: Looks at a topic described with no partitions (no topic has none: its metadata is not on
+#: the broker yet, just after another process created it) before judging it, and the wait
+#: between them.
+DESCRIBE_ATTEMPTS = 20
+DESCRIBE_WAIT = 0.25
 
 
 class TopicMismatch(RuntimeError):
@@ -67,9 +74,7 @@ def ensure_named_topics(settings: Settings, wanted: Wanted) -> list[str]:
 def _check_partitions(admin: KafkaAdminClient, present: dict[str, int]) -> None:
     if not present:
         return
-    for description in admin.describe_topics(list(present)):
-        name = description["name"]
-        have = len(description["partitions"])
+    for name, have in partition_counts(admin, list(present)).items():
         want = present[name]
         if have != want:
             raise TopicMismatch(
@@ -77,3 +82,22 @@ def _check_partitions(admin: KafkaAdminClient, present: dict[str, int]) -> None:
                 "(tables are co-partitioned with their topics; KESU_PIPELINE_PARTITIONS is fixed "
                 "for a namespace); use a new KESU_NAMESPACE or recreate the topic"
             )
+
+
+def partition_counts(
+    admin: KafkaAdminClient, names: list[str], sleep: Callable[[float], None] | None = None
+) -> dict[str, int]:
+    """Topic -> its partitions as the broker describes them, a topic described with none
+    looked at again (up to `DESCRIBE_ATTEMPTS` times): right after creation a broker can list
+    a topic before its partitions are in the metadata, and 0 is no partition count to judge."""
+    counts: dict[str, int] = {}
+    pending = names
+    for attempt in range(DESCRIBE_ATTEMPTS):
+        if attempt:
+            (sleep or time.sleep)(DESCRIBE_WAIT)
+        for description in admin.describe_topics(pending):
+            counts[description["name"]] = len(description["partitions"])
+        pending = [name for name in pending if not counts.get(name)]
+        if not pending:
+            break
+    return counts

@@ -16,6 +16,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kesu.broker import discover, free_port
 from kesu.demo import load_feed
 from kesu.settings import Settings
+from kesu.topic_admin import partition_counts
 from streams.records import Source
 from streams.topics import CLEAN
 from tests.conftest import Broker, SettingsFactory, WorkerFactory
@@ -79,10 +80,11 @@ class TestTopics:
             and "partitions=6" in lines[f"{ns}.raw.call"]
         )
         assert "partitions=1" in lines[f"{ns}.dlq"]
-        described = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap).describe_topics(
-            [f"{ns}.assessments"]
-        )
-        assert len(described[0]["partitions"]) == 6
+        admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+        try:  # as kesu reads them (a topic just created can be described before its partitions)
+            assert partition_counts(admin, [f"{ns}.assessments"]) == {f"{ns}.assessments": 6}
+        finally:
+            admin.close()
         again = _kesu(["topics"], settings)
         assert again.returncode == 0 and all(
             line.startswith("exists") for line in again.stdout.splitlines()
