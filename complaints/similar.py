@@ -401,20 +401,11 @@ class Grouper:
     def _drop(self, state: GroupingState, group: _Group) -> None:
         del state.groups[group.id]
         state.dropped.append(group.id)
-        gid, by_feature, by_band = group.id, state.by_feature, state.by_band
-        for feature in group.typical:  # as _unindex, inlined (a drop per voice at the cap)
-            ids = by_feature.get(feature)
-            if ids is not None:
-                ids.discard(gid)
-                if not ids:
-                    del by_feature[feature]
+        for feature in group.typical:
+            _unindex(state.by_feature, feature, group.id)
         for fp in group.fingerprints:
             for band in _bands(fp):
-                ids = by_band.get(band)
-                if ids is not None:
-                    ids.discard(gid)
-                    if not ids:
-                        del by_band[band]
+                _unindex(state.by_band, band, group.id)
 
     def _copy_of(self, state: GroupingState, fp: int) -> str | None:
         """The group holding a fingerprint within `duplicate_bits` of `fp` (the least id)."""
