@@ -160,6 +160,7 @@ def api() -> None:
         port=settings.api_port,
         log_level="info",
         proxy_headers=False,
+        loop="asyncio",  # uvicorn would pick uvloop, installed for the worker; not measured here
     )
 
 

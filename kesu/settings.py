@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     worker_log_level: Literal["debug", "info", "warn", "error"] = Field(
         default="info", description="Log level of `kesu worker`."
     )
+    worker_event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description=(
+            "The worker's event loop: uvloop (libuv) spent less CPU per event than Python's own "
+            "asyncio loop on the cost ladder (README: Measured); asyncio is there to rule the "
+            "loop out when a problem is being chased."
+        ),
+    )
     rules_file: Path | None = Field(
         default=None,
         description="The response rules (tiers, SLAs, calendars, compensation); unset: the shipped complaints/rules.yaml.",

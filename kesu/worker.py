@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 import threading
 
 import faust
+import uvloop
 from faust.worker import Worker
 from prometheus_client import start_http_server
 
@@ -61,9 +63,16 @@ def _exit_after_deadline() -> None:
     os._exit(3)
 
 
+def use_event_loop(name: str) -> None:
+    """Make every event loop created from now on in this process (Faust's, and its consumer
+    thread's) the named kind: uvloop's policy, or asyncio's own."""
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy() if name == "uvloop" else None)
+
+
 def run_worker(settings: Settings) -> None:
     """Create the topics and table changelogs if needed, then run the worker in the foreground."""
     limit_arenas()  # before any thread starts (kesu/heap.py)
+    use_event_loop(settings.worker_event_loop)  # before Faust creates its loops (both threads)
     fix_mmap_threshold()
     ensure_topics(settings)
     settings.worker_state_dir.mkdir(parents=True, exist_ok=True)

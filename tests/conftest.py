@@ -138,6 +138,7 @@ class ApiServer:
             port=settings.api_port,
             log_level="warning",
             lifespan="on",
+            loop="asyncio",  # as `kesu api` runs it (kesu/cli.py)
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
