@@ -47,6 +47,16 @@ class _RedactingWorker(Worker):
             deadline.start()
         super()._schedule_shutdown(signal)
 
+    async def on_startup_finished(self) -> None:
+        """Say which event loops run the worker (KESU_WORKER_EVENT_LOOP), then Faust's own."""
+        thread = getattr(self.app.consumer, "_thread", None)  # Faust's consumer thread
+        log.info(
+            "event loops: main %s, consumer thread %s",
+            _loop_name(self.loop),
+            _loop_name(getattr(thread, "thread_loop", None)),
+        )
+        await super().on_startup_finished()
+
     def _on_sigusr1(self) -> None:
         """Mode's task stacks, and the consumer's commit bookkeeping per stream partition."""
         super()._on_sigusr1()
@@ -61,6 +71,11 @@ def _exit_after_deadline() -> None:
         "worker did not stop within %.0f s (is Kafka reachable?); exiting", STOP_DEADLINE_SECONDS
     )
     os._exit(3)
+
+
+def _loop_name(loop: object) -> str:
+    kind = type(loop)
+    return "none" if loop is None else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def use_event_loop(name: str) -> None:

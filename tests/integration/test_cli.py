@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from kesu.broker import discover, free_port
@@ -144,6 +145,26 @@ class TestPublish:
         assert result.returncode != 0
         assert "KESU_KAFKA_BOOTSTRAP" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+class TestWorker:
+    @pytest.mark.parametrize(
+        ("setting", "kind"),
+        [({}, "uvloop.Loop"), ({"worker_event_loop": "asyncio"}, "asyncio.")],
+        ids=["default-uvloop", "asyncio"],
+    )
+    def test_both_event_loops_are_the_configured_kind(
+        self,
+        make_settings: SettingsFactory,
+        worker_factory: WorkerFactory,
+        setting: dict[str, str],
+        kind: str,
+    ) -> None:
+        """The worker's main loop and Faust's consumer thread's loop are the configured kind."""
+        worker = worker_factory(make_settings(**setting))
+        eventually(lambda: "event loops:" in worker.output(), what="the event loop log line")
+        line = next(x for x in worker.output().splitlines() if "event loops:" in x)
+        assert f"main {kind}" in line and f"consumer thread {kind}" in line, line
 
 
 class TestDemo:

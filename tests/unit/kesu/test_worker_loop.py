@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -29,7 +30,7 @@ def _new_loop_type() -> type:
 
 def test_the_default_is_uvloop() -> None:
     """Without the setting the worker runs on uvloop (measured faster on the cost ladder)."""
-    use_event_loop(Settings(_env_file=None).worker_event_loop)
+    use_event_loop(Settings.model_fields["worker_event_loop"].default)
     assert _new_loop_type() is uvloop.Loop
 
 
@@ -43,8 +44,6 @@ def test_asyncio_gives_pythons_own_loop_even_after_uvloop() -> None:
 
 def test_a_loop_made_in_another_thread_follows_the_choice() -> None:
     """Faust's consumer runs in its own thread with its own loop: it gets uvloop too."""
-    import threading
-
     use_event_loop("uvloop")
     seen: list[type] = []
     thread = threading.Thread(target=lambda: seen.append(_new_loop_type()))
