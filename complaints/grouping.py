@@ -21,6 +21,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from complaints.emerging_state import GROUP_PREFIX, IssueState
+from complaints.per_tuple import PerTuple
 from complaints.rules import ParentKind, RuleBook
 from complaints.surge_sample import DIMENSION_LABELS, key_label
 from complaints.surge_stats import score_of, tail_probability
@@ -314,37 +315,43 @@ def counted(counts: dict[str, int], members: tuple[GroupMember, ...]) -> dict[st
 
 def cases_of(members: tuple[GroupMember, ...]) -> frozenset[str]:
     """The cases of `members`, remembered per tuple (issue #17: an incident's and a facet's
-    cases were rebuilt at every overlap test, several times per incident and input).
-
-    A tuple is immutable: the same tuple object has the same cases (the reference kept
-    with them keeps its id its own); a grown incident has a new members tuple.
-    """
-    known = _CASES.get(id(members))
-    if known is not None and known[0] is members:
-        return known[1]
-    cases = frozenset(m.case_key for m in members)
-    if len(_CASES) >= _CASES_KEPT:  # bounded; the cases are the same either way
-        _CASES.clear()
-    _CASES[id(members)] = (members, cases)
-    return cases
+    cases were rebuilt at every overlap test, several times per incident and input)."""
+    return _CASES(members)
 
 
-#: id(members) -> (the members tuple, its cases)
-_CASES: dict[int, tuple[tuple[GroupMember, ...], frozenset[str]]] = {}
-_CASES_KEPT = 512
+_CASES: PerTuple[frozenset[str]] = PerTuple(
+    lambda members: frozenset(m.case_key for m in members), kept=512
+)
+#: (case, event) of each member, for add_members (remembered: a full wave's members stay the
+#: same tuple while its member_count grows)
+_MEMBER_KEYS: PerTuple[frozenset[tuple[str, str]]] = PerTuple(
+    lambda members: frozenset((m.case_key, m.event_id) for m in members), kept=512
+)
 
 
 def add_members(
     members: tuple[GroupMember, ...], new: tuple[GroupMember, ...], bound: int
 ) -> tuple[tuple[GroupMember, ...], int]:
-    """`members` with the new ones appended (bounded) and how many were new."""
-    seen = {(m.case_key, m.event_id) for m in members}
-    fresh = []
+    """`members` with the new ones appended (bounded) and how many were new.
+
+    `members` itself when none was new or none fits, so that what was derived from it (its
+    cases, its keys, the parent's lists) is not derived again.
+    """
+    seen = _MEMBER_KEYS(members)
+    fresh: list[GroupMember] = []
+    added: set[tuple[str, str]] = set()
     for member in new:
-        if (member.case_key, member.event_id) not in seen:
-            seen.add((member.case_key, member.event_id))
+        key = (member.case_key, member.event_id)
+        if key not in seen and key not in added:
+            added.add(key)
             fresh.append(member)
-    return (*members, *fresh)[:bound], len(fresh)
+    if len(members) <= bound and (not fresh or len(members) == bound):
+        return members, len(fresh)
+    kept = (*members, *fresh)[:bound]
+    if len(members) < bound:
+        taken = kept[len(members) :]
+        _MEMBER_KEYS.remember(kept, seen.union((m.case_key, m.event_id) for m in taken))
+    return kept, len(fresh)
 
 
 def overlap(cases: frozenset[str], incident: Incident) -> int:
@@ -451,8 +458,7 @@ def parent_signal(
 def _group_detail(incident: Incident, rules: RuleBook) -> GroupDetail:
     bound = rules.grouping.max_members
     wave = incident.kind == "wave"
-    cases = tuple(dict.fromkeys(m.case_key for m in incident.members))[:bound]
-    ids = tuple(dict.fromkeys(m.event_id for m in incident.members))[:bound]
+    cases, ids, intensity = _listed(incident.members, bound)
     facets = tuple(
         GroupFacet(
             dimension=f.detail.dimension,
@@ -479,10 +485,32 @@ def _group_detail(incident: Incident, rules: RuleBook) -> GroupDetail:
         member_order_ids=ids if wave else (),
         examples=incident.examples[: rules.grouping.examples],
         keywords=incident.keywords if incident.kind == "issue" else (),
-        intensity=max((m.intensity for m in incident.members), default=0),
+        intensity=intensity,
         facets=facets,
         on_resolve=on_resolve,
     )
+
+
+def _listed(
+    members: tuple[GroupMember, ...], bound: int
+) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """What a parent lists of its members — the first `bound` distinct cases and event (or
+    order) ids — and their highest intensity, remembered per members tuple: a full wave
+    sends a parent signal for every new order while its members stay the same tuple."""
+    by_bound = _LISTS(members)
+    listed = by_bound.get(bound)
+    if listed is None:
+        listed = by_bound[bound] = (
+            tuple(dict.fromkeys(m.case_key for m in members))[:bound],
+            tuple(dict.fromkeys(m.event_id for m in members))[:bound],
+            max((m.intensity for m in members), default=0),
+        )
+    return listed
+
+
+_LISTS: PerTuple[dict[int, tuple[tuple[str, ...], tuple[str, ...], int]]] = PerTuple(
+    lambda members: {}, kept=64
+)
 
 
 def _explaining(incident: Incident, rules: RuleBook) -> dict[str, str]:

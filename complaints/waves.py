@@ -13,6 +13,7 @@ the wave explains is folded into it. The wave ends when none of its orders is de
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from complaints.grouping import (
     WAVE_CASE_PREFIX,
@@ -30,6 +31,7 @@ from complaints.grouping import (
     remembered,
     route_of,
 )
+from complaints.per_tuple import PerTuple
 from complaints.rules import RuleBook
 from complaints.surge_incidents import adopt_pending
 from streams.records import AlertKind, GroupMember, Signal, SignalChange
@@ -75,7 +77,7 @@ def _raised(
 ) -> GroupStep:
     order_id = signal.order_id or ""  # on_delay checked it is set
     hours = signal.delay.delay_hours if signal.delay else 0.0
-    known = next((d for d in tally.delayed if d.order_id == order_id), None)
+    known = _ORDERS(tally.delayed).by_order.get(order_id)
     order = DelayedOrder(
         order_id=order_id,
         case_key=signal.case_key,
@@ -83,9 +85,8 @@ def _raised(
         delay_hours=hours,
     )
     horizon = signal.at - rules.logistics.forget_after
-    others = [d for d in tally.delayed if d.order_id != order_id and d.since >= horizon]
     limit = _TRACKED_PER_MEMBER * rules.grouping.max_members
-    tally = tally.model_copy(update={"delayed": (*others, order)[-limit:]})
+    tally = tally.model_copy(update={"delayed": _renewed(tally.delayed, order, horizon, limit)})
     book = _with_tally(book, tally)
     if wave is not None:
         wave = _add_orders(wave, (order,), signal.at, rules)
@@ -152,11 +153,11 @@ def _add_orders(
 def _cleared(
     book: GroupBook, tally: RouteTally, wave: Incident | None, signal: Signal, rules: RuleBook
 ) -> GroupStep:
-    delayed = tuple(d for d in tally.delayed if d.order_id != signal.order_id)
+    delayed = _without(tally.delayed, signal.order_id or "")  # on_delay checked it is set
     book = _with_tally(book, tally.model_copy(update={"delayed": delayed}))
     if wave is None:
         return GroupStep(book, (), Grouped.ABSORBED)
-    still = {d.order_id for d in delayed}
+    still = _ORDERS(delayed).by_order
     if any(m.event_id in still for m in wave.members):
         wave = wave.model_copy(update={"updated_at": max(wave.updated_at, signal.at)})
         return GroupStep(book.with_incident(wave), (), Grouped.ABSORBED)
@@ -174,6 +175,62 @@ def _show(book: GroupBook, wave: Incident, rules: RuleBook) -> GroupStep:
     wave = wave.model_copy(update={"shown": shown})
     signal = parent_signal(wave, SignalChange.RAISED, rules)
     return GroupStep(book.with_incident(wave), (signal,), Grouped.UPDATED)
+
+
+class _Orders(NamedTuple):
+    """A route's delayed orders by id, in their order (the first, should an id repeat), and
+    a lower bound of when they began: a busy route holds up to a thousand, and a delay signal
+    looked each up one by one (issue #17)."""
+
+    by_order: dict[str, DelayedOrder]
+    oldest: datetime | None
+    unique: bool
+
+
+def _orders_of(delayed: tuple[DelayedOrder, ...]) -> _Orders:
+    by_order: dict[str, DelayedOrder] = {}
+    for d in delayed:
+        by_order.setdefault(d.order_id, d)
+    oldest = min((d.since for d in delayed), default=None)
+    return _Orders(by_order, oldest, len(by_order) == len(delayed))
+
+
+#: A few routes are busy at a time; a route not remembered is read again, nothing else.
+_ORDERS: PerTuple[_Orders] = PerTuple(_orders_of, kept=64)
+
+
+def _renewed(
+    delayed: tuple[DelayedOrder, ...], order: DelayedOrder, horizon: datetime, limit: int
+) -> tuple[DelayedOrder, ...]:
+    """The route's orders with `order` last (in place of its earlier self), those begun
+    before `horizon` forgotten, the newest `limit` kept."""
+    route = _ORDERS(delayed)
+    if not route.unique or (route.oldest is not None and route.oldest < horizon):
+        others = [d for d in delayed if d.order_id != order.order_id and d.since >= horizon]
+        return (*others, order)[-limit:]
+    by_order = dict(route.by_order)
+    by_order.pop(order.order_id, None)
+    by_order[order.order_id] = order
+    while len(by_order) > limit:
+        del by_order[next(iter(by_order))]
+    renewed = tuple(by_order.values())
+    oldest = order.since if route.oldest is None else min(route.oldest, order.since)
+    _ORDERS.remember(renewed, _Orders(by_order, oldest, True))  # a lower bound stays one
+    return renewed
+
+
+def _without(delayed: tuple[DelayedOrder, ...], order_id: str) -> tuple[DelayedOrder, ...]:
+    """The route's orders but `order_id`."""
+    route = _ORDERS(delayed)
+    if order_id not in route.by_order:
+        return delayed
+    if not route.unique:
+        return tuple(d for d in delayed if d.order_id != order_id)
+    by_order = dict(route.by_order)
+    del by_order[order_id]
+    rest = tuple(by_order.values())
+    _ORDERS.remember(rest, route._replace(by_order=by_order))
+    return rest
 
 
 def _with_tally(book: GroupBook, tally: RouteTally) -> GroupBook:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from complaints.grouping import Grouped
+from complaints.grouping import GroupBook, Grouped
 from streams.records import AlertKind, ParentOutcome, Signal, SignalChange, SurgeChange
 from tests.factories import T0, make_signal
 from tests.unit.complaints.test_engine import _rules_with
@@ -167,3 +169,57 @@ class TestWithSurges:
         # the region key's later contacts update the wave, not a new surge
         feed(report("region:华南-广州", ["customer:w1"], change=SurgeChange.JOINED, at=T0 + H))
         assert len(feed.opened()) == 2
+
+
+class TestBusyRoutes:
+    """A route remembers up to `5 × grouping.max_members` delayed orders, forgetting those begun
+    more than `logistics.forget_after` ago: the orders are looked up by id (issue #17), and what
+    the route holds must be what the plain rule says, whether the stage carried its book in
+    memory or read it back from the table at every input."""
+
+    RULES = _rules_with({"grouping": {"max_members": 2}})  # a route keeps 10 orders
+
+    @staticmethod
+    def _plain(
+        delayed: list[tuple[str, datetime]], signal: Signal, rules: object
+    ) -> list[tuple[str, datetime]]:
+        """The route's (order, since) after `signal`, by the rule as written."""
+        order = signal.order_id or ""
+        if signal.change is SignalChange.CLEARED:
+            return [d for d in delayed if d[0] != order]
+        known = next((d for d in delayed if d[0] == order), None)
+        since = known[1] if known else signal.at
+        horizon = signal.at - rules.logistics.forget_after  # type: ignore[attr-defined]
+        others = [d for d in delayed if d[0] != order and d[1] >= horizon]
+        return [*others, (order, since)][-5 * rules.grouping.max_members :]  # type: ignore[attr-defined]
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        steps=st.lists(
+            st.tuples(
+                st.integers(0, 14),  # the order
+                st.booleans(),  # cleared
+                st.integers(0, 24 * 20),  # hours since the step before (45 days forget)
+            ),
+            min_size=1,
+            max_size=60,
+        )
+    )
+    def test_the_route_holds_what_the_rule_says(self, steps: list[tuple[int, bool, int]]) -> None:
+        carried = Feed(self.RULES)
+        reread = Feed(self.RULES)
+        plain: list[tuple[str, datetime]] = []
+        at = T0
+        for order, cleared, hours in steps:
+            at += timedelta(hours=hours, minutes=1)
+            change = SignalChange.CLEARED if cleared else SignalChange.RAISED
+            signal = delay(order, at, change=change)
+            assert carried(signal) == reread(signal)
+            if reread.book is not None:  # as a worker that read the table again would have it
+                reread.book = GroupBook.from_entries(reread.book.entries().get)
+            plain = self._plain(plain, signal, self.RULES)
+            assert carried.book is not None and reread.book is not None
+            assert carried.book.entries() == reread.book.entries()
+            routes = carried.book.routes
+            held = [(d.order_id, d.since) for d in routes[0].delayed] if routes else []
+            assert held == plain
