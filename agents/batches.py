@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ from streams.records import DeadLetter, RejectReason, Source
 log = logging.getLogger(__name__)
 
 _DELETE = object()
+#: A batch's handlers give the event loop back at least this often (seconds). Every stage
+#: runs on the worker's one loop: a long batch of one (the grouping stage's 250 ms of voices
+#: and delays) held the contact path's events until it was done.
+HOLD_LOOP_AT_MOST = 0.005
 #: Items of one folded record (agents/ingest: surge contacts of one key, ~300 bytes each).
 MAX_FOLDED = 200
 #: A folded record larger than this is split: Kafka's default max.message.bytes is 1 MB.
@@ -232,6 +237,7 @@ async def consume_in_batches(
     take = stream.noack_take  # type: ignore[attr-defined]  # Stream has it; StreamT does not say
     async for events in take(max_events, within):
         batch = Batch(app, dlq_topic, clock)
+        since = time.perf_counter()
         for index, event in enumerate(events):
             if index == len(events) // 2:
                 crashpoints.reached("mid-batch", name)
@@ -242,6 +248,9 @@ async def consume_in_batches(
             except Exception as exc:  # a poison pill must not stop the partition
                 log_failure(name, event.message, exc)
                 batch.dead_letter(event, processing_failed(exc))
+            if time.perf_counter() - since >= HOLD_LOOP_AT_MOST:
+                await asyncio.sleep(0)  # the other stages' events wait for this loop too
+                since = time.perf_counter()
         batch.seal()
         await deliver(app, batch, name)
         crashpoints.reached("after-produce", name)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -390,3 +391,86 @@ class TestTransactions:
     def test_none_at_least_once_or_without_an_input(self) -> None:
         assert batches.transaction_of(self._app(False), self._event("t.raw.call", 3)) is None
         assert batches.transaction_of(self._app(True), None) is None
+
+
+class OneBatchStream:
+    """A stream that hands out one batch of events and records their acknowledgements."""
+
+    def __init__(self, events: list[FakeEvent]) -> None:
+        self.events = events
+        self.acked: list[FakeEvent] = []
+
+    async def noack_take(self, max_events: int, within: float) -> Any:
+        yield self.events
+
+    async def ack(self, event: FakeEvent) -> None:
+        self.acked.append(event)
+
+
+class TestSharingTheLoop:
+    @pytest.mark.asyncio
+    async def test_a_long_batch_gives_the_loop_to_other_stages_while_it_runs(self) -> None:
+        """Every stage runs on the worker's one event loop: a batch whose handlers take longer
+        than `HOLD_LOOP_AT_MOST` lets other tasks run between its events, not only after it."""
+        hold = batches.HOLD_LOOP_AT_MOST
+        handled: list[int] = []
+        others_ran_after: list[int] = []  # how many events were handled when the other ran
+
+        def handle(event: Any, batch: Batch) -> None:
+            started = time.perf_counter()
+            while time.perf_counter() - started < hold * 0.6:  # busy, as scoring is
+                pass
+            handled.append(id(event))
+
+        async def other_stage() -> None:
+            while len(handled) < 10:
+                others_ran_after.append(len(handled))
+                await asyncio.sleep(0)
+
+        events = [FakeEvent() for _ in range(10)]
+        stream = OneBatchStream(events)
+        other = asyncio.create_task(other_stage())
+        await asyncio.sleep(0)  # the other stage is waiting for the loop
+        await batches.consume_in_batches(
+            FakeApp(Producer()),  # type: ignore[arg-type]
+            stream,  # type: ignore[arg-type]
+            name="test",
+            dlq_topic="t.dlq",
+            clock=lambda: NOW,
+            handle=handle,
+            within=0.02,
+        )
+        await other
+        assert stream.acked == events
+        during = {n for n in others_ran_after if 0 < n < 10}
+        assert len(during) >= 3, others_ran_after  # about every second event at 0.6 × the hold
+
+    @pytest.mark.asyncio
+    async def test_a_short_batch_runs_through_without_giving_the_loop_away(self) -> None:
+        """Yielding costs a trip round the loop: quick handlers do not pay it per event."""
+        handled: list[int] = []
+        others_ran_after: list[int] = []
+
+        def handle(event: Any, batch: Batch) -> None:
+            handled.append(id(event))
+
+        async def other_stage() -> None:
+            while len(handled) < 10:
+                others_ran_after.append(len(handled))
+                await asyncio.sleep(0)
+
+        events = [FakeEvent() for _ in range(10)]
+        other = asyncio.create_task(other_stage())
+        await asyncio.sleep(0)
+        await batches.consume_in_batches(
+            FakeApp(Producer()),  # type: ignore[arg-type]
+            OneBatchStream(events),  # type: ignore[arg-type]
+            name="test",
+            dlq_topic="t.dlq",
+            clock=lambda: NOW,
+            handle=handle,
+            within=0.02,
+        )
+        await other
+        during = {n for n in others_ran_after if 0 < n < 10}
+        assert len(during) < 5, others_ran_after  # not per event (a stalled machine may once)
