@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -135,14 +133,16 @@ def main() -> int:
         if not path.exists():
             ladder_voices(args.events, args.seed, path)
         extra += ["--voices", str(path)]
-    runs: dict[str, list[dict[str, float]]] = {"other": [], "this": []}
-    for pair in range(args.pairs):
-        order = (("other", args.against), ("this", REPO))
-        for name, tree in order if pair % 2 == 0 else order[::-1]:
-            child = [sys.executable, __file__, "--measure", str(tree), *extra]
-            result = subprocess.run(child, capture_output=True, text=True, check=True)
-            runs[name].append(json.loads(result.stdout))
-        print(f"pair {pair + 1}: other {runs['other'][-1]} · this {runs['this'][-1]}")
+    sys.path.insert(0, str(REPO))  # the driver only: a measuring process imports its own tree
+    from bench.ab_pairs import print_medians, run_pairs
+
+    runs = run_pairs(
+        __file__,
+        args.against,
+        args.pairs,
+        extra,
+        lambda pair, other, this: print(f"pair {pair}: other {other} · this {this}"),
+    )
     first = runs["this"][0]
     print(
         f"stream {args.stream}: {first['voices']:.0f} voices, {first['groups']:.0f} groups at the "
@@ -150,14 +150,7 @@ def main() -> int:
         f"groups, {runs['other'][0]['opened']:.0f} open)"
     )
     print(f"medians of {args.pairs} interleaved pairs (µs of CPU per voice; ratio other/this):")
-    for metric in ("on_voice_us", "stage_step_us", "grouper_add_us"):
-        other = statistics.median(r[metric] for r in runs["other"])
-        this = statistics.median(r[metric] for r in runs["this"])
-        ratios = [o[metric] / t[metric] for o, t in zip(runs["other"], runs["this"], strict=True)]
-        print(
-            f"  {metric:15} other {other:8.1f} · this {this:8.1f} · ratio of medians "
-            f"{other / this:5.2f}× · per-pair ratios {', '.join(f'{r:.2f}' for r in ratios)}"
-        )
+    print_medians(runs, ("on_voice_us", "stage_step_us", "grouper_add_us"))
     return 0
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # event time only: nothing reads the clock
 METRICS = ("all_us", "full_us", "step_us")
 
@@ -111,17 +110,18 @@ def main() -> int:
         return 0
     if args.against is None:
         parser.error("--against is required")
-    runs: dict[str, list[dict[str, float]]] = {"other": [], "this": []}
-    for pair in range(args.pairs):
-        order = (("other", args.against), ("this", REPO))
-        for name, tree in order if pair % 2 == 0 else order[::-1]:
-            child = [sys.executable, __file__, "--measure", str(tree), "--orders", str(args.orders)]
-            result = subprocess.run(child, capture_output=True, text=True, check=True)
-            runs[name].append(json.loads(result.stdout))
-        other, this = runs["other"][-1], runs["this"][-1]
-        print(
-            f"pair {pair + 1}: full route other {other['full_us']:.1f} · this {this['full_us']:.1f} µs"
-        )
+    sys.path.insert(0, str(REPO))  # the driver only: a measuring process imports its own tree
+    from bench.ab_pairs import print_medians, run_pairs
+
+    runs = run_pairs(
+        __file__,
+        args.against,
+        args.pairs,
+        ["--orders", str(args.orders)],
+        lambda pair, other, this: print(
+            f"pair {pair}: full route other {other['full_us']:.1f} · this {this['full_us']:.1f} µs"
+        ),
+    )
     first = runs["this"][0]
     print(
         f"{first['signals']:.0f} signals; at the end the route holds {first['route_orders']:.0f} "
@@ -129,15 +129,7 @@ def main() -> int:
         f"{runs['other'][0]['route_orders']:.0f}, {runs['other'][0]['wave_members']:.0f})"
     )
     print(f"medians of {args.pairs} interleaved pairs (µs of CPU per signal; ratio other/this):")
-    for metric in METRICS:
-        other_median = statistics.median(r[metric] for r in runs["other"])
-        this_median = statistics.median(r[metric] for r in runs["this"])
-        ratios = [o[metric] / t[metric] for o, t in zip(runs["other"], runs["this"], strict=True)]
-        print(
-            f"  {metric:8} other {other_median:7.1f} · this {this_median:7.1f} · ratio of "
-            f"medians {other_median / this_median:5.2f}× · per-pair ratios "
-            f"{', '.join(f'{r:.2f}' for r in ratios)}"
-        )
+    print_medians(runs, METRICS)
     return 0
 
 

@@ -407,70 +407,58 @@ class OneBatchStream:
         self.acked.append(event)
 
 
+async def _beside_another_stage(handle: Any, events: list[FakeEvent]) -> tuple[set[int], list[Any]]:
+    """Run one batch of `events` through `handle` while another task wants the loop: the
+    numbers of events handled when the other ran in the middle of the batch, and the acks."""
+    handled: list[int] = []
+    others_ran_after: list[int] = []
+    stream = OneBatchStream(events)
+
+    def counted(event: Any, batch: Batch) -> None:
+        handle(event, batch)
+        handled.append(id(event))
+
+    async def other_stage() -> None:
+        while len(handled) < len(events):
+            others_ran_after.append(len(handled))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_stage())
+    await asyncio.sleep(0)  # the other stage is waiting for the loop
+    await batches.consume_in_batches(
+        FakeApp(Producer()),  # type: ignore[arg-type]
+        stream,  # type: ignore[arg-type]
+        name="test",
+        dlq_topic="t.dlq",
+        clock=lambda: NOW,
+        handle=counted,
+        within=0.02,
+    )
+    await other
+    return {n for n in others_ran_after if 0 < n < len(events)}, stream.acked
+
+
 class TestSharingTheLoop:
     @pytest.mark.asyncio
     async def test_a_long_batch_gives_the_loop_to_other_stages_while_it_runs(self) -> None:
         """Every stage runs on the worker's one event loop: a batch whose handlers take longer
         than `HOLD_LOOP_AT_MOST` lets other tasks run between its events, not only after it."""
         hold = batches.HOLD_LOOP_AT_MOST
-        handled: list[int] = []
-        others_ran_after: list[int] = []  # how many events were handled when the other ran
 
-        def handle(event: Any, batch: Batch) -> None:
+        def busy(event: Any, batch: Batch) -> None:
             started = time.perf_counter()
             while time.perf_counter() - started < hold * 0.6:  # busy, as scoring is
                 pass
-            handled.append(id(event))
-
-        async def other_stage() -> None:
-            while len(handled) < 10:
-                others_ran_after.append(len(handled))
-                await asyncio.sleep(0)
 
         events = [FakeEvent() for _ in range(10)]
-        stream = OneBatchStream(events)
-        other = asyncio.create_task(other_stage())
-        await asyncio.sleep(0)  # the other stage is waiting for the loop
-        await batches.consume_in_batches(
-            FakeApp(Producer()),  # type: ignore[arg-type]
-            stream,  # type: ignore[arg-type]
-            name="test",
-            dlq_topic="t.dlq",
-            clock=lambda: NOW,
-            handle=handle,
-            within=0.02,
-        )
-        await other
-        assert stream.acked == events
-        during = {n for n in others_ran_after if 0 < n < 10}
-        assert len(during) >= 3, others_ran_after  # about every second event at 0.6 × the hold
+        during, acked = await _beside_another_stage(busy, events)
+        assert acked == events
+        assert len(during) >= 3, during  # about every second event at 0.6 × the hold
 
     @pytest.mark.asyncio
     async def test_a_short_batch_runs_through_without_giving_the_loop_away(self) -> None:
         """Yielding costs a trip round the loop: quick handlers do not pay it per event."""
-        handled: list[int] = []
-        others_ran_after: list[int] = []
-
-        def handle(event: Any, batch: Batch) -> None:
-            handled.append(id(event))
-
-        async def other_stage() -> None:
-            while len(handled) < 10:
-                others_ran_after.append(len(handled))
-                await asyncio.sleep(0)
-
         events = [FakeEvent() for _ in range(10)]
-        other = asyncio.create_task(other_stage())
-        await asyncio.sleep(0)
-        await batches.consume_in_batches(
-            FakeApp(Producer()),  # type: ignore[arg-type]
-            OneBatchStream(events),  # type: ignore[arg-type]
-            name="test",
-            dlq_topic="t.dlq",
-            clock=lambda: NOW,
-            handle=handle,
-            within=0.02,
-        )
-        await other
-        during = {n for n in others_ran_after if 0 < n < 10}
-        assert len(during) < 5, others_ran_after  # not per event (a stalled machine may once)
+        during, acked = await _beside_another_stage(lambda event, batch: None, events)
+        assert acked == events
+        assert len(during) < 5, during  # not per event (a stalled machine may once)
