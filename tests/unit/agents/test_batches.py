@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -438,27 +437,46 @@ async def _beside_another_stage(handle: Any, events: list[FakeEvent]) -> tuple[s
     return {n for n in others_ran_after if 0 < n < len(events)}, stream.acked
 
 
+class HandlingClock:
+    """agents/batches' view of time in these tests: it moves only when a handler says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
 class TestSharingTheLoop:
     @pytest.mark.asyncio
-    async def test_a_long_batch_gives_the_loop_to_other_stages_while_it_runs(self) -> None:
+    async def test_a_long_batch_gives_the_loop_to_other_stages_while_it_runs(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Every stage runs on the worker's one event loop: a batch whose handlers take longer
         than `HOLD_LOOP_AT_MOST` lets other tasks run between its events, not only after it."""
-        hold = batches.HOLD_LOOP_AT_MOST
+        clock = HandlingClock()
+        monkeypatch.setattr(batches, "time", clock)
 
-        def busy(event: Any, batch: Batch) -> None:
-            started = time.perf_counter()
-            while time.perf_counter() - started < hold * 0.6:  # busy, as scoring is
-                pass
+        def slow(event: Any, batch: Batch) -> None:
+            clock.now += 0.6 * batches.HOLD_LOOP_AT_MOST  # as long scoring would take
 
         events = [FakeEvent() for _ in range(10)]
-        during, acked = await _beside_another_stage(busy, events)
+        during, acked = await _beside_another_stage(slow, events)
         assert acked == events
-        assert len(during) >= 3, during  # about every second event at 0.6 × the hold
+        assert during == {2, 4, 6, 8}  # the hold is reached every second event
 
     @pytest.mark.asyncio
-    async def test_a_short_batch_runs_through_without_giving_the_loop_away(self) -> None:
+    async def test_a_short_batch_runs_through_without_giving_the_loop_away(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Yielding costs a trip round the loop: quick handlers do not pay it per event."""
+        clock = HandlingClock()
+        monkeypatch.setattr(batches, "time", clock)
+
+        def quick(event: Any, batch: Batch) -> None:
+            clock.now += 0.05 * batches.HOLD_LOOP_AT_MOST
+
         events = [FakeEvent() for _ in range(10)]
-        during, acked = await _beside_another_stage(lambda event, batch: None, events)
+        during, acked = await _beside_another_stage(quick, events)
         assert acked == events
-        assert len(during) < 5, during  # not per event (a stalled machine may once)
+        assert during == set()
