@@ -87,7 +87,7 @@ class TestAddMembers:
         fresh_copy = tuple(start)
         for new in additions:
             remembered, count = add_members(remembered, tuple(new), bound)
-            fresh_copy, expected = _naive_add(tuple(list(fresh_copy)), tuple(new), bound)
+            fresh_copy, expected = _naive_add(fresh_copy, tuple(new), bound)
             assert remembered == fresh_copy
             assert count == expected
             assert cases_of(remembered) == frozenset(m.case_key for m in fresh_copy)
